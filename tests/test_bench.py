@@ -1,0 +1,138 @@
+"""Timing, peak memory, budgets and exponent fits of paperlib.bench (no assertion on wall time)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from paperlib.bench import (
+    crossover,
+    fit_power,
+    local_exponents,
+    measure,
+    peak_bytes,
+    predict_next,
+    sweep,
+    time_call,
+)
+from paperlib.models import paper_model
+
+CPU = torch.device("cpu")
+
+
+def copy_model(arch: str, n: int, **kw) -> torch.nn.Module:
+    return paper_model("copy", arch, n_positions=n, dropout=0.0, **kw)
+
+
+def test_time_call_warms_up_then_times_each_repeat():
+    calls = []
+    times = time_call(lambda: calls.append(1), CPU, warmup=2, repeats=3)
+    assert len(calls) == 5 and len(times) == 3 and all(t >= 0 for t in times)
+
+
+def test_cpu_peak_bytes_tracks_allocations_and_frees():
+    def fn():
+        a = torch.empty(250_000)  # 1 MB
+        b = torch.empty(500_000)  # 2 MB: peak 3 MB
+        del a
+        c = torch.empty(100)
+        return b, c
+
+    assert peak_bytes(fn, CPU) == pytest.approx(3_000_000, rel=1e-3)
+    assert peak_bytes(lambda: None, CPU) == 0
+
+
+def test_measure_reports_times_and_memory():
+    point = measure(copy_model("recurrent", 256), 256, vocab_size=16, warmup=1, repeats=2)
+    assert point.n == 256 and len(point.fwd_s) == 2 and len(point.train_s) == 2
+    assert point.fwd > 0 and point.train > 0
+    assert 0 < point.fwd_bytes < point.train_bytes
+
+
+def test_training_memory_is_linear_for_recurrent_and_quadratic_for_math_attention():
+    """Peak bytes are deterministic: for memory a + bN the increments per doubling double."""
+    ns = [512, 1024, 2048]
+    rec = [measure(copy_model("recurrent", n), n, vocab_size=16, warmup=0, repeats=1).train_bytes for n in ns]
+    reg = [
+        measure(copy_model("regular", n), n, vocab_size=16, warmup=0, repeats=1, math_attention=True).train_bytes
+        for n in ns
+    ]
+    assert (rec[2] - rec[1]) / (rec[1] - rec[0]) == pytest.approx(2.0, rel=0.05)
+    assert (reg[2] - reg[1]) / (reg[1] - reg[0]) > 3.0
+
+
+def test_sweep_stops_before_a_length_over_the_memory_budget():
+    first = measure(copy_model("recurrent", 256), 256, vocab_size=16, warmup=0, repeats=1)
+    series = sweep(
+        lambda n: copy_model("recurrent", n),
+        [256, 512, 1024],
+        label="recurrent",
+        time_budget_s=math.inf,
+        memory_budget_bytes=1.5 * first.train_bytes,
+        vocab_size=16,
+        warmup=0,
+        repeats=1,
+    )
+    assert [p.n for p in series.points] == [256]
+    assert series.stopped.startswith("stopped before N = 512")
+
+
+def test_sweep_stops_after_a_length_that_exceeded_the_time_budget():
+    series = sweep(
+        lambda n: copy_model("regular", n),
+        [128, 256],
+        label="regular",
+        time_budget_s=0.0,
+        memory_budget_bytes=math.inf,
+        vocab_size=16,
+        warmup=0,
+        repeats=1,
+    )
+    assert [p.n for p in series.points] == [128] and "after N = 128" in series.stopped
+
+
+def test_sweep_without_budget_pressure_runs_every_length():
+    series = sweep(
+        lambda n: copy_model("recurrent", n, block=16),
+        [64, 128],
+        label="r",
+        time_budget_s=math.inf,
+        memory_budget_bytes=math.inf,
+        vocab_size=16,
+        warmup=0,
+        repeats=1,
+    )
+    assert series.ns.tolist() == [64, 128] and series.stopped is None
+
+
+def test_predict_next_uses_the_last_local_slope_at_least_linear():
+    assert predict_next([100], [1.0], 200) == pytest.approx(4.0)
+    assert predict_next([100, 200], [1.0, 8.0], 400) == pytest.approx(64.0)
+    assert predict_next([100, 200], [1.0, 1.1], 400) == pytest.approx(2.2)
+
+
+def test_fit_power_recovers_the_exponent_with_an_interval():
+    rng = np.random.default_rng(0)
+    ns = np.array([256, 512, 1024, 2048, 4096, 8192, 16384])
+    ys = 3e-6 * ns**1.5 * np.exp(rng.normal(0, 0.03, ns.size))
+    fit = fit_power(ns, ys)
+    assert fit.ci_low < 1.5 < fit.ci_high and fit.ci_high - fit.ci_low < 0.2 and fit.n_points == 7
+    exact = fit_power(ns, 2.0 * ns, n_min=1024)
+    assert exact.exponent == pytest.approx(1.0) and exact.n_points == 5
+    assert exact.prefactor == pytest.approx(2.0)
+
+
+def test_fit_power_with_two_points_has_no_interval_and_fewer_is_refused():
+    assert math.isnan(fit_power(np.array([1, 2]), np.array([1, 4])).ci_low)
+    with pytest.raises(ValueError):
+        fit_power(np.array([1, 2]), np.array([1, 4]), n_min=2)
+
+
+def test_local_exponents_and_crossover():
+    ns = np.array([256, 512, 1024, 2048])
+    np.testing.assert_allclose(local_exponents(ns, ns**2.0), [2, 2, 2])
+    fast, slow = 1e-3 * ns, 1e-6 * ns**2.0  # equal at n = 1000
+    assert crossover(ns, fast, slow) == pytest.approx(1000)
+    assert crossover(ns, slow, slow * 2) == 256
+    assert math.isnan(crossover(ns, slow * 2, slow))

@@ -1,0 +1,32 @@
+"""Means over seeds with t-based confidence intervals, and paired differences."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): the Student-t interval of the mean; the bounds are NaN for fewer than 2 values."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, float("nan"), float("nan")
+    half = stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return mean, mean - half, mean + half
+
+
+def paired_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """`mean_ci` of a - b, pair by pair (e.g. two models trained with the same seeds)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples differ in shape: {a.shape} and {b.shape}")
+    return mean_ci(a - b, level)
+
+
+def ci_table(df: pd.DataFrame, by: list[str], value: str, level: float = 0.95) -> pd.DataFrame:
+    """Per group of `by`: n, mean, ci_low and ci_high of column `value`."""
+    rows = [(*(key if isinstance(key, tuple) else (key,)), len(g), *mean_ci(g[value], level))
+            for key, g in df.groupby(by, sort=False)]
+    return pd.DataFrame(rows, columns=[*by, "n", "mean", "ci_low", "ci_high"])

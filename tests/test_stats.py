@@ -1,0 +1,36 @@
+"""Means over seeds with t-intervals, and paired differences."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from paperlib.stats import ci_table, mean_ci, paired_diff_ci
+
+
+def test_mean_ci_by_hand():
+    mean, low, high = mean_ci([1, 2, 3, 4, 5])
+    half = 2.7764451 * math.sqrt(2.5) / math.sqrt(5)  # t_0.975,4 * s / sqrt(n)
+    assert mean == 3 and low == pytest.approx(3 - half) and high == pytest.approx(3 + half)
+
+
+def test_mean_ci_of_one_value_has_no_bounds():
+    mean, low, high = mean_ci([0.9])
+    assert mean == 0.9 and math.isnan(low) and math.isnan(high)
+
+
+def test_paired_difference_removes_shared_seed_effects():
+    a, b = [0.90, 0.80, 0.70], [0.89, 0.79, 0.69]
+    mean, low, high = paired_diff_ci(a, b)
+    assert mean == pytest.approx(0.01) and high - low == pytest.approx(0, abs=1e-9)
+    assert mean_ci(a)[1] < mean_ci(b)[2]  # unpaired, the intervals overlap
+    with pytest.raises(ValueError, match="differ in shape"):
+        paired_diff_ci([1, 2], [1, 2, 3])
+
+
+def test_ci_table_groups():
+    df = pd.DataFrame({"model": ["a", "a", "b", "b"], "step": [1, 1, 1, 1], "acc": [1.0, 3.0, 5.0, 5.0]})
+    table = ci_table(df, ["model", "step"], "acc")
+    assert table.columns.tolist() == ["model", "step", "n", "mean", "ci_low", "ci_high"]
+    assert table["mean"].tolist() == [2.0, 5.0] and table["n"].tolist() == [2, 2]
+    assert table["ci_low"][1] == table["ci_high"][1] == 5.0

@@ -1,0 +1,130 @@
+"""The `paperlib` command: list | run | book | claims | data."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from paperlib.atomic import atomic_write_text
+from paperlib.claims import dashboard
+from paperlib.dashboard import render_markdown, render_text
+from paperlib.parameters import ParameterError
+from paperlib.paths import book_dir, project_root
+from paperlib.results import load_records
+from paperlib.runner import DEFAULT_PROFILE, PROFILES, NotebookFailed, declared_parameters, execute, notebook_names, plan_run
+
+EXIT_BAD_INPUT = 2
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in notebook_names():
+        print(name)
+        for param in declared_parameters(name).values():
+            allowed = f" [{param.allowed()}]" if param.allowed() else ""
+            print(f"    {param.name}: {param.type_name} = {param.default!r}{allowed}  {param.meaning}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    names = notebook_names() if args.all else args.names
+    if not names:
+        raise ParameterError("name a notebook to run, or pass --all")
+    overrides = dict(args.param or [])
+    plans = [plan_run(name, args.profile, overrides) for name in names]  # validate all before running any
+    for plan in plans:
+        print(f"running {plan.notebook} with profile {plan.profile} ...", flush=True)
+        path = execute(plan, Path(args.output_dir), timeout_s=args.timeout)
+        print(f"  record: {path}")
+    write_claims_page(Path(args.output_dir))
+    return 0
+
+
+def write_claims_page(output_dir: Path) -> Path:
+    records = load_records(output_dir / "results")
+    return atomic_write_text(output_dir / "claims.md", render_markdown(dashboard(records), records))
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    write_claims_page(book_dir())
+    command = ["jupyter-book", "build", str(project_root()), "-W", "-n", "--keep-going"]
+    jb = Path(sys.executable).with_name("jupyter-book")
+    if jb.exists():
+        command[0] = str(jb)
+    result = subprocess.run(command)
+    if result.returncode == 0:
+        print(f"book: {project_root() / '_build' / 'html' / 'index.html'}")
+    return result.returncode
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    records = load_records(Path(args.results_dir))
+    verdicts = dashboard(records)
+    print(render_text(verdicts))
+    if args.write:
+        atomic_write_text(args.write, render_markdown(verdicts, records))
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from paperlib.data.catalog import DATASETS
+
+    names = args.names or list(DATASETS)
+    unknown = sorted(set(names) - set(DATASETS))
+    if unknown:
+        raise ParameterError(f"unknown dataset(s) {unknown}; known: {', '.join(DATASETS)}")
+    failures = 0
+    for name in names:
+        try:
+            provenance = DATASETS[name]()
+            print(f"{name}: ok — {provenance.source} (sha256 {provenance.sha256[:16]}…)"
+                  + (" [substitute]" if provenance.substitute else ""))
+        except Exception as error:  # report every dataset, then fail
+            failures += 1
+            print(f"{name}: FAILED — {error}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperlib", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="notebooks and their parameters").set_defaults(func=cmd_list)
+
+    run = sub.add_parser("run", help="execute notebooks with papermill and write their run records")
+    run.add_argument("names", nargs="*", metavar="NAME", help="notebook name(s) under notebooks/")
+    run.add_argument("--all", action="store_true", help="run every notebook")
+    run.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, help=f"default {DEFAULT_PROFILE}")
+    run.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), help="override a parameter")
+    run.add_argument("--output-dir", default=str(book_dir()), help="where executed notebooks and results/ go")
+    run.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    run.set_defaults(func=cmd_run)
+
+    sub.add_parser("book", help="build the book to _build/html (-W -n --keep-going)").set_defaults(func=cmd_book)
+
+    claims = sub.add_parser("claims", help="print the claims dashboard")
+    claims.add_argument("--results-dir", default=str(book_dir() / "results"))
+    claims.add_argument("--write", metavar="PATH", help="also write the Markdown page")
+    claims.set_defaults(func=cmd_claims)
+
+    data = sub.add_parser("data", help="fetch and verify datasets (sha256)")
+    data.add_argument("names", nargs="*", metavar="NAME", help="datasets (default: all)")
+    data.set_defaults(func=cmd_data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ParameterError as error:
+        print(f"paperlib: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except NotebookFailed as error:
+        print(f"paperlib: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Scaling laws: the Chinchilla form and its fits, published constants, and Kausik's γ interval."""

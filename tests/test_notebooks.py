@@ -1,0 +1,72 @@
+"""Every notebook: its jupytext pair agrees, it is clean, it runs with the quick profile, and the book builds."""
+
+import json
+import shutil
+import subprocess
+
+import jupytext
+import nbformat
+import pytest
+
+from paperlib.parameters import read_parameters
+from paperlib.paths import book_dir, project_root
+from paperlib.runner import PROFILES, execute, notebook_names, plan_run, profile_values
+
+NAMES = notebook_names()
+
+
+def test_there_are_notebooks():
+    assert "scaling_law" in NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_source_pair_agrees_and_has_no_outputs(name):
+    folder = project_root() / "notebooks"
+    executed = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+    source = jupytext.read(folder / f"{name}.py")
+    code = lambda nb: [c.source for c in nb.cells if c.cell_type == "code"]  # noqa: E731
+    assert code(executed) == code(source), f"run `jupytext --sync notebooks/{name}.py`"
+    assert all(not c.get("outputs") for c in executed.cells if c.cell_type == "code")
+    assert executed.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_profile_is_valid_and_declares_the_profile_parameter(name):
+    assert "profile" in read_parameters(project_root() / "notebooks" / f"{name}.ipynb")
+    for profile in PROFILES:
+        plan_run(name, profile)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_book_page_is_a_clean_recorded_run(name):
+    page = book_dir() / f"{name}.ipynb"
+    if not page.exists():
+        pytest.skip(f"{name} has not been executed into the book yet")
+    nb = nbformat.read(page, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors
+    record = json.loads((book_dir() / "results" / f"{name}.json").read_text())
+    assert record["notebook"] == name and record["metrics"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_quick_profile_runs_through_papermill(name, tmp_path):
+    path = execute(plan_run(name, "quick"), tmp_path)
+    record = json.loads(path.read_text())
+    assert record["profile"] == "quick" and record["metrics"]
+    assert set(profile_values("quick", name)) <= set(record["parameters"])
+    assert (tmp_path / f"{name}.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_book_builds_with_warnings_as_errors(tmp_path):
+    out = tmp_path / "build"
+    jb = shutil.which("jupyter-book", path=str(project_root() / ".venv" / "bin")) or shutil.which("jupyter-book")
+    result = subprocess.run([jb, "build", str(project_root()), "--path-output", str(out), "-W", "-n", "--keep-going"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = out / "_build" / "html"
+    assert (html / "index.html").is_file()
+    for page in ["claims", *[n for n in NAMES if (book_dir() / f"{n}.ipynb").exists()]]:
+        assert (html / "book" / f"{page}.html").is_file()

@@ -1,7 +1,7 @@
 """Time and peak memory of a model against sequence length, and power-law exponent fits.
 
-Times are wall-clock with warm-up and repeats (`torch.cuda.synchronize` around each call on CUDA);
-summaries use medians. Peak memory is the most bytes held above the start of one call: on CUDA from
+Times are wall-clock (or, on a shared CPU, the process's CPU time) with warm-up and repeats
+(`torch.cuda.synchronize` around each call on CUDA); summaries use medians. Peak memory is the most bytes held above the start of one call: on CUDA from
 `torch.cuda.max_memory_allocated`, on CPU from the allocator's events recorded by the PyTorch
 profiler (a tracking allocator: every allocation and free in order, so the peak is exact and
 independent of other processes). A sweep stops a series before a length whose predicted time or
@@ -29,17 +29,23 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_call(fn: Callable[[], object], device: torch.device, warmup: int, repeats: int) -> list[float]:
-    """Seconds of each of `repeats` calls of fn, after `warmup` untimed calls."""
+def time_call(
+    fn: Callable[[], object],
+    device: torch.device,
+    warmup: int,
+    repeats: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[float]:
+    """Seconds of each of `repeats` calls of fn by `clock`, after `warmup` untimed calls."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
         synchronize(device)
-        start = time.perf_counter()
+        start = clock()
         fn()
         synchronize(device)
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return times
 
 
@@ -114,6 +120,12 @@ class Series:
     def ns(self) -> np.ndarray:
         return self.column("n")
 
+    def exponent(self, name: str, n_min: float = 0) -> "PowerFit | None":
+        """`fit_power` of column `name` against n >= n_min; None with fewer than two such points."""
+        if (self.ns >= n_min).sum() < 2:
+            return None
+        return fit_power(self.ns, self.column(name), n_min)
+
 
 def measure(
     model: nn.Module,
@@ -126,13 +138,19 @@ def measure(
     repeats: int = 3,
     bf16: bool = False,
     math_attention: bool = False,
+    cpu_time: bool = False,
 ) -> Point:
     """Time and peak memory of model on random (batch, n) tokens: forward under no_grad, then a
     training forward+backward of the mean output (gradients reset before each call).
 
     PyTorch picks the attention backend unless `math_attention` forces the reference math kernel,
-    which materialises the T x T attention weights."""
+    which materialises the T x T attention weights. `cpu_time` times with the process's CPU time
+    instead of the wall clock: on a CPU with one torch thread it is the compute time, unaffected by
+    other processes competing for the cores."""
     device = torch.device(device)
+    if cpu_time and device.type != "cpu":
+        raise ValueError("cpu_time measures CPU work; time a GPU with the wall clock")
+    clock = time.process_time if cpu_time else time.perf_counter
     model = model.to(device)
     idx = torch.randint(vocab_size, (batch, n), device=device, generator=torch.Generator(device).manual_seed(n))
 
@@ -156,8 +174,8 @@ def measure(
             out = model(idx)
         out.float().mean().backward()
 
-    fwd_s = time_call(forward, device, warmup, repeats)
-    train_s = time_call(train_step, device, warmup, repeats)
+    fwd_s = time_call(forward, device, warmup, repeats, clock)
+    train_s = time_call(train_step, device, warmup, repeats, clock)
     fwd_bytes = peak_bytes(forward, device)
     model.zero_grad(set_to_none=True)
     return Point(n, fwd_s, train_s, fwd_bytes, train_bytes=peak_bytes(train_step, device))
@@ -231,8 +249,9 @@ def fit_power(
     if k < 2:
         raise ValueError(f"need at least two points in [{n_min}, {n_max}] to fit an exponent, got {k}")
     fit = stats.linregress(x, y)
-    half = stats.t.ppf(0.5 + level / 2, k - 2) * fit.stderr if k > 2 else math.nan
-    return PowerFit(fit.slope, fit.slope - half, fit.slope + half, math.exp(fit.intercept), k, level)
+    slope = float(fit.slope)
+    half = float(stats.t.ppf(0.5 + level / 2, k - 2) * fit.stderr) if k > 2 else math.nan
+    return PowerFit(slope, slope - half, slope + half, math.exp(fit.intercept), k, level)
 
 
 def local_exponents(ns: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from paperlib.losses import LOSSES, log_ce, rank_batch, rank_class, relative
-from paperlib.models.weber_fechner import (MODELS, REDUCTIONS, WFHead, advantage, build, checkpoints_won, macs,
-                                           wf_pool)
+from paperlib.models.weber_fechner import (MODELS, REDUCTIONS, WFHead, ablation_table, advantage, as_images, build,
+                                           checkpoints_won, controls_for, macs, run_seeds, time_to, wf_pool)
 
 # two groups of m = 4 with ties and zeros: sorted descending [3, 1, 0, 0] and [5, 2, 2, 0]
 H = torch.tensor([[0.0, 3.0, 1.0, 0.0], [2.0, 2.0, 0.0, 5.0]])
@@ -135,3 +135,21 @@ def test_advantage_against_best_control_and_checkpoints_won():
     assert mean == pytest.approx(0.04 + 0.003 * 1.5) and low < mean < high
     assert checkpoints_won(runs, "wf", ["c1", "c2"]) == 2  # 10 and 100; 500 is past 200 steps
     assert checkpoints_won(runs, "c1", ["c2"]) == 0
+
+
+def test_run_seeds_pairs_batches_and_summarises():
+    g = torch.Generator().manual_seed(0)
+    images, labels = as_images(torch.randint(0, 256, (64, 28, 28), generator=g, dtype=torch.uint8)), torch.arange(64) % 10
+    assert images.shape == (64, 1, 28, 28) and images.max() <= 1
+    names = ["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"]
+    runs = run_seeds(names, [0, 1], images, labels, images[:20], labels[:20], steps=4, batch_size=16,
+                     checkpoints=(1, 3), cnn_channels=(4, 8))
+    assert sorted(runs.step.unique()) == [1, 3, 4]  # 4 = one epoch of 64 examples
+    assert len(runs) == len(names) * 2 * 3 and set(runs.columns) >= {"model", "seed", "step", "time", "acc", "loss"}
+    assert controls_for("mlp_wf", names) == ["mlp_plain", "mlp_max"]
+    assert controls_for("mlp_l1", names) == ["mlp_plain"] and controls_for("cnn_wf", names) == []
+    table = ablation_table(runs, [1, 4])
+    assert list(table.index) == names and table.loc["cnn_wf", "Δ @ 4"] == ""
+    assert "(mlp_plain)" in table.loc["mlp_l1", "Δ @ 1"]
+    reached = time_to(runs, 0.0)
+    assert (reached.steps == 1).all() and math.isnan(time_to(runs, 1.01).seconds.iloc[0])

@@ -6,6 +6,7 @@ sorted in descending order and summed with the coefficients 1/k of -ln(1-x) = su
 other reading and every control differs only in that per-class reduction (`wf_pool`).
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from paperlib.losses import LOSSES
 from paperlib.progress import progress
-from paperlib.stats import paired_diff_ci
+from paperlib.stats import ci_table, paired_diff_ci
 from paperlib.train import (classification, classification_metrics, eval_schedule, init, shuffled_batches,
                             steps_per_epoch, train)
 
@@ -95,16 +96,14 @@ def mlp_trunk(hidden: int = 128, dropout: float = 0.2) -> nn.Sequential:
     return nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Dropout(dropout))
 
 
-def cnn_trunk(dropout: float = 0.5) -> nn.Sequential:
+def cnn_trunk(channels: tuple[int, int] = (32, 64), dropout: float = 0.5) -> nn.Sequential:
     """The Keras simple convnet trunk: conv 32 3x3 -> pool 2 -> conv 64 3x3 -> pool 2 -> dropout 0.5."""
+    c1, c2 = channels
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, c1, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Dropout(dropout),
     )
-
-
-TRUNKS = {"mlp": (mlp_trunk, 128), "cnn": (cnn_trunk, 64 * 5 * 5)}
 
 
 @dataclass(frozen=True)
@@ -118,11 +117,14 @@ class Spec:
     loss: str = "ce"
 
 
-def build(spec: Spec) -> nn.Sequential:
+def build(spec: Spec, cnn_channels: tuple[int, int] = (32, 64)) -> nn.Sequential:
     """The trunk followed by the plain Linear(., 10) head or a `WFHead`; input (batch, 1, 28, 28)."""
-    make_trunk, features = TRUNKS[spec.trunk]
+    if spec.trunk == "mlp":
+        trunk, features = mlp_trunk(), 128
+    else:
+        trunk, features = cnn_trunk(cnn_channels), cnn_channels[1] * 5 * 5
     head = nn.Linear(features, 10) if spec.head == "plain" else WFHead(features, 10, spec.m, spec.head, spec.x)
-    return nn.Sequential(make_trunk(), head)
+    return nn.Sequential(trunk, head)
 
 
 VARIANTS = {  # name suffix -> (head, m, x, loss); the prefix names the trunk
@@ -146,7 +148,7 @@ VARIANTS = {  # name suffix -> (head, m, x, loss); the prefix names the trunk
     "l2": ("plain", 8, 1.0, "relative"),
     "l3": ("plain", 8, 1.0, "log_ce"),
 }
-MODELS = {f"{t}_{v}": Spec(t, *VARIANTS[v]) for t in TRUNKS for v in VARIANTS}
+MODELS = {f"{t}_{v}": Spec(t, *VARIANTS[v]) for t in ("mlp", "cnn") for v in VARIANTS}
 
 
 def macs(model: nn.Module) -> int:
@@ -167,7 +169,7 @@ CHECKPOINTS = (10, 25, 50, 100, 200, 500)
 
 def run_seeds(names: Sequence[str], seeds: Sequence[int], train_x: Tensor, train_y: Tensor, test_x: Tensor,
               test_y: Tensor, steps: int, batch_size: int = 32, lr: float = 1e-3,
-              checkpoints: Sequence[int] = CHECKPOINTS) -> pd.DataFrame:
+              checkpoints: Sequence[int] = CHECKPOINTS, cnn_channels: tuple[int, int] = (32, 64)) -> pd.DataFrame:
     """Train each model of `MODELS` with each seed; one row per (model, seed, evaluation).
 
     Evaluations on all of (test_x, test_y) follow `checkpoints` and every epoch. Runs with the same seed
@@ -180,7 +182,7 @@ def run_seeds(names: Sequence[str], seeds: Sequence[int], train_x: Tensor, train
         for name in names:
             spec = MODELS[name]
             for seed in seeds:
-                state = init(lambda: build(spec), lr=lr, seed=seed)
+                state = init(lambda: build(spec, cnn_channels), lr=lr, seed=seed)
                 train(state, sample, classification(LOSSES[spec.loss]), steps, eval_steps=schedule,
                       evaluate=lambda model: classification_metrics(model, test_x, test_y), show_progress=False)
                 rows += [{"model": name, "seed": seed, **r} for r in state.history]
@@ -203,3 +205,47 @@ def checkpoints_won(runs: pd.DataFrame, model: str, controls: Sequence[str], max
     The reference's verdict rule: "accelerates" needs at least two.
     """
     return sum(advantage(runs, model, controls, s)[2] > 0 for s in sorted(runs.step.unique()) if s <= max_step)
+
+
+CONTROL_VARIANTS = ("plain", "max", "mean", "sum", "unsorted")
+
+
+def controls_for(name: str, available: Sequence[str]) -> list[str]:
+    """What `name` is judged against: a loss variant against cross-entropy on the same model; a head
+    against the controls of its trunk that were run (the same-size reductions and the plain head)."""
+    trunk = MODELS[name].trunk
+    if MODELS[name].loss != "ce":
+        return [f"{trunk}_plain"]
+    return [f"{trunk}_{c}" for c in CONTROL_VARIANTS if f"{trunk}_{c}" in available and f"{trunk}_{c}" != name]
+
+
+def ablation_table(runs: pd.DataFrame, steps: Sequence[int]) -> pd.DataFrame:
+    """Per model and step: test accuracy (%) as mean ± 95 % CI half-width, and the paired difference
+    against the best of `controls_for` (* where its CI excludes 0)."""
+    names = list(runs.model.unique())
+    acc = ci_table(runs, ["model", "step"], "acc").set_index(["model", "step"])
+    rows = []
+    for name in names:
+        row = {"model": name}
+        for step in steps:
+            mean, low, _ = acc.loc[(name, step), ["mean", "ci_low", "ci_high"]]
+            row[f"acc @ {step}"] = f"{100 * mean:.2f} ± {100 * (mean - low):.2f}"
+            controls = controls_for(name, names)
+            if controls:
+                control, diff, d_low, d_high = advantage(runs, name, controls, step)
+                star = "*" if d_low > 0 or d_high < 0 else ""
+                row[f"Δ @ {step}"] = f"{100 * diff:+.2f} ± {100 * (diff - d_low):.2f}{star} ({control})"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model").fillna("")
+
+
+def time_to(runs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Per model: the first evaluated step where the mean test accuracy over seeds reaches `threshold`,
+    and the mean training seconds up to it (NaN if never; an upper bound between evaluations)."""
+    mean = runs.groupby(["model", "step"], sort=False)[["acc", "time"]].mean().reset_index()
+    rows = []
+    for name, g in mean.groupby("model", sort=False):
+        hit = g[g.acc >= threshold]
+        rows.append({"model": name, "steps": hit.step.iloc[0] if len(hit) else math.nan,
+                     "seconds": hit.time.iloc[0] if len(hit) else math.nan})
+    return pd.DataFrame(rows).set_index("model")

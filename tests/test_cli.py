@@ -56,3 +56,9 @@ def test_a_raising_notebook_names_the_cell_and_keeps_the_previous_output(tmp_pat
     assert (out / "boom.ipynb").read_text() == "previous good run"
     assert (out / "boom.failed.ipynb").is_file()
     assert not (out / "results").exists()
+
+
+def test_data_command_verifies_and_names_unknown_datasets(capsys):
+    assert main(["data", "chinchilla"]) == 0
+    assert "193478df4e90f040" in capsys.readouterr().out
+    assert main(["data", "imagenet"]) == 2

@@ -59,7 +59,7 @@ def test_zero_noise_and_other_sizes():
 @pytest.mark.parametrize("selective", [False, True])
 def test_a_seed_repeats_its_batches_and_each_draw_is_fresh(selective):
     g = torch.Generator().manual_seed(7)
-    first, second = copy_batch(8, 50, selective=selective, generator=g), copy_batch(8, 50, selective=selective, generator=g)
+    first, second = (copy_batch(8, 50, selective=selective, generator=g) for _ in range(2))
     assert not torch.equal(first[0], second[0])
     assert torch.equal(copy_batch(8, 50, selective=selective, generator=torch.Generator().manual_seed(7))[0], first[0])
 

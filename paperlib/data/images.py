@@ -135,6 +135,16 @@ def pad_to_tokens(images: np.ndarray) -> np.ndarray:
     return out.reshape(n, SEQ_LEN)
 
 
+def downsample(tokens: torch.Tensor, side: int) -> torch.Tensor:
+    """(N, 1024) tokens of 32x32 images -> (N, side**2) by averaging f x f pixel squares (f = 32 / side),
+    rounded: a shorter sequence of the same images, for configurations scaled down to a CPU."""
+    if SIDE % side:
+        raise ValueError(f"side must divide {SIDE}, got {side}")
+    f = SIDE // side
+    squares = tokens.reshape(-1, side, f, side, f).float().mean(dim=(2, 4))
+    return squares.round().to(torch.uint8).reshape(-1, side * side)
+
+
 def _tokens(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
             classes: tuple[str, ...], provenance: Provenance) -> ImageTokens:
     for split, y in (("train", train_y), ("test", test_y)):

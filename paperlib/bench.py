@@ -93,8 +93,8 @@ class Point:
     n: int
     fwd_s: list[float]
     train_s: list[float]
-    fwd_bytes: int
-    train_bytes: int
+    fwd_bytes: int | None
+    train_bytes: int | None
 
     @property
     def fwd(self) -> float:
@@ -139,9 +139,11 @@ def measure(
     bf16: bool = False,
     math_attention: bool = False,
     cpu_time: bool = False,
+    memory: bool = True,
 ) -> Point:
     """Time and peak memory of model on random (batch, n) tokens: forward under no_grad, then a
-    training forward+backward of the mean output (gradients reset before each call).
+    training forward+backward of the mean output (gradients reset before each call). With
+    `memory` False the peak bytes are not measured (None).
 
     PyTorch picks the attention backend unless `math_attention` forces the reference math kernel,
     which materialises the T x T attention weights. `cpu_time` times with the process's CPU time
@@ -174,11 +176,13 @@ def measure(
             out = model(idx)
         out.float().mean().backward()
 
-    fwd_s = time_call(forward, device, warmup, repeats, clock)
-    train_s = time_call(train_step, device, warmup, repeats, clock)
-    fwd_bytes = peak_bytes(forward, device)
-    model.zero_grad(set_to_none=True)
-    return Point(n, fwd_s, train_s, fwd_bytes, train_bytes=peak_bytes(train_step, device))
+    point = Point(n, time_call(forward, device, warmup, repeats, clock),
+                  time_call(train_step, device, warmup, repeats, clock), None, None)
+    if memory:
+        point.fwd_bytes = peak_bytes(forward, device)
+        model.zero_grad(set_to_none=True)
+        point.train_bytes = peak_bytes(train_step, device)
+    return point
 
 
 def predict_next(ns: list[int], ys: list[float], n_next: int, default_exponent: float = 2.0) -> float:
@@ -196,29 +200,43 @@ def sweep(
     label: str,
     time_budget_s: float,
     memory_budget_bytes: float,
+    rounds: int = 1,
     **measure_kwargs,
 ) -> Series:
     """Measure make_model(n) at each length in order, stopping before a length whose predicted
-    forward+backward time or training peak memory exceeds its budget, or after one that did."""
+    forward+backward time or training peak memory exceeds its budget, or after one that did.
+
+    With `rounds` > 1 the lengths kept are timed again in `rounds - 1` further passes, adding their
+    repeats to each length's samples: a burst of load on a shared machine then hits one pass of a
+    length rather than all its repeats, and the median shrugs it off."""
     series = Series(label)
-    for n in progress(lengths, desc=label):
-        if series.points:
-            done = series.points
-            t_pred = predict_next([p.n for p in done], [p.train for p in done], n)
-            m_pred = predict_next([p.n for p in done], [p.train_bytes for p in done], n)
-            if t_pred > time_budget_s or m_pred > memory_budget_bytes:
-                series.stopped = (
-                    f"stopped before N = {n}: predicted {t_pred:.3g} s per forward+backward and "
-                    f"{m_pred / 2**20:.4g} MiB peak against budgets of {time_budget_s:g} s and "
-                    f"{memory_budget_bytes / 2**20:.4g} MiB"
-                )
+    with progress(total=len(lengths) * rounds, desc=label) as bar:
+        for n in lengths:
+            if series.points:
+                done = series.points
+                t_pred = predict_next([p.n for p in done], [p.train for p in done], n)
+                m_pred = predict_next([p.n for p in done], [p.train_bytes for p in done], n)
+                if t_pred > time_budget_s or m_pred > memory_budget_bytes:
+                    series.stopped = (
+                        f"stopped before N = {n}: predicted {t_pred:.3g} s per forward+backward and "
+                        f"{m_pred / 2**20:.4g} MiB peak against budgets of {time_budget_s:g} s and "
+                        f"{memory_budget_bytes / 2**20:.4g} MiB"
+                    )
+                    break
+            point = measure(make_model(n), n, **measure_kwargs)
+            series.points.append(point)
+            bar.update(1)
+            if point.train > time_budget_s or point.train_bytes > memory_budget_bytes:
+                if n != lengths[-1]:
+                    series.stopped = f"stopped after N = {n}: it exceeded the time or memory budget"
                 break
-        point = measure(make_model(n), n, **measure_kwargs)
-        series.points.append(point)
-        if point.train > time_budget_s or point.train_bytes > memory_budget_bytes:
-            if n != lengths[-1]:
-                series.stopped = f"stopped after N = {n}: it exceeded the time or memory budget"
-            break
+        bar.update((len(lengths) - len(series.points)) * rounds)  # lengths skipped, in every pass
+        for _ in range(rounds - 1):
+            for point in series.points:
+                again = measure(make_model(point.n), point.n, memory=False, **measure_kwargs)
+                point.fwd_s += again.fwd_s
+                point.train_s += again.train_s
+                bar.update(1)
     return series
 
 

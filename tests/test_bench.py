@@ -31,6 +31,16 @@ def test_time_call_warms_up_then_times_each_repeat():
     assert len(calls) == 5 and len(times) == 3 and all(t >= 0 for t in times)
 
 
+def test_cpu_time_clock_ignores_sleeping():
+    import time
+
+    point = measure(copy_model("regular", 64), 64, vocab_size=16, warmup=0, repeats=1, cpu_time=True)
+    assert point.fwd > 0
+    assert time_call(lambda: time.sleep(0.05), CPU, 0, 1, clock=time.process_time)[0] < 0.05
+    with pytest.raises(ValueError):
+        measure(copy_model("regular", 64), 64, vocab_size=16, device="meta", cpu_time=True)
+
+
 def test_cpu_peak_bytes_tracks_allocations_and_frees():
     def fn():
         a = torch.empty(250_000)  # 1 MB
@@ -62,48 +72,32 @@ def test_training_memory_is_linear_for_recurrent_and_quadratic_for_math_attentio
     assert (reg[2] - reg[1]) / (reg[1] - reg[0]) > 3.0
 
 
+def copy_sweep(arch: str, lengths: list[int], **kw):
+    """A sweep of the copy model with no budget pressure and one timed call unless told otherwise."""
+    kw = {"time_budget_s": math.inf, "memory_budget_bytes": math.inf, "warmup": 0, "repeats": 1, **kw}
+    return sweep(lambda n: copy_model(arch, n), lengths, label=arch, vocab_size=16, **kw)
+
+
 def test_sweep_stops_before_a_length_over_the_memory_budget():
     first = measure(copy_model("recurrent", 256), 256, vocab_size=16, warmup=0, repeats=1)
-    series = sweep(
-        lambda n: copy_model("recurrent", n),
-        [256, 512, 1024],
-        label="recurrent",
-        time_budget_s=math.inf,
-        memory_budget_bytes=1.5 * first.train_bytes,
-        vocab_size=16,
-        warmup=0,
-        repeats=1,
-    )
+    series = copy_sweep("recurrent", [256, 512, 1024], memory_budget_bytes=1.5 * first.train_bytes)
     assert [p.n for p in series.points] == [256]
     assert series.stopped.startswith("stopped before N = 512")
 
 
 def test_sweep_stops_after_a_length_that_exceeded_the_time_budget():
-    series = sweep(
-        lambda n: copy_model("regular", n),
-        [128, 256],
-        label="regular",
-        time_budget_s=0.0,
-        memory_budget_bytes=math.inf,
-        vocab_size=16,
-        warmup=0,
-        repeats=1,
-    )
+    series = copy_sweep("regular", [128, 256], time_budget_s=0.0)
     assert [p.n for p in series.points] == [128] and "after N = 128" in series.stopped
 
 
 def test_sweep_without_budget_pressure_runs_every_length():
-    series = sweep(
-        lambda n: copy_model("recurrent", n, block=16),
-        [64, 128],
-        label="r",
-        time_budget_s=math.inf,
-        memory_budget_bytes=math.inf,
-        vocab_size=16,
-        warmup=0,
-        repeats=1,
-    )
+    series = copy_sweep("recurrent", [64, 128])
     assert series.ns.tolist() == [64, 128] and series.stopped is None
+
+
+def test_sweep_rounds_add_samples_without_remeasuring_memory():
+    series = copy_sweep("recurrent", [64, 128], rounds=3, repeats=2)
+    assert all(len(p.fwd_s) == 6 and len(p.train_s) == 6 and p.train_bytes > 0 for p in series.points)
 
 
 def test_predict_next_uses_the_last_local_slope_at_least_linear():
@@ -136,3 +130,15 @@ def test_local_exponents_and_crossover():
     assert crossover(ns, fast, slow) == pytest.approx(1000)
     assert crossover(ns, slow, slow * 2) == 256
     assert math.isnan(crossover(ns, slow * 2, slow))
+
+
+@pytest.mark.slow
+def test_linear_time_notebook_runs_with_the_quick_profile(tmp_path):
+    from paperlib.runner import execute, plan_run
+    from paperlib.results import load_records
+
+    execute(plan_run("linear_time", "quick"), tmp_path)
+    metrics = load_records(tmp_path / "results")["linear_time"]["metrics"]
+    for name in ("time_exponent_recurrent", "time_exponent_regular", "memory_exponent_recurrent", "speedup_at_max_len"):
+        assert metrics[name] is not None
+    assert "time_exponent_recurrent.ci_high" in metrics and metrics["flop_table_reproduced"] == 1.0

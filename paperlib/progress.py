@@ -12,8 +12,6 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-from tqdm.auto import tqdm
-
 T = TypeVar("T")
 
 LOG_MODE_ENV = "PAPERLIB_PROGRESS"
@@ -22,6 +20,16 @@ LOG_LINES = 5
 
 def _log_mode() -> bool:
     return os.environ.get(LOG_MODE_ENV, "") == "log"
+
+
+def _bar_class() -> type:
+    """tqdm's widget bar where ipywidgets is installed, else its text bar (no 'IProgress not found' warning)."""
+    try:
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm.std import tqdm
+    return tqdm
 
 
 class progress:  # noqa: N801 - used like tqdm
@@ -38,7 +46,7 @@ class progress:  # noqa: N801 - used like tqdm
         self.count = 0
         self.postfix: dict[str, object] = {}
         self._next_log = 0
-        self._bar = None if _log_mode() else tqdm(total=self.total, desc=desc, leave=True)
+        self._bar = None if _log_mode() else _bar_class()(total=self.total, desc=desc, leave=True)
 
     def __iter__(self) -> Iterator[T]:
         assert self.iterable is not None, "progress() was created without an iterable"

@@ -130,9 +130,9 @@ acc = ci_table(runs, ["model", "step"], "acc")
 for name in names:
     for key, step in (("100", 100), ("epoch1", epoch)):
         row = acc[(acc.model == name) & (acc.step == step)].iloc[0]
-        metrics.update({f"acc_{key}.{name}": row["mean"], f"acc_{key}.{name}.ci_low": row["ci_low"],
-                        f"acc_{key}.{name}.ci_high": row["ci_high"]})
-metrics["train_seconds_total"] = runs[runs.step == epochs * epoch].time.sum()
+        metrics.update({f"acc_{key}.{name}{suffix}": float(row[column])
+                        for suffix, column in (("", "mean"), (".ci_low", "ci_low"), (".ci_high", "ci_high"))})
+metrics["train_seconds_total"] = float(runs[runs.step == epochs * epoch].time.sum())
 for name in ("mlp_plain", "cnn_plain"):
     for suffix in ("", ".ci_low", ".ci_high"):
         glue(f"acc_epoch1.{name}{suffix}", 100 * metrics[f"acc_epoch1.{name}{suffix}"], display=False)

@@ -12,6 +12,7 @@ def test_mean_ci_by_hand():
     mean, low, high = mean_ci([1, 2, 3, 4, 5])
     half = 2.7764451 * math.sqrt(2.5) / math.sqrt(5)  # t_0.975,4 * s / sqrt(n)
     assert mean == 3 and low == pytest.approx(3 - half) and high == pytest.approx(3 + half)
+    assert all(type(v) is float for v in (mean, low, high))  # plain floats: glue and JSON show them as numbers
 
 
 def test_mean_ci_of_one_value_has_no_bounds():

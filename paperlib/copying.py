@@ -128,6 +128,11 @@ class CopyRun:
         return changes[0]["step"] * self.batch_size if changes else 0
 
     @property
+    def doublings(self) -> int:
+        """Changes of length the run trained after (one made at the last validation is logged, never trained)."""
+        return sum(c["to"] <= self.final_len for c in self.state.extra["length_changes"])
+
+    @property
     def n_params(self) -> int:
         return sum(p.numel() for p in self.state.model.parameters())
 

@@ -78,8 +78,9 @@ def lm_loss(model: nn.Module, batch: Batch) -> Tensor:
     return F.cross_entropy(model(x).flatten(0, 1).float(), y.flatten())
 
 
+@torch.no_grad()
 def window_losses(model: nn.Module, windows: Tensor, batch_size: int = 64) -> Tensor:
-    """Each window's mean cross-entropy (nats per character), shape (n,)."""
+    """Each window's mean cross-entropy (nats per character), shape (n,), without gradients."""
     device = next(model.parameters()).device
     out = []
     for i in range(0, len(windows), batch_size):

@@ -57,8 +57,9 @@ class Scores:
         return torch.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes).numpy()
 
 
+@torch.no_grad()
 def score(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 250) -> Scores:
-    """Evaluate `model` (in whatever mode it is) on all of (x, y)."""
+    """Evaluate `model` (in whatever mode it is) on all of (x, y), without gradients."""
     device = next(model.parameters()).device
     losses, predictions = [], []
     for i in range(0, len(x), batch_size):

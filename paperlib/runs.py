@@ -1,5 +1,5 @@
-"""What the chapters that train several models share: selection, early stopping, resumable runs and
-training cost.
+"""What the chapters that train several models share: selection, early stopping, resumable runs,
+training cost, the device, and how a configuration departs from the paper's.
 
 Training cost follows the paper's convention, *forward FLOPs per sample × samples seen*, with our
 complete forward count (`paperlib.flops.count_flops`) instead of the paper's formula; a model that

@@ -78,6 +78,13 @@ def test_padding_centres_28x28_in_32x32():
     assert tokens.shape == (2, 32, 32) and (tokens[:, 2:30, 2:30] == 7).all() and tokens.sum() == 2 * 7 * 28 * 28
 
 
+def test_downsampling_averages_pixel_squares():
+    tokens = torch.arange(1024).remainder(256).to(torch.uint8).reshape(1, 1024)
+    small = images.downsample(tokens, 16).reshape(16, 16)
+    square = tokens.reshape(32, 32)[:2, :2].float().mean().round()
+    assert small.shape == (16, 16) and small[0, 0] == square and images.downsample(tokens, 32).equal(tokens)
+
+
 def test_a_fashion_folder_with_other_files_is_refused(tmp_path):
     for stem, _, _ in images.FASHION_FILES.values():
         (tmp_path / stem).write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x01\x05")

@@ -3,7 +3,7 @@
 import torch
 
 from paperlib.flops import count_flops
-from paperlib.imagecls import class_loss, image_metrics, split_validation
+from paperlib.imagecls import class_loss, image_metrics, score, split_validation
 from paperlib.models import build, paper_config
 from paperlib.runs import KeepBest, StopBelow, best_model, eval_steps, fit, train_flops_per_sample
 from paperlib.train import init, shuffled_batches
@@ -43,6 +43,14 @@ def test_best_weights_and_cost_columns(tmp_path, monkeypatch):
     assert torch.equal(best_model(result.state).wte.weight, result.state.extra["best"]["weights"]["wte.weight"])
     assert (result.history.samples == result.history.step * 8).all()
     assert result.flops_per_sample == count_flops(make_cfg(), 16)
+
+
+def test_final_scores_keep_no_graph_and_count_every_example(tmp_path, monkeypatch):
+    result = run(2, tmp_path, monkeypatch)
+    x, y = tiny_image_task()
+    scores = score(best_model(result.state), x, y, batch_size=10)
+    assert not scores.losses.requires_grad and scores.confusion(2).sum() == len(x)
+    assert scores.acc == (scores.predictions == y).float().mean().item()
 
 
 def test_early_stop_ends_the_run_at_an_evaluation(tmp_path, monkeypatch):

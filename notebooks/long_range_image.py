@@ -140,8 +140,8 @@ for name, run in runs.items():
     low, high = wilson_interval(correct, len(final_test))
     paper_style = run.best("test_loss")
     metrics |= {f"image_acc_{name}": scores[name].acc, f"image_acc_{name}.ci_low": low,
-                f"image_acc_{name}.ci_high": high, f"image_acc_{name}_paper_style": paper_style["test_acc"],
-                f"image_val_acc_{name}": selected["val_acc"], f"params_{name}": run.params}
+                f"image_acc_{name}.ci_high": high, f"image_acc_{name}_paper_style": float(paper_style["test_acc"]),
+                f"image_val_acc_{name}": float(selected["val_acc"]), f"params_{name}": run.params}
     rows.append({"model": MODELS[name], "params": run.params, "paper params": paper_params.get(name, "—"),
                  "FLOPs/sample, paper formula": paper_flops(run.cfg, side * side),
                  "FLOPs/sample, ours": run.flops_per_sample, "steps": run.state.step,
@@ -151,7 +151,7 @@ for name, run in runs.items():
                  "paper-style: test-subset acc at best test-subset loss": paper_style["test_acc"],
                  "paper": paper_acc.get(name, float("nan")), "train time (s)": run.state.train_time})
     if "alpha" in run.history:
-        metrics[f"alpha_{name}"] = run.history.alpha.iloc[-1]
+        metrics[f"alpha_{name}"] = float(run.history.alpha.iloc[-1])
 for name in ("recurrent", "regular"):
     glue(f"acc_{name}", 100 * metrics[f"image_acc_{name}"], display=False)
     glue(f"acc_{name}_paper_style", 100 * metrics[f"image_acc_{name}_paper_style"], display=False)
@@ -161,7 +161,7 @@ pct = "{:.2%}".format
 pd.DataFrame(rows).set_index("model").style.format(
     {"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "FLOPs/sample, ours": "{:.3g}",
      "training FLOPs": "{:.3g}", "val acc there": pct, "test acc (selected on validation)": pct,
-     "paper-style: test-subset acc at best test-subset loss": pct, "paper": pct, "train time (s)": "{:.0f}"})
+     "paper-style: test-subset acc at best test-subset loss": pct, "paper": pct, "train time (s)": "{:.0f}"}, na_rep="—")
 
 # %% [markdown]
 # Selected on the validation split and scored once on {glue:text}`n_final` test images, the Note's

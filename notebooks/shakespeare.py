@@ -142,13 +142,13 @@ for name, run in runs.items():
                  "best val loss": best["val_loss"], "s.e.": best["val_loss_se"], "at step": int(best["step"]),
                  "training FLOPs to best": best["train_flops"], "train loss there": best["train_eval_loss"],
                  "paper": paper_table.get(name, float("nan")), "train time (s)": run.state.train_time})
-    metrics[f"val_loss_{name}"] = best["val_loss"]
-    metrics[f"val_loss_{name}.se"] = best["val_loss_se"]
+    metrics[f"val_loss_{name}"] = float(best["val_loss"])
+    metrics[f"val_loss_{name}.se"] = float(best["val_loss_se"])
     metrics[f"params_{name}"] = run.params
 table = pd.DataFrame(rows).set_index("model")
 table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "FLOPs/sample, ours": "{:.3g}",
                     "best val loss": "{:.4f}", "s.e.": "{:.4f}", "training FLOPs to best": "{:.3g}",
-                    "train loss there": "{:.4f}", "paper": "{:.4f}", "train time (s)": "{:.0f}"})
+                    "train loss there": "{:.4f}", "paper": "{:.4f}", "train time (s)": "{:.0f}"}, na_rep="—")
 
 # %% [markdown]
 # Losses are nats per character; s.e. is the standard error over the evaluation windows of one run
@@ -190,7 +190,7 @@ plt.show()
 
 # %%
 alpha_run = runs["recurrent_alpha"]
-metrics["alpha_learned"] = alpha_run.history.alpha.iloc[-1]  # clamped, at the last step
+metrics["alpha_learned"] = float(alpha_run.history.alpha.iloc[-1])  # clamped, at the last step
 metrics["alpha_raw"] = float(alpha_run.state.model.alpha_raw.detach())
 glue("alpha_learned", metrics["alpha_learned"], display=False)
 glue("alpha_val_loss", metrics["val_loss_recurrent_alpha"], display=False)

@@ -11,7 +11,7 @@ checkpointed and resumed. Models by kind:
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -105,6 +105,7 @@ class CopyRun:
     batch_size: int
     wall_s: float  # this session's seconds in `train`, evaluations included
     resumed_at: int | None = None  # the step a checkpoint resumed from
+    scores: dict[tuple[int, int, int], tuple[float, float, float]] = field(default_factory=dict, repr=False)
 
     @property
     def history(self) -> pd.DataFrame:
@@ -138,13 +139,17 @@ class CopyRun:
 
     def final_eval(self, noise_len: int, n_batches: int, batch_size: int) -> tuple[float, float, float]:
         """Token accuracy on fresh batches at `noise_len`: (mean, 95 % CI low, high) over the batches,
-        the Student-t interval clipped to [0, 1]."""
+        the Student-t interval clipped to [0, 1]. Kept in `scores`, so asking again costs nothing."""
+        key = (noise_len, n_batches, batch_size)
+        if key in self.scores:
+            return self.scores[key]
         model = self.state.model.eval()
         amp = torch.autocast(self.state.device.type, dtype=torch.bfloat16, enabled=self.state.device.type == "cuda")
         with torch.no_grad(), amp:
             per_batch = evaluate(model, self.task, noise_len, n_batches, batch_size, data_seed(self.state.seed, 2))
         mean, low, high = mean_ci(per_batch["acc"])
-        return mean, max(low, 0.0), min(high, 1.0)
+        self.scores[key] = mean, max(low, 0.0), min(high, 1.0)
+        return self.scores[key]
 
 
 def train_copy(task: str, kind: str, steps: int, settings: Settings, *, start: int | None = None,

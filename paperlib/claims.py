@@ -84,7 +84,9 @@ CLAIMS: tuple[Claim, ...] = (
           "Imposing Weber–Fechner via the logarithmic power series of the sorted output gives surprising MNIST "
           "accuracy within a few training iterations — without convolution.",
           "no number published (abstract only)", "weber_fechner_mnist", ("wf_mlp_advantage_100", "wf_mlp_checkpoints_won"),
-          "at ≥ 2 checkpoints of ≤ 200 steps the paired 95 % CI of WF minus the best same-size control excludes 0 in WF's favour",
+          ("at ≥ 2 checkpoints of ≤ 200 steps the paired 95 % CI of WF minus the best control excludes 0 in WF's favour; "
+           "the best control is the same-size max, mean, sum or unsorted-1/k head, or the plain head, whichever has "
+           "the highest mean at that checkpoint"),
           lambda m: m["wf_mlp_checkpoints_won"] >= 2,
           lambda m: f"{100 * m['wf_mlp_advantage_100']:+.2f} pts at 100 steps", _ci("wf_mlp_advantage_100", ".4f")),
     Claim("wf_cnn_few_iterations", WF_PAPER, "The same, with convolution.",
@@ -94,7 +96,8 @@ CLAIMS: tuple[Claim, ...] = (
           lambda m: f"{100 * m['wf_cnn_advantage_100']:+.2f} pts at 100 steps", _ci("wf_cnn_advantage_100", ".4f")),
     Claim("wf_loss_variant", WF_LOSS_PAPER, "Putting the Weber–Fechner law into the loss function enhances deep networks.",
           "no number published (abstract only)", "weber_fechner_mnist", ("wf_loss_advantage_100", "wf_loss_checkpoints_won"),
-          "as above: the loss variant against plain cross-entropy on the same model",
+          ("as above, for the L1 loss (per-class errors sorted descending, weighted 1/k; our reading of the "
+           "follow-up paper) against cross-entropy on the plain MLP"),
           lambda m: m["wf_loss_checkpoints_won"] >= 2,
           lambda m: f"{100 * m['wf_loss_advantage_100']:+.2f} pts at 100 steps", _ci("wf_loss_advantage_100", ".4f")),
     Claim("rt_linear_time", LLM_PAPER, "Recurrent transformers process a sequence in time linear in its length.",

@@ -166,11 +166,10 @@ pd.DataFrame(rows).set_index(["task", "model"]).style.format(
 for task in TASKS:
     p = "copy" if task == "copy" else "sel"
     for kind in runs[task]:
-        for key in (f"{task}_acc_{kind}", f"{task}_acc_at_baseline_len_{kind}", f"{task}_acc_at_baseline_len",
-                    f"{task}_acc_own_len_{kind}"):
+        for key in (f"{task}_acc_{kind}", f"{task}_acc_at_baseline_len_{kind}", f"{task}_acc_own_len_{kind}"):
             if key in metrics:
                 glue(key.replace(task, p) + "_pct", 100 * metrics[key], display=False)
-    for key in (f"{task}_acc", f"{task}_acc.ci_low", f"{task}_acc.ci_high"):
+    for key in (f"{task}_acc", f"{task}_acc.ci_low", f"{task}_acc.ci_high", f"{task}_acc_at_baseline_len"):
         glue(key.replace(task, p) + "_pct", 100 * metrics[key], display=False)
     glue(f"{p}_len", reached[task] + 2 * N_DATA, display=False)
     glue(f"{p}_short_len", short[task] + 2 * N_DATA, display=False)

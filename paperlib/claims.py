@@ -38,11 +38,13 @@ class Claim:
     spread: Callable[[Metrics], str] = lambda m: ""
 
 
-def _ci(name: str, fmt: str = ".3f") -> Callable[[Metrics], str]:
-    """'95 % CI [low, high]' from ``name.ci_low`` / ``name.ci_high`` when the record has them."""
+def _ci(name: str, fmt: str = ".3f", scale: float = 1.0, unit: str = "") -> Callable[[Metrics], str]:
+    """'95 % CI [low, high]' from ``name.ci_low`` / ``name.ci_high`` (times ``scale``) when the record has them."""
     def show(m: Metrics) -> str:
         low, high = m.get(f"{name}.ci_low"), m.get(f"{name}.ci_high")
-        return "" if low is None or high is None else f"95 % CI [{low:{fmt}}, {high:{fmt}}]"
+        if low is None or high is None:
+            return ""
+        return f"95 % CI [{scale * low:{fmt}}, {scale * high:{fmt}}]{unit}"
     return show
 
 
@@ -88,18 +90,18 @@ CLAIMS: tuple[Claim, ...] = (
            "the best control is the same-size max, mean, sum or unsorted-1/k head, or the plain head, whichever has "
            "the highest mean at that checkpoint"),
           lambda m: m["wf_mlp_checkpoints_won"] >= 2,
-          lambda m: f"{100 * m['wf_mlp_advantage_100']:+.2f} pts at 100 steps", _ci("wf_mlp_advantage_100", ".4f")),
+          lambda m: f"{100 * m['wf_mlp_advantage_100']:+.2f} pts at 100 steps", _ci("wf_mlp_advantage_100", "+.2f", 100, " pts")),
     Claim("wf_cnn_few_iterations", WF_PAPER, "The same, with convolution.",
           "no number published (abstract only)", "weber_fechner_mnist", ("wf_cnn_advantage_100", "wf_cnn_checkpoints_won"),
           "as for the MLP, with the CNN trunk",
           lambda m: m["wf_cnn_checkpoints_won"] >= 2,
-          lambda m: f"{100 * m['wf_cnn_advantage_100']:+.2f} pts at 100 steps", _ci("wf_cnn_advantage_100", ".4f")),
+          lambda m: f"{100 * m['wf_cnn_advantage_100']:+.2f} pts at 100 steps", _ci("wf_cnn_advantage_100", "+.2f", 100, " pts")),
     Claim("wf_loss_variant", WF_LOSS_PAPER, "Putting the Weber–Fechner law into the loss function enhances deep networks.",
           "no number published (abstract only)", "weber_fechner_mnist", ("wf_loss_advantage_100", "wf_loss_checkpoints_won"),
           ("as above, for the L1 loss (per-class errors sorted descending, weighted 1/k; our reading of the "
            "follow-up paper) against cross-entropy on the plain MLP"),
           lambda m: m["wf_loss_checkpoints_won"] >= 2,
-          lambda m: f"{100 * m['wf_loss_advantage_100']:+.2f} pts at 100 steps", _ci("wf_loss_advantage_100", ".4f")),
+          lambda m: f"{100 * m['wf_loss_advantage_100']:+.2f} pts at 100 steps", _ci("wf_loss_advantage_100", "+.2f", 100, " pts")),
     Claim("rt_linear_time", LLM_PAPER, "Recurrent transformers process a sequence in time linear in its length.",
           "linear (supported by a FLOP formula only)", "linear_time", ("time_exponent_recurrent",),
           "the fitted log-log exponent of time vs length is ≤ 1.15 (upper 95 % bound)",

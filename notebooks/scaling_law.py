@@ -42,21 +42,26 @@ seed: int = 42  # seed of the bootstrap resampling; range 0..1000000
 drop_highest_loss: int = 5  # highest-loss runs dropped before fitting (Epoch drops 5); range 0..50
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from paperlib.book.page import glue_metrics
+from paperlib.book.records import record
+from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.chapters.scaling_law import (
+                                           arithmetic,
+                                           compute_optimal_table,
+                                           fits_table,
+                                           gamma_rows,
+                                           in_words,
+                                           plot_excess_loss,
+                                           plot_gamma_intervals,
+                                           refit_metrics,
+                                           sensitivity_table,
+)
 from paperlib.data.chinchilla import load_chinchilla
 from paperlib.plots import use_book_style
-from paperlib.report import verdict_table, verdicts_for_run
-from paperlib.results import record
-from paperlib.scaling.analysis import GammaRow, gamma_ci, sensitivity_table
 from paperlib.scaling.fit import bootstrap, fit_huber_grid, fit_huber_likelihood
-from paperlib.scaling.gamma import gamma_interval
-from paperlib.scaling.published import (COMPUTE_OPTIMAL, EPOCH_REFIT, HOFFMANN_ROUNDED, HOFFMANN_UNROUNDED,
-                                        KAPLAN_JOINT, KAPLAN_LD, MUENNIGHOFF)
 
 use_book_style()
 metrics: dict[str, float] = {}
@@ -67,20 +72,9 @@ metrics: dict[str, float] = {}
 # Hoffmann et al. print $\beta = 0.28$ (Approach 3). The paper's numbers should follow exactly.
 
 # %%
-paper = gamma_interval(HOFFMANN_ROUNDED.beta)
-unrounded = gamma_interval(HOFFMANN_UNROUNDED.beta)
-arithmetic = pd.DataFrame([
-    {"β": name, "γ_low = 1−2β": g.low, "γ_high = 1−β": g.high, "midpoint": g.midpoint,
-     "2^(1/γ_high)": g.doubling_multiples[0], "2^(1/γ_low)": g.doubling_multiples[1]}
-    for name, g in (("0.28 (printed)", paper), (f"{HOFFMANN_UNROUNDED.beta} (unrounded)", unrounded))
-]).set_index("β")
-metrics.update(gamma_low=paper.low, gamma_high=paper.high, gamma_midpoint=paper.midpoint,
-               doubling_low=paper.doubling_multiples[0], doubling_high=paper.doubling_multiples[1],
-               unrounded_gamma_low=unrounded.low, unrounded_gamma_high=unrounded.high)
-for key in ("gamma_low", "gamma_high", "gamma_midpoint", "doubling_low", "doubling_high",
-            "unrounded_gamma_low", "unrounded_gamma_high"):
-    glue(key, metrics[key], display=False)
-arithmetic.style.format("{:.3f}")
+table, found = arithmetic()
+metrics.update(found)
+table.style.format("{:.3f}")
 
 # %% [markdown]
 # With the printed $\beta = 0.28$ the reconstruction gives $\gamma \in$
@@ -104,35 +98,19 @@ arithmetic.style.format("{:.3f}")
 points = load_chinchilla(drop_highest_loss=drop_highest_loss)
 hoffmann_method = fit_huber_grid(points.N, points.D, points.loss, grid=grid)
 likelihood = fit_huber_likelihood(points.N, points.D, points.loss)
-fits = pd.DataFrame(
-    [{"fit": "Epoch's published estimate", **{k: getattr(EPOCH_REFIT, k) for k in ("E", "A", "B", "alpha", "beta")}},
-     {"fit": f"ours: {likelihood.method}", **{k: getattr(likelihood, k) for k in ("E", "A", "B", "alpha", "beta")}},
-     {"fit": f"ours: {hoffmann_method.method}", **{k: getattr(hoffmann_method, k) for k in ("E", "A", "B", "alpha", "beta")}},
-     {"fit": "Hoffmann 2022, unrounded", **{k: getattr(HOFFMANN_UNROUNDED, k) for k in ("E", "A", "B", "alpha", "beta")}}]
-).set_index("fit")
 print(f"{len(points)} runs; {points.provenance.note}")
-fits.style.format({"E": "{:.4f}", "A": "{:.1f}", "B": "{:.1f}", "alpha": "{:.4f}", "beta": "{:.4f}"})
+fits_table(likelihood, hoffmann_method).style.format(
+    {"E": "{:.4f}", "A": "{:.1f}", "B": "{:.1f}", "alpha": "{:.4f}", "beta": "{:.4f}"})
 
 # %%
 samples = bootstrap(points.N, points.D, points.loss, n_resamples=n_bootstrap, seed=seed)
-intervals = gamma_ci(samples[:, 4])
-refit = gamma_interval(likelihood.beta)
-metrics.update(refit_beta=likelihood.beta, refit_gamma_low=refit.low, refit_gamma_high=refit.high,
-               refit_beta_huber_grid=hoffmann_method.beta, refit_E=likelihood.E, refit_alpha=likelihood.alpha,
-               refit_beta_se=float(samples[:, 4].std(ddof=1)), n_bootstrap=n_bootstrap)
-for name, (low, high) in (("refit_beta", intervals["beta"]), ("refit_gamma_low", intervals["gamma_low"]),
-                          ("refit_gamma_high", intervals["gamma_high"])):
-    metrics[f"{name}.ci_low"], metrics[f"{name}.ci_high"] = low, high
-for key, value in metrics.items():
-    if key.startswith("refit_"):
-        glue(key, value, display=False)
-glue("n_bootstrap", n_bootstrap, display=False)
+metrics.update(refit_metrics(likelihood, hoffmann_method, samples))
 glue("n_points", len(points), display=False)
 
 # %% [markdown]
 # On the {glue:text}`n_points` runs the likelihood fit gives $\beta$ = {glue:text}`refit_beta:.4f`
 # (bootstrap s.e. {glue:text}`refit_beta_se:.4f`, 95 % CI [{glue:text}`refit_beta.ci_low:.3f`,
-# {glue:text}`refit_beta.ci_high:.3f`] over {glue:text}`n_bootstrap` resamples), against Epoch's
+# {glue:text}`refit_beta.ci_high:.3f`] over {glue:text}`n_bootstrap:,.0f` resamples), against Epoch's
 # published 0.36585 (s.e. 0.0206); Hoffmann's own method on the same points gives
 # {glue:text}`refit_beta_huber_grid:.4f` (Epoch: 0.36718). Either way $\beta$ is far from 0.28, and
 # the interval moves to [{glue:text}`refit_gamma_low:.3f`, {glue:text}`refit_gamma_high:.3f`]:
@@ -147,35 +125,12 @@ glue("n_points", len(points), display=False)
 # strictly comparable.
 
 # %%
-rows = [
-    GammaRow(HOFFMANN_ROUNDED.name, HOFFMANN_ROUNDED.beta, note="the paper's input"),
-    GammaRow(HOFFMANN_UNROUNDED.name, HOFFMANN_UNROUNDED.beta),
-    GammaRow(EPOCH_REFIT.name, EPOCH_REFIT.beta, EPOCH_REFIT.beta_ci, note="published 95 % CI"),
-    GammaRow("ours: Epoch's method", likelihood.beta, intervals["beta"], note=f"bootstrap, {n_bootstrap} resamples"),
-    GammaRow("ours: Hoffmann's method", hoffmann_method.beta),
-    GammaRow(MUENNIGHOFF.name, MUENNIGHOFF.beta),
-    GammaRow(KAPLAN_LD.name, KAPLAN_LD.beta, note=KAPLAN_LD.note),
-    GammaRow(KAPLAN_JOINT.name, KAPLAN_JOINT.beta, note=KAPLAN_JOINT.note),
-]
-sensitivity = sensitivity_table(rows)
-sensitivity.style.format({"β": "{:.4f}", "γ_low = 1−2β": "{:.3f}", "γ_high = 1−β": "{:.3f}", "midpoint": "{:.3f}"}).hide(axis="index")
+rows = gamma_rows(likelihood, hoffmann_method, metrics)
+sensitivity_table(rows).style.format(
+    {"β": "{:.4f}", "γ_low = 1−2β": "{:.3f}", "γ_high = 1−β": "{:.3f}", "midpoint": "{:.3f}"}).hide(axis="index")
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.8))
-for i, row in enumerate(rows):
-    g = gamma_interval(row.beta)
-    ax.plot([g.low, g.high], [i, i], lw=6, alpha=0.75, solid_capstyle="butt", color=f"C{min(i, 9)}")
-    if row.beta_ci is not None:
-        ax.errorbar([g.low, g.high], [i, i], xerr=[[g.low - (1 - 2 * row.beta_ci[1]), g.high - (1 - row.beta_ci[1])],
-                                                   [(1 - 2 * row.beta_ci[0]) - g.low, (1 - row.beta_ci[0]) - g.high]],
-                    fmt="none", ecolor="black", capsize=4, lw=1)
-ax.axvspan(0.44, 0.72, color="grey", alpha=0.12, label="the paper's [0.44, 0.72]")
-ax.set_yticks(range(len(rows)), [r.fit for r in rows])
-ax.invert_yaxis()
-ax.set_xlabel("γ in N ∝ D^γ  (bar: [1−2β, 1−β]; whiskers: 95 % CI of each end)")
-ax.set_title("The γ interval per fit")
-ax.legend(loc="upper right")
-plt.show()
+fig = plot_gamma_intervals(rows)
 
 # %% [markdown]
 # ## 4. What the interval says, in pictures
@@ -185,27 +140,7 @@ plt.show()
 # Right: the refit's loss surface as iso-loss curves over the runs.
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
-excess = points.loss - likelihood.E
-sc = left.scatter(points.D, excess, c=np.log10(points.N), s=14, cmap="viridis")
-fig.colorbar(sc, ax=left, label="log10 N")
-D = np.logspace(np.log10(points.D.min()), 12.5, 100)
-kl = likelihood.B * D ** -likelihood.beta
-anchor_D = D[-1]
-anchor_kl = kl[-1]
-left.plot(D, kl, "k-", lw=2, label=f"B·D^−β (β = {likelihood.beta:.3f})")
-left.plot(D, anchor_kl * (anchor_D / D), "C3--", label="fast rate d/D (slope −1)")
-left.plot(D, anchor_kl * np.sqrt(anchor_D / D), "C1--", label="slow rate √(d/D) (slope −1/2)")
-left.set(xscale="log", yscale="log", xlabel="tokens D", ylabel="excess loss L − E (nats)",
-         title="Excess loss (KL) against data", ylim=(0.02, 5))
-left.legend(fontsize=9)
-n_grid, d_grid = np.meshgrid(np.logspace(7.5, 10.5, 200), np.logspace(8.5, 11.8, 200))
-contours = right.contour(n_grid, d_grid, likelihood.loss(n_grid, d_grid), levels=np.arange(2.0, 4.01, 0.2), cmap="magma")
-right.clabel(contours, fmt="%.1f", fontsize=8)
-right.scatter(points.N, points.D, c=points.loss, s=12, cmap="magma", edgecolor="k", linewidth=0.2)
-right.set(xscale="log", yscale="log", xlabel="parameters N", ylabel="tokens D", title="Refit loss surface (iso-loss curves)")
-plt.tight_layout()
-plt.show()
+fig = plot_excess_loss(points, likelihood)
 
 # %% [markdown]
 # ## 5. A different quantity: compute-optimal exponents
@@ -216,8 +151,7 @@ plt.show()
 # every published $x$ lies between 0.82 and 2.70, above the whole interval $[0.44, 0.72]$.
 
 # %%
-pd.DataFrame([{"source": c.source, "x in N_opt ∝ D_opt^x": c.x, "from": c.how} for c in COMPUTE_OPTIMAL]).style.format(
-    {"x in N_opt ∝ D_opt^x": "{:.2f}"}).hide(axis="index")
+compute_optimal_table().style.format({"x in N_opt ∝ D_opt^x": "{:.2f}"}).hide(axis="index")
 
 # %% [markdown]
 # ## Verdicts
@@ -227,21 +161,10 @@ pd.DataFrame([{"source": c.source, "x in N_opt ∝ D_opt^x": c.x, "from": c.how}
 # %% tags=["remove-input"]
 verdicts = verdicts_for_run(["gamma_interval", "gamma_midpoint", "doubling_multiple", "gamma_refit"], metrics, profile)
 display(verdict_table(verdicts))
-arithmetic_ok = all(v.claim.rule(metrics) for v in verdicts[:3])
-refit_ok = verdicts[3].claim.rule(metrics)
-gamma_lows = [gamma_interval(r.beta).low for r in rows]
-display(Markdown(
-    f"**In words.** The paper's numbers are {'exactly' if arithmetic_ok else 'not'} what the reconstruction gives "
-    f"from Hoffmann's printed β = 0.28. On the corrected fit of the same {len(points)} runs the interval "
-    + ("still holds within the bootstrap intervals." if refit_ok else
-       f"becomes [{refit.low:.3f}, {refit.high:.3f}], and the bootstrap 95 % intervals of its ends "
-       f"([{metrics['refit_gamma_low.ci_low']:.3f}, {metrics['refit_gamma_low.ci_high']:.3f}] and "
-       f"[{metrics['refit_gamma_high.ci_low']:.3f}, {metrics['refit_gamma_high.ci_high']:.3f}]) do not both contain "
-       "0.44 and 0.72: the headline rests on a fit that its own data do not support.")
-    + f" Across the published fits γ_low ranges from {min(gamma_lows):.2f} to {max(gamma_lows):.2f}."
-))
+display(Markdown(in_words(verdicts, metrics, rows, len(points))))
 
 # %%
+glue_metrics(metrics)
 record(metrics=metrics, datasets=[points.provenance],
        notes={"reconstruction": "γ ∈ [1−2β, 1−β] is our reconstruction, not the paper's text",
               "refit_method": likelihood.method, "grid_method": hoffmann_method.method})

@@ -49,34 +49,46 @@ seed: int = 1337  # seed of initialisation, batches and sampling (Note 1337); ra
 device: str = "auto"  # auto picks cuda when available, with bf16 autocast; one of auto, cpu, cuda
 threads: int = 0  # torch CPU threads, 0 keeps the torch default; range 0..1024
 checkpoint_every: int = 0  # save a resumable checkpoint in the cache every so many steps, 0 for never; range 0..1000000
+resume: bool = False  # continue every run from its checkpoint when one exists
 
 # %%
-import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from paperlib.charlm import MODELS, CharData, fixed_windows, lm_metrics, shakespeare_configs, train_model
-from paperlib.data.text import load_shakespeare
-from paperlib.flops import paper_flops
-from paperlib.generate import lm_next_probs, ngram_next_probs, sample
-from paperlib.ngram import NGram
+from paperlib.book.claims import not_comparable
+from paperlib.book.page import configuration_words, glue_metrics
+from paperlib.book.records import record
+from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.chapters.shakespeare import (
+                                           batch_sizes,
+                                           headline_metrics,
+                                           in_words,
+                                           lm_metrics,
+                                           ngram_losses,
+                                           ngram_table,
+                                           plot_alpha,
+                                           plot_losses,
+                                           results,
+                                           samples_markdown,
+                                           scaled_down,
+                                           shakespeare_configs,
+                                           train_model,
+                                           window_sets,
+)
+from paperlib.data.text import CharData, load_shakespeare
+from paperlib.models.ngram import NGram
 from paperlib.plots import use_book_style
-from paperlib.report import verdict_table, verdicts_for_run
-from paperlib.results import record
-from paperlib.runs import deviations, setup
+from paperlib.training.device import configure_device
+from paperlib.training.run import Checkpointing
 
 use_book_style()
-run_device, where = setup(device, threads)
+setup = configure_device(device, threads)
 metrics: dict[str, float] = {}
-PAPER = {"n_embd": 384, "n_head": 6, "context": 256, "dropout": 0.2, "steps": 10000, "batch_recurrent": 256,
-         "batch_regular_1": 128, "batch_regular_6": 64}  # the Note's configuration
-ours = {"n_embd": n_embd, "n_head": n_head, "context": context, "dropout": dropout, "steps": steps,
-        "batch_recurrent": batch_recurrent, "batch_regular_1": batch_regular_1, "batch_regular_6": batch_regular_6}
-scaled_down = deviations(ours, PAPER)
-glue("configuration", f"scaled down from the Note's: {scaled_down}" if scaled_down else "the Note's configuration",
-     display=False)
-glue("where", where, display=False)
+deviation = scaled_down({"n_embd": n_embd, "n_head": n_head, "context": context, "dropout": dropout, "steps": steps,
+                         "batch_recurrent": batch_recurrent, "batch_regular_1": batch_regular_1,
+                         "batch_regular_6": batch_regular_6})
+glue("configuration", configuration_words(deviation, "the Note's"), display=False)
+glue("where", setup.description, display=False)
 
 # %% [markdown]
 # ## 1. The text
@@ -102,17 +114,12 @@ print(f"sha256 {provenance.sha256}")
 
 # %%
 ngram = NGram(ngram_max, data.vocab_size).fit(data.train.numpy())
-ngram_losses = {n: ngram.lower(n).loss(data.val.numpy()) for n in range(1, ngram_max + 1)}
-anchor = {1: 3.347, 2: 2.486, 3: 2.049, 4: 1.774, 5: 1.669, 6: 1.698}  # measured for the reference notes
-for n, loss in ngram_losses.items():
-    metrics[f"val_loss_ngram{n}"] = loss
-glue("ngram5", ngram_losses.get(5, float("nan")), display=False)
-pd.DataFrame({"order": list(ngram_losses), "val loss (nats)": list(ngram_losses.values()),
-              "reference notes": [anchor[n] for n in ngram_losses]}).set_index("order").style.format("{:.3f}")
+metrics.update(ngram_losses(ngram, data))
+ngram_table(metrics, ngram_max).style.format("{:.3f}")
 
 # %% [markdown]
-# The 5-gram model scores {glue:text}`ngram5:.3f` nats per character on the validation split (on the
-# canonical text the reference notes measured 1.669 with the same method).
+# The 5-gram model scores {glue:text}`val_loss_ngram5:.3f` nats per character on the validation split (on
+# the canonical text the project measured 1.669 with the same method when it was planned; see the methods page).
 #
 # ## 3. Training the neural models
 #
@@ -123,29 +130,16 @@ pd.DataFrame({"order": list(ngram_losses), "val loss (nats)": list(ngram_losses.
 
 # %%
 configs = shakespeare_configs(data.vocab_size, block, context, n_embd, n_head, dropout)
-batches = {"recurrent_pos": batch_recurrent, "recurrent_nopos": batch_recurrent, "recurrent_alpha": batch_recurrent,
-           "regular_1": batch_regular_1, "regular_6": batch_regular_6}
-evaluate = lm_metrics(fixed_windows(data.train, context, eval_windows, seed=1),
-                      fixed_windows(data.val, context, eval_windows, seed=2))
+batches = batch_sizes(batch_recurrent, batch_regular_1, batch_regular_6)
+evaluate = lm_metrics(*window_sets(data, context, eval_windows))
 runs = {name: train_model(name, cfg, data, context=context, batch_size=batches[name], steps=steps, lr=lr, seed=seed,
-                          evals=evals, evaluate=evaluate, device=device, notebook="shakespeare",
-                          checkpoint_every=checkpoint_every)
+                          evals=evals, evaluate=evaluate, setup=setup,
+                          checkpointing=Checkpointing(checkpoint_every, resume))
         for name, cfg in configs.items()}
 
 # %%
-paper_table = {"recurrent_pos": 1.4738, "recurrent_nopos": 1.4699, "regular_1": 1.5697, "regular_6": 1.4815}
-rows = []
-for name, run in runs.items():
-    best = run.best("val_loss")
-    rows.append({"model": MODELS[name], "params": run.params, "batch": batches[name],
-                 "FLOPs/sample, paper formula": paper_flops(run.cfg, context), "FLOPs/sample, ours": run.flops_per_sample,
-                 "best val loss": best["val_loss"], "s.e.": best["val_loss_se"], "at step": int(best["step"]),
-                 "training FLOPs to best": best["train_flops"], "train loss there": best["train_eval_loss"],
-                 "paper": paper_table.get(name, float("nan")), "train time (s)": run.state.train_time})
-    metrics[f"val_loss_{name}"] = float(best["val_loss"])
-    metrics[f"val_loss_{name}.se"] = float(best["val_loss_se"])
-    metrics[f"params_{name}"] = run.params
-table = pd.DataFrame(rows).set_index("model")
+table, found = results(runs, batches, context)
+metrics.update(found)
 table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "FLOPs/sample, ours": "{:.3g}",
                     "best val loss": "{:.4f}", "s.e.": "{:.4f}", "training FLOPs to best": "{:.3g}",
                     "train loss there": "{:.4f}", "paper": "{:.4f}", "train time (s)": "{:.0f}"}, na_rep="—")
@@ -159,22 +153,7 @@ table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "
 # ## 4. Validation loss against training compute (the Note's Fig. 2)
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6))
-for i, (name, run) in enumerate(runs.items()):
-    h = run.history
-    left.plot(h.train_flops, h.val_loss, "-o", ms=3, color=f"C{i}", label=MODELS[name])
-    right.plot(h.step, h.val_loss, "-", color=f"C{i}", label=f"{MODELS[name]}: validation")
-    right.plot(h.step, h.train_eval_loss, "--", color=f"C{i}", alpha=0.7)
-for ax in (left, right):
-    if 5 in ngram_losses:
-        ax.axhline(ngram_losses[5], color="grey", ls=":", label="5-gram (validation)")
-    ax.axhline(1.4699, color="black", lw=0.8, ls="-.", label="Note: best recurrent, 1.4699")
-left.set(xscale="log", xlabel="training FLOPs (forward, our count)", ylabel="validation loss (nats/char)",
-         title="Validation loss vs training compute")
-right.set(xlabel="step", ylabel="loss (nats/char)", title="Train (dashed) and validation (solid)")
-fig.legend(*left.get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=8)
-plt.tight_layout()
-plt.show()
+fig = plot_losses(runs, metrics.get("val_loss_ngram5"))
 
 # %% [markdown]
 # A gap between the dashed training curve and the solid validation curve of the same colour is
@@ -185,22 +164,13 @@ plt.show()
 #
 # The variant with a learnable α carries α·(the previous block's output) into the next window; α = 0
 # is the forget variant. The claim is that language pushes α to 0. It started at 0.5 and ended at
-# {glue:text}`alpha_learned:.3f` (best validation loss {glue:text}`alpha_val_loss:.4f`, against
-# {glue:text}`forget_val_loss:.4f` for the same model with α fixed at 0).
+# {glue:text}`alpha_learned:.3f` (best validation loss {glue:text}`val_loss_recurrent_alpha:.4f`, against
+# {glue:text}`val_loss_recurrent_pos:.4f` for the same model with α fixed at 0).
 
 # %%
-alpha_run = runs["recurrent_alpha"]
-metrics["alpha_learned"] = float(alpha_run.history.alpha.iloc[-1])  # clamped, at the last step
-metrics["alpha_raw"] = float(alpha_run.state.model.alpha_raw.detach())
-glue("alpha_learned", metrics["alpha_learned"], display=False)
-glue("alpha_val_loss", metrics["val_loss_recurrent_alpha"], display=False)
-glue("forget_val_loss", metrics["val_loss_recurrent_pos"], display=False)
-fig, ax = plt.subplots(figsize=(7, 3.4))
-ax.plot(alpha_run.history.step, alpha_run.history.alpha, "-o", ms=3)
-ax.axhline(0.1, color="grey", ls=":", label="claim's threshold 0.1")
-ax.set(xlabel="step", ylabel="α (clamped to [0, 1])", title="The learnable α", ylim=(-0.02, 1.02))
-ax.legend()
-plt.show()
+found, better = headline_metrics(metrics, runs["recurrent_alpha"])
+metrics.update(found)
+fig = plot_alpha(runs["recurrent_alpha"])
 
 # %% [markdown]
 # ## 6. Samples
@@ -210,15 +180,7 @@ plt.show()
 # weights.
 
 # %%
-prompt = data.val[: max(32, block + 1)]
-samplers = {MODELS[name]: lm_next_probs(run.state.model, context) for name, run in runs.items()}
-samplers[f"{ngram_max}-gram"] = ngram_next_probs(ngram)
-prompt_text = data.decode(prompt)
-lines = [f"**Prompt:** `{prompt_text!r}`", ""]
-for label, next_probs in samplers.items():
-    continuation = data.decode(sample(next_probs, prompt.tolist(), sample_chars, seed=seed))
-    lines += [f"**{label}**", "", "```text", prompt_text + continuation, "```", ""]
-display(Markdown("\n".join(lines)))
+display(Markdown(samples_markdown(runs, ngram, data, context, block, sample_chars, seed)))
 
 # %% [markdown]
 # ## Verdicts
@@ -228,40 +190,17 @@ display(Markdown("\n".join(lines)))
 # better of the two forget variants.
 
 # %% tags=["remove-input"]
-better = min(("recurrent_pos", "recurrent_nopos"), key=lambda n: metrics[f"val_loss_{n}"])
-metrics["val_loss_recurrent"] = metrics[f"val_loss_{better}"]
-se = metrics[f"val_loss_{better}.se"]
-metrics["val_loss_recurrent.ci_low"] = metrics["val_loss_recurrent"] - 1.96 * se
-metrics["val_loss_recurrent.ci_high"] = metrics["val_loss_recurrent"] + 1.96 * se
-not_comparable = {}
-if scaled_down:
-    not_comparable = {cid: f"scaled-down configuration ({scaled_down})"
-                      for cid in ("shakespeare_val_loss", "shakespeare_forget")}
-if provenance.substitute:
-    not_comparable = {cid: "approximation of tiny Shakespeare, not the canonical text"
-                      for cid in ("shakespeare_val_loss", "shakespeare_forget")}
-display(verdict_table(verdicts_for_run(["shakespeare_val_loss", "shakespeare_forget"], metrics, profile, not_comparable)))
-neural = {MODELS[n]: metrics[f"val_loss_{n}"] for n in runs}
-beat = [m for m, v in neural.items() if v < ngram_losses.get(5, float("inf"))]
-display(Markdown(
-    f"**In words.** The better recurrent variant ({MODELS[better]}) reached {metrics['val_loss_recurrent']:.4f}, "
-    f"the regular 1-layer model {metrics['val_loss_regular_1']:.4f} and the 6-layer model "
-    f"{metrics['val_loss_regular_6']:.4f}; the paper's ordering (recurrent below both) "
-    + ("holds" if metrics["val_loss_recurrent"] < min(metrics["val_loss_regular_1"], metrics["val_loss_regular_6"])
-       else "does not hold") + " in this run. "
-    + (f"Against the 5-gram floor ({ngram_losses[5]:.3f}): " + (
-        f"beaten by {', '.join(beat)}." if beat else
-        "**no neural model beats it** in this run's budget, so these numbers say little about the paper's.")
-       if 5 in ngram_losses else "")
-    + f" The learnable α ended at {metrics['alpha_learned']:.3f}"
-    + (" (forgetting)." if metrics["alpha_learned"] <= 0.1 else " (not forgetting).")
-    + (f" Configuration: {scaled_down}: not comparable with the paper's numbers." if scaled_down else "")
-))
+claim_ids = ["shakespeare_val_loss", "shakespeare_forget"]
+reasons = not_comparable(claim_ids, "approximation of tiny Shakespeare, not the canonical text" if provenance.substitute
+                         else None, f"scaled-down configuration ({deviation})" if deviation else None)
+display(verdict_table(verdicts_for_run(claim_ids, metrics, profile, reasons)))
+display(Markdown(in_words(metrics, better, deviation)))
 
 # %%
-record(metrics=metrics, datasets=[provenance], not_comparable=not_comparable, device=run_device.type,
+glue_metrics(metrics)
+record(metrics=metrics, datasets=[provenance], not_comparable=reasons, device=setup.device.type,
        notes={"val_loss_recurrent": f"the better of the two forget variants ({better}); CI is ±1.96 s.e. over "
                                     "evaluation windows of one seed",
               "val_loss": "best validation loss over the evaluations, on fixed random windows of the split",
               "training_flops": "forward FLOPs per window (our count) × windows seen", "block": block,
-              "configuration": scaled_down or "the Note's"})
+              "configuration": deviation or "the Note's", "where": setup.description})

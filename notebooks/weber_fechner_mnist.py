@@ -77,26 +77,35 @@ test_size: int = 10000  # test images evaluated at every checkpoint, the first n
 threads: int = 1  # torch CPU threads, 0 for torch's default (1 avoids oversubscribing a shared 2-core machine); range 0..64
 
 # %%
-import matplotlib.pyplot as plt
-import pandas as pd
-import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from paperlib.data.mnist import load_mnist
-from paperlib.models.weber_fechner import (MODELS, ablation_table, advantage, as_images, build, checkpoints_won,
-                                           controls_for, macs, run_seeds, time_to)
+from paperlib.book.claims import not_comparable
+from paperlib.book.page import glue_metrics
+from paperlib.book.records import record
+from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.chapters.weber_fechner_mnist import (
+                                                   ablation_table,
+                                                   accuracy_metrics,
+                                                   claim_evidence,
+                                                   compute_table,
+                                                   in_words,
+                                                   model_names,
+                                                   model_sizes,
+                                                   parse_channels,
+                                                   plot_learning_curves,
+                                                   run_seeds,
+)
+from paperlib.data.mnist import as_images, load_mnist
 from paperlib.plots import use_book_style
-from paperlib.report import verdict_table, verdicts_for_run
-from paperlib.results import record
 from paperlib.stats import ci_table
-from paperlib.train import pick_device, steps_per_epoch
+from paperlib.training.batches import steps_per_epoch
+from paperlib.training.device import configure_device
 
 use_book_style()
-if threads:
-    torch.set_num_threads(threads)
-names = [f"mlp_{v}" for v in mlp_variants.split(",")] + [f"cnn_{v}" for v in cnn_variants.split(",") if v]
-channels = tuple(int(c) for c in cnn_channels.split(","))
+setup = configure_device("auto", threads)
+names = model_names(mlp_variants, cnn_variants)
+channels = parse_channels(cnn_channels)
 metrics: dict[str, float] = {}
 
 # %% [markdown]
@@ -108,13 +117,8 @@ train_x, train_y = as_images(mnist.train_images[:train_size]), mnist.train_label
 test_x, test_y = as_images(mnist.test_images[:test_size]), mnist.test_labels[:test_size]
 epoch = steps_per_epoch(train_size, batch_size)
 print(f"MNIST: {len(train_x)} training and {len(test_x)} test images from {mnist.provenance.source}; "
-      f"one epoch = {epoch} steps of {batch_size}; CNN channels {channels}")
-
-sizes = pd.DataFrame([
-    {"model": name, "head": MODELS[name].head, "m": MODELS[name].m, "loss": MODELS[name].loss,
-     "parameters": sum(p.numel() for p in model.parameters()), "multiply-adds / image": macs(model)}
-    for name, model in ((name, build(MODELS[name], channels)) for name in names)
-]).set_index("model")
+      f"one epoch = {epoch} steps of {batch_size}; CNN channels {channels}; {setup.description}")
+sizes = model_sizes(names, channels)
 sizes
 
 # %% [markdown]
@@ -124,51 +128,29 @@ sizes
 # ## 2. Training
 
 # %%
-runs = run_seeds(names, range(seeds), train_x, train_y, test_x, test_y, steps=epochs * epoch,
+runs = run_seeds(names, range(seeds), train_x, train_y, test_x, test_y, steps=epochs * epoch, setup=setup,
                  batch_size=batch_size, lr=lr, cnn_channels=channels)
 acc = ci_table(runs, ["model", "step"], "acc")
-for name in names:
-    for key, step in (("100", 100), ("epoch1", epoch)):
-        row = acc[(acc.model == name) & (acc.step == step)].iloc[0]
-        metrics.update({f"acc_{key}.{name}{suffix}": float(row[column])
-                        for suffix, column in (("", "mean"), (".ci_low", "ci_low"), (".ci_high", "ci_high"))})
+metrics.update(accuracy_metrics(acc, names, epoch))
 metrics["train_seconds_total"] = float(runs[runs.step == epochs * epoch].time.sum())
-for name in ("mlp_plain", "cnn_plain"):
-    for suffix in ("", ".ci_low", ".ci_high"):
-        glue(f"acc_epoch1.{name}{suffix}", 100 * metrics[f"acc_epoch1.{name}{suffix}"], display=False)
 glue("train_minutes", metrics["train_seconds_total"] / 60, display=False)
 glue("n_runs", len(names) * seeds, display=False)
 glue("seeds", seeds, display=False)
 
 # %% [markdown]
 # {glue:text}`n_runs` runs ({glue:text}`seeds` seeds per model) took {glue:text}`train_minutes:.1f`
-# minutes of training. After one epoch the plain MLP reaches {glue:text}`acc_epoch1.mlp_plain:.2f` %
-# (95 % CI {glue:text}`acc_epoch1.mlp_plain.ci_low:.2f`–{glue:text}`acc_epoch1.mlp_plain.ci_high:.2f`)
+# minutes of training. After one epoch the plain MLP reaches {glue:text}`acc_epoch1.mlp_plain:.2%`
+# (95 % CI {glue:text}`acc_epoch1.mlp_plain.ci_low:.2%`–{glue:text}`acc_epoch1.mlp_plain.ci_high:.2%`)
 # on the test set — the range usually quoted for the Keras quickstart after one epoch is about
-# 95–96.5 % — and the plain CNN {glue:text}`acc_epoch1.cnn_plain:.2f` %
-# ({glue:text}`acc_epoch1.cnn_plain.ci_low:.2f`–{glue:text}`acc_epoch1.cnn_plain.ci_high:.2f`).
+# 95–96.5 % — and the plain CNN {glue:text}`acc_epoch1.cnn_plain:.2%`
+# ({glue:text}`acc_epoch1.cnn_plain.ci_low:.2%`–{glue:text}`acc_epoch1.cnn_plain.ci_high:.2%`).
 #
 # ## 3. Learning curves
 #
 # Test accuracy against optimizer steps (log scale): mean over seeds with its 95 % confidence band.
 
 # %%
-heads = ("wf", "scaled", "plain", "max", "mean", "sum", "unsorted")
-panels = [("MLP: WF and controls", [f"mlp_{v}" for v in heads]), ("CNN: WF and controls", [f"cnn_{v}" for v in heads]),
-          ("Loss readings (plain head)", [f"{t}_{v}" for t in ("mlp", "cnn") for v in ("plain", "l1", "l1b", "l2", "l3")])]
-colour = dict(zip(heads + ("l1", "l1b", "l2", "l3"), plt.get_cmap("tab20").colors[::2] + plt.get_cmap("tab20").colors[1::2]))
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), sharey=True)
-for ax, (title, shown) in zip(axes, panels):
-    for name in (n for n in shown if n in names):
-        curve, variant = acc[acc.model == name], name.split("_", 1)[1]
-        ax.plot(curve.step, 100 * curve["mean"], "-" if name.startswith("mlp") else "--", color=colour[variant],
-                lw=2.5 if variant == "wf" else 1.5, label=name)
-        ax.fill_between(curve.step, 100 * curve.ci_low, 100 * curve.ci_high, color=colour[variant], alpha=0.2)
-    ax.set(xscale="log", xlabel="optimizer steps", title=title, ylim=(20, 100))
-    ax.legend(fontsize=8, loc="lower right")
-axes[0].set_ylabel("test accuracy (%)")
-plt.tight_layout()
-plt.show()
+fig = plot_learning_curves(acc, names)
 
 # %% [markdown]
 # ## 4. Ablation: every reading against its best control
@@ -180,8 +162,8 @@ plt.show()
 # The controls separate the rank weights from the output scale. With the same units, `sum` scales the
 # logits by about $m$, WF by about $H_m$ (2.7 for $m = 8$), `scaled` and `max` by 1, and a larger scale
 # acts like a larger step size early in training. If WF beats `plain` but not `sum`, and `scaled` loses
-# WF's lead, the early gain comes from the scale, not from sorting. The per-variant learning-rate sweep
-# of the reference is not run here; `lr` is a parameter.
+# WF's lead, the early gain comes from the scale, not from sorting. A per-variant learning-rate sweep
+# is not run here; `lr` is a parameter.
 
 # %%
 ablation_table(runs, sorted({50, 100, 200, epoch} & set(runs.step)))
@@ -195,14 +177,9 @@ ablation_table(runs, sorted({50, 100, 200, epoch} & set(runs.step)))
 # checkpoints are sparse; blank if never reached).
 
 # %%
-final = runs[runs.step == epochs * epoch].groupby("model", sort=False).time.mean()
-compute = sizes[["parameters", "multiply-adds / image"]].assign(**{"s / 100 steps": 100 * final / (epochs * epoch)})
-for threshold in (0.97, 0.98):
-    reached = time_to(runs, threshold)
-    compute[f"steps to {threshold:.0%}"] = reached.steps
-    compute[f"s to {threshold:.0%}"] = reached.seconds
-compute.style.format({"s / 100 steps": "{:.2f}", "steps to 97%": "{:.0f}", "s to 97%": "{:.1f}",
-                      "steps to 98%": "{:.0f}", "s to 98%": "{:.1f}"}, na_rep="")
+compute_table(runs, sizes, epochs * epoch).style.format(
+    {"s / 100 steps": "{:.2f}", "steps to 97%": "{:.0f}", "s to 97%": "{:.1f}", "steps to 98%": "{:.0f}",
+     "s to 98%": "{:.1f}"}, na_rep="")
 
 # %% [markdown]
 # ## Verdicts
@@ -211,65 +188,34 @@ compute.style.format({"s / 100 steps": "{:.2f}", "steps to 97%": "{:.0f}", "s to
 # the number of checkpoints of at most 200 steps at which that CI lies above 0 (two are needed).
 
 # %%
-claims = {"wf_mlp": "mlp_wf", "wf_cnn": "cnn_wf", "wf_loss": "mlp_l1"}
-evidence = {}
-for claim, model in claims.items():
-    controls = controls_for(model, names) if model in names else []
-    if not controls:
-        continue
-    control, diff, low, high = advantage(runs, model, controls, 100)
-    metrics.update({f"{claim}_advantage_100": diff, f"{claim}_advantage_100.ci_low": low,
-                    f"{claim}_advantage_100.ci_high": high,
-                    f"{claim}_checkpoints_won": checkpoints_won(runs, model, controls)})
-    evidence[claim] = (model, control)
-    for suffix in ("", ".ci_low", ".ci_high"):
-        glue(f"{claim}_advantage_100{suffix}", 100 * metrics[f"{claim}_advantage_100{suffix}"], display=False)
-    glue(f"{claim}_checkpoints_won", metrics[f"{claim}_checkpoints_won"], display=False)
+found, evidence = claim_evidence(runs, names)
+metrics.update(found)
 glue("checkpoints_checked", sum(1 for s in runs.step.unique() if s <= 200), display=False)
 
 # %% [markdown]
-# At 100 steps, WF minus its best control is {glue:text}`wf_mlp_advantage_100:+.2f` points (95 % CI
-# {glue:text}`wf_mlp_advantage_100.ci_low:+.2f` to {glue:text}`wf_mlp_advantage_100.ci_high:+.2f`) on
-# the MLP and {glue:text}`wf_cnn_advantage_100:+.2f` points ({glue:text}`wf_cnn_advantage_100.ci_low:+.2f`
-# to {glue:text}`wf_cnn_advantage_100.ci_high:+.2f`) on the CNN; the `l1` loss minus cross-entropy is
-# {glue:text}`wf_loss_advantage_100:+.2f` points ({glue:text}`wf_loss_advantage_100.ci_low:+.2f` to
-# {glue:text}`wf_loss_advantage_100.ci_high:+.2f`). Of the {glue:text}`checkpoints_checked` checkpoints
-# of at most 200 steps, the paired CI lies above 0 at {glue:text}`wf_mlp_checkpoints_won` (MLP),
-# {glue:text}`wf_cnn_checkpoints_won` (CNN) and {glue:text}`wf_loss_checkpoints_won` (loss).
+# At 100 steps, the test accuracy of WF minus that of its best control is
+# {glue:text}`wf_mlp_advantage_100:+.2%` (95 % CI {glue:text}`wf_mlp_advantage_100.ci_low:+.2%` to
+# {glue:text}`wf_mlp_advantage_100.ci_high:+.2%`) on the MLP and {glue:text}`wf_cnn_advantage_100:+.2%`
+# ({glue:text}`wf_cnn_advantage_100.ci_low:+.2%` to {glue:text}`wf_cnn_advantage_100.ci_high:+.2%`) on the
+# CNN; the `l1` loss minus cross-entropy is {glue:text}`wf_loss_advantage_100:+.2%`
+# ({glue:text}`wf_loss_advantage_100.ci_low:+.2%` to {glue:text}`wf_loss_advantage_100.ci_high:+.2%`), all in
+# points of accuracy. Of the {glue:text}`checkpoints_checked` checkpoints of at most 200 steps, the paired CI
+# lies above 0 at {glue:text}`wf_mlp_checkpoints_won:.0f` (MLP), {glue:text}`wf_cnn_checkpoints_won:.0f` (CNN)
+# and {glue:text}`wf_loss_checkpoints_won:.0f` (loss).
 
 # %% tags=["remove-input"]
-claim_ids = {"wf_mlp": "wf_mlp_few_iterations", "wf_cnn": "wf_cnn_few_iterations", "wf_loss": "wf_loss_variant"}
 reduced = train_size < 60000 or test_size < 10000
-not_comparable = ({claim_ids[c]: f"code-path run: {train_size} training and {test_size} test images" for c in evidence}
-                  if reduced else {})
-verdicts = verdicts_for_run([claim_ids[c] for c in evidence], metrics, profile, not_comparable)
+reduction = f"code-path run: {train_size} training and {test_size} test images" if reduced else None
+verdicts = verdicts_for_run(list(evidence), metrics, profile, not_comparable(evidence, reduction))
 display(verdict_table(verdicts))
-what = {"wf_mlp": "Without convolution", "wf_cnn": "With convolution", "wf_loss": "In the loss (our interpretation of arXiv 2208.11236)"}
-outcome = {"reproduced": "**accelerates** early learning: reproduced under this reading.",
-           "not reproduced": "**does not accelerate** early learning: not reproduced under this reading."}
-
-
-def versus(model: str, control: str) -> str:
-    _, diff, low, high = advantage(runs, model, [control], 100)
-    return f"{100 * diff:+.2f} points (95 % CI {100 * low:+.2f} to {100 * high:+.2f})"
-
-
-lines = []
-for v, (c, (model, control)) in zip(verdicts, evidence.items()):
-    plain = f"{MODELS[model].trunk}_plain"
-    alone = f"; against `{plain}` alone {versus(model, plain)}" if control != plain else ""
-    lines.append(f"- **{what[c]}**: `{model}` − `{control}` (the best control at 100 steps) = {versus(model, control)}"
-                 f"{alone}. Weber–Fechner " + outcome.get(v.status, f"gets no verdict here ({v.reason})."))
-heads = {"sum": "Σ h, gain m", "wf": "Σ h/k, gain H_m", "scaled": "Σ h/(k H_m), gain 1", "plain": "Linear(·, 10)"}
-at_100 = acc[acc.step == 100].set_index("model")["mean"]
-by_head = "; ".join(f"`{t}_{v}` ({what_head}) {100 * at_100[f'{t}_{v}']:.2f} %" for t in ("mlp", "cnn")
-                    for v, what_head in heads.items() if f"{t}_{v}" in names)
-display(Markdown("**In words.**\n\n" + "\n".join(lines) + f"\n\nMean test accuracy at 100 steps: {by_head}."))
+display(Markdown(in_words(runs, acc, names, verdicts, evidence)))
 
 # %%
-record(metrics=metrics, datasets=[mnist.provenance], not_comparable=not_comparable, device=pick_device().type,
+glue_metrics(metrics)
+record(metrics=metrics, datasets=[mnist.provenance], not_comparable=not_comparable(evidence, reduction),
+       device=setup.device.type,
        notes={"models": ",".join(names), "cnn_channels": cnn_channels,
-              "best_controls_at_100": {c: control for c, (_, control) in evidence.items()},
-              "reading": "per-class groups of m ReLU units, sorted descending, weighted 1/k (reference §2); "
-                         "losses: our interpretation of arXiv 2208.11236",
+              "best_controls_at_100": {claim: control for claim, (_, control) in evidence.items()},
+              "reading": "per-class groups of m ReLU units, sorted descending, weighted 1/k (methods page, "
+                         "Weber–Fechner); losses: our interpretation of arXiv 2208.11236",
               "test_set": "full 10k" if test_size == 10000 else f"first {test_size} test images (code-path run)"})

@@ -24,6 +24,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from paperlib.progress import progress
 
+
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -249,7 +250,6 @@ class PowerFit:
     ci_high: float
     prefactor: float
     n_points: int
-    level: float
 
 
 def fit_power(
@@ -269,7 +269,7 @@ def fit_power(
     fit = stats.linregress(x, y)
     slope = float(fit.slope)
     half = float(stats.t.ppf(0.5 + level / 2, k - 2) * fit.stderr) if k > 2 else math.nan
-    return PowerFit(slope, slope - half, slope + half, math.exp(fit.intercept), k, level)
+    return PowerFit(slope, slope - half, slope + half, math.exp(fit.intercept), k)
 
 
 def local_exponents(ns: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -8,12 +8,20 @@ import sys
 from pathlib import Path
 
 from paperlib.atomic import atomic_write_text
-from paperlib.claims import dashboard
-from paperlib.dashboard import render_markdown, render_text
-from paperlib.parameters import ParameterError
+from paperlib.book.claims import dashboard
+from paperlib.book.parameters import ParameterError
+from paperlib.book.records import load_records
+from paperlib.book.render import render_markdown, render_text
+from paperlib.book.runner import (
+    DEFAULT_PROFILE,
+    PROFILES,
+    NotebookFailed,
+    declared_parameters,
+    execute,
+    notebook_names,
+    plan_run,
+)
 from paperlib.paths import book_dir, project_root
-from paperlib.results import load_records
-from paperlib.runner import DEFAULT_PROFILE, PROFILES, NotebookFailed, declared_parameters, execute, notebook_names, plan_run
 
 EXIT_BAD_INPUT = 2
 

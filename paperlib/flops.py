@@ -1,4 +1,4 @@
-"""Forward FLOPs per sample: the paper's formulas (reference §6) and a complete count of our own.
+"""Forward FLOPs per sample: the paper's formulas and a complete count of our own (methods page, FLOPs).
 
 The paper counts one FLOP per multiply-add and leaves out the QKV, output and MLP projections except
 for a 2D^2 term: regular L(N^2 D + N D^2), block recurrent L(N/K)(4DK^2 + 2KD^2 [+ 2 with accumulate]).
@@ -8,19 +8,10 @@ and the alpha mixing (approximately); the windows are those `recur` actually run
 (O(T C) and O(T^2 H)) are left out.
 """
 
-from paperlib.models.paper import paper_config
+from dataclasses import replace
+
 from paperlib.models.recurrent import RecurrentConfig
 from paperlib.models.transformer import TransformerConfig
-
-# (label, task, arch, overrides, the Note's FLOPs/sample); the image row is the July-2025 forget model.
-NOTE_TABLE = [
-    ("Shakespeare regular, 1 layer", "shakespeare", "regular", {}, 6.29e7),
-    ("Shakespeare regular, 6 layers", "shakespeare", "regular", {"n_layer": 6}, 3.77e8),
-    ("Shakespeare recurrent, K = 1", "shakespeare", "recurrent", {"block": 1}, 7.59e7),
-    ("image regular, 4 layers", "image", "regular", {}, 1.38e8),
-    ("image recurrent, K = 32", "image", "recurrent", {"alpha": "forget"}, 6.29e6),
-    ("copy recurrent, accumulate, K = 32", "copy", "recurrent", {}, 1.27e8),
-]
 
 
 def paper_flops(cfg: TransformerConfig, n: int) -> float:
@@ -73,19 +64,9 @@ def count_flops(cfg: TransformerConfig, n: int) -> int:
     return cfg.n_layer * per_layer + head_flops(cfg, n)
 
 
-def note_table() -> list[dict]:
-    """The Note's FLOPs/sample table: its value, the paper's formula recomputed, and our count."""
-    rows = []
-    for label, task, arch, overrides, note in NOTE_TABLE:
-        cfg = paper_config(task, arch, **overrides)
-        n = cfg.n_positions
-        rows.append(
-            {
-                "model": label,
-                "N": n,
-                "note": note,
-                "paper_formula": paper_flops(cfg, n),
-                "ours": count_flops(cfg, n),
-            }
-        )
-    return rows
+def train_flops_per_sample(cfg: TransformerConfig, n: int) -> float:
+    """Forward FLOPs of one training sample of length n: the mean over a random block range, if any."""
+    if isinstance(cfg, RecurrentConfig) and cfg.block_range is not None:
+        blocks = range(cfg.block_range[0], cfg.block_range[1] + 1)
+        return sum(count_flops(replace(cfg, block=k, block_range=None), n) for k in blocks) / len(blocks)
+    return float(count_flops(cfg, n))

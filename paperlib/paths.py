@@ -32,7 +32,7 @@ def book_dir() -> Path:
 
 
 def shared_dir() -> Path:
-    """The project's shared folder (reference notes and data): ``$PAPERLIB_SHARED`` or ``../shared``."""
+    """The project's shared data folder: ``$PAPERLIB_SHARED`` or ``../shared`` beside the checkout."""
     if os.environ.get("PAPERLIB_SHARED"):
         return Path(os.environ["PAPERLIB_SHARED"]).expanduser()
     try:
@@ -44,3 +44,10 @@ def shared_dir() -> Path:
 def cache_dir() -> Path:
     """Where fetched and derived data are cached: ``$PAPERLIB_CACHE`` or ``~/.cache/paperlib``."""
     return Path(os.environ.get("PAPERLIB_CACHE", Path.home() / ".cache" / "paperlib")).expanduser()
+
+
+def checkpoints_dir() -> Path:
+    """Where resumable runs keep their checkpoints: ``$PAPERLIB_CHECKPOINTS`` or the cache's ``checkpoints``."""
+    if os.environ.get("PAPERLIB_CHECKPOINTS"):
+        return Path(os.environ["PAPERLIB_CHECKPOINTS"]).expanduser()
+    return cache_dir() / "checkpoints"

@@ -46,7 +46,9 @@ class progress:  # noqa: N801 - used like tqdm
         self.count = 0
         self.postfix: dict[str, object] = {}
         self._next_log = 0
-        self._bar = None if _log_mode() else _bar_class()(total=self.total, desc=desc, leave=True)
+        self._logged = -1  # the count of the last line printed in log mode
+        self._log = _log_mode()
+        self._bar = None if self._log else _bar_class()(total=self.total, desc=desc, leave=True)
 
     def __iter__(self) -> Iterator[T]:
         assert self.iterable is not None, "progress() was created without an iterable"
@@ -70,7 +72,7 @@ class progress:  # noqa: N801 - used like tqdm
         self.count += n
         if self._bar is not None:
             self._bar.update(n)
-        elif self.total and self.count >= self._next_log:
+        elif self._log and self.total and self.count >= self._next_log:
             self._print_line()
             self._next_log = self.count + max(1, self.total // LOG_LINES)
 
@@ -78,10 +80,10 @@ class progress:  # noqa: N801 - used like tqdm
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        elif self.total and self._next_log <= self.total and self.count >= self.total:
-            self._print_line()
-            self._next_log = self.total + 1
+        elif self._log and self.total and self.count >= self.total and self._logged != self.count:
+            self._print_line()  # the final count, unless the last line already showed it
 
     def _print_line(self) -> None:
+        self._logged = self.count
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.postfix.items())
         print(f"{self.desc}: {self.count}/{self.total}" + (f" ({shown})" if shown else ""), file=sys.stdout, flush=True)

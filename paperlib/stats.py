@@ -1,5 +1,7 @@
-"""Means over seeds with t-based confidence intervals, and paired differences."""
+"""Confidence intervals: t-intervals of means over seeds and of paired differences, percentile
+intervals of bootstrap samples, Wilson intervals of proportions."""
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,3 +32,20 @@ def ci_table(df: pd.DataFrame, by: list[str], value: str, level: float = 0.95) -
     rows = [(*(key if isinstance(key, tuple) else (key,)), len(g), *mean_ci(g[value], level))
             for key, g in df.groupby(by, sort=False)]
     return pd.DataFrame(rows, columns=[*by, "n", "mean", "ci_low", "ci_high"])
+
+
+def percentile_interval(samples: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """The central percentile interval of bootstrap `samples` at `level`."""
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(np.asarray(samples, dtype=float), [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def wilson_interval(correct: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of a proportion correct / n."""
+    if not 0 <= correct <= n or n < 1:
+        raise ValueError(f"need 0 <= correct <= n and n >= 1, got {correct}, {n}")
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half

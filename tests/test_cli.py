@@ -1,14 +1,13 @@
-"""The command line: parameter errors exit 2 before anything runs; a raising notebook says which cell."""
+"""The command line: parameter errors exit 2 before anything runs; listing, data and the claims page."""
 
 import subprocess
 import sys
 
 import pytest
 
-from conftest import write_notebook
-from paperlib import runner
+from paperlib.book.records import load_records
 from paperlib.cli import main
-from paperlib.runner import NotebookFailed, RunPlan, execute, plan_run
+from paperlib.paths import book_dir
 
 
 def test_unknown_parameter_exits_2_naming_it_and_runs_nothing(tmp_path, capsys):
@@ -36,29 +35,16 @@ def test_console_script_lists_parameters():
     assert "scaling_law" in out and "n_bootstrap: int = 1000 [10..100000]" in out
 
 
-def test_profiles_are_validated_and_the_profile_is_injected():
-    plan = plan_run("scaling_law", "quick", {"seed": "7"})
-    assert plan.parameters["profile"] == "quick" and plan.parameters["seed"] == 7
-    assert plan.parameters["grid"] == "coarse"
-
-
-@pytest.mark.slow
-def test_a_raising_notebook_names_the_cell_and_keeps_the_previous_output(tmp_path, monkeypatch):
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    write_notebook(notebooks / "boom.ipynb", 'profile: str = "cpu"  # profile\n', "raise ValueError('kaput')")
-    monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
-    out = tmp_path / "book"
-    out.mkdir()
-    (out / "boom.ipynb").write_text("previous good run")
-    with pytest.raises(NotebookFailed, match=r"cell 2 .*ValueError: kaput"):
-        execute(RunPlan("boom", "quick", {"profile": "quick"}), out)
-    assert (out / "boom.ipynb").read_text() == "previous good run"
-    assert (out / "boom.failed.ipynb").is_file()
-    assert not (out / "results").exists()
-
-
 def test_data_command_verifies_and_names_unknown_datasets(capsys):
     assert main(["data", "chinchilla"]) == 0
     assert "193478df4e90f040" in capsys.readouterr().out
     assert main(["data", "imagenet"]) == 2
+
+
+def test_claims_command_prints_the_dashboard_and_writes_the_page(tmp_path, capsys):
+    page = tmp_path / "claims.md"
+    assert main(["claims", "--results-dir", str(book_dir() / "results"), "--write", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["claim", "paper", "ours", "spread", "profile", "verdict"]
+    assert "gamma_interval" in out and page.read_text().startswith("# Claims dashboard")
+    assert load_records(book_dir() / "results"), "the committed records are read, not an empty folder"

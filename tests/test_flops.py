@@ -1,29 +1,12 @@
-"""The paper's FLOPs-per-sample table and our complete count."""
+"""The paper's FLOPs-per-sample formulas and our complete count (the Note's table: test_linear_time.py)."""
 
 import pytest
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from paperlib.flops import count_flops, layer_flops, note_table, paper_flops, recurrent_segments
-from paperlib.models import build, paper_config
-
-EXACT = {  # reference §6, recomputed from the formulas
-    "Shakespeare regular, 1 layer": 62_914_560,
-    "Shakespeare regular, 6 layers": 377_487_360,
-    "Shakespeare recurrent, K = 1": 75_890_688,
-    "image regular, 4 layers": 138_412_032,
-    "image recurrent, K = 32": 6_291_456,
-    "copy recurrent, accumulate, K = 32": 126_812_418,
-}
-
-
-def test_note_table_is_reproduced_exactly_and_to_the_printed_digits():
-    rows = note_table()
-    assert [r["model"] for r in rows] == list(EXACT)
-    for row in rows:
-        assert row["paper_formula"] == EXACT[row["model"]]
-        assert f"{row['paper_formula']:.2e}" == f"{row['note']:.2e}"
+from paperlib.flops import count_flops, layer_flops, paper_flops, recurrent_segments, train_flops_per_sample
+from paperlib.models.paper_configs import build, paper_config
 
 
 @pytest.mark.parametrize(
@@ -74,3 +57,13 @@ def test_count_agrees_with_torch_flop_counter(arch, overrides):
 def test_count_exceeds_the_paper_formula():
     cfg = paper_config("copy", "recurrent")
     assert 15 < count_flops(cfg, 4128) / paper_flops(cfg, 4128) < 17
+
+
+def test_train_flops_average_the_random_block_range():
+    def image(**kw):
+        return paper_config("image", "recurrent", alpha="forget", **kw)
+
+    fixed, ranged = image(block=32), image(block=32, block_range=(16, 48))
+    assert train_flops_per_sample(fixed, 1024) == count_flops(fixed, 1024)
+    expected = sum(count_flops(image(block=k), 1024) for k in range(16, 49)) / 33
+    assert train_flops_per_sample(ranged, 1024) == pytest.approx(expected)

@@ -1,11 +1,11 @@
-"""Means over seeds with t-intervals, and paired differences."""
+"""Means over seeds with t-intervals, paired differences, percentile and Wilson intervals."""
 
 import math
 
 import pandas as pd
 import pytest
 
-from paperlib.stats import ci_table, mean_ci, paired_diff_ci
+from paperlib.stats import ci_table, mean_ci, paired_diff_ci, percentile_interval, wilson_interval
 
 
 def test_mean_ci_by_hand():
@@ -35,3 +35,19 @@ def test_ci_table_groups():
     assert table.columns.tolist() == ["model", "step", "n", "mean", "ci_low", "ci_high"]
     assert table["mean"].tolist() == [2.0, 5.0] and table["n"].tolist() == [2, 2]
     assert table["ci_low"][1] == table["ci_high"][1] == 5.0
+
+
+def test_percentile_interval_is_the_central_share():
+    samples = list(range(101))
+    assert percentile_interval(samples) == pytest.approx((2.5, 97.5))
+    assert percentile_interval(samples, level=0.5) == pytest.approx((25.0, 75.0))
+
+
+def test_wilson_interval_by_hand_and_at_the_edges():
+    low, high = wilson_interval(5, 10)
+    assert (low, high) == pytest.approx((0.2366, 0.7634), abs=1e-4) and low + high == pytest.approx(1.0)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    for correct, n in ((11, 10), (-1, 10), (0, 0)):
+        with pytest.raises(ValueError):
+            wilson_interval(correct, n)

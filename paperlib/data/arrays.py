@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from paperlib.atomic import atomic_write_bytes
-from paperlib.paths import cache_dir
 from paperlib.data.sources import DataError
+from paperlib.paths import cache_dir
 
 
 def array_sha256(array: np.ndarray) -> str:

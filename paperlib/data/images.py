@@ -24,18 +24,29 @@ import pickle
 import shutil
 import subprocess
 import tarfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Literal, get_args
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from paperlib.data.mnist import load_mnist, parse_idx
-from paperlib.data.sources import DataError, LocalFile, PinnedFile, Provenance, Url, obtain
+from paperlib.data.sources import (
+    DataError,
+    LocalFile,
+    NamedPathMissing,
+    PinnedFile,
+    Provenance,
+    Url,
+    named_folder,
+    obtain,
+)
 
 SIDE = 32
 SEQ_LEN = SIDE * SIDE
-DATASETS = ("auto", "cifar10", "fashion_mnist", "mnist")
+ImageDataset = Literal["auto", "cifar10", "fashion_mnist", "mnist"]
+IMAGE_DATASETS: tuple[str, ...] = get_args(ImageDataset)
 SUBSTITUTE_NOTE = "substitute, not CIFAR-10: not comparable with LRA numbers"
 
 # --- CIFAR-10 ---------------------------------------------------------------------------------
@@ -84,17 +95,13 @@ class ImageTokens:
     classes: tuple[str, ...]
     provenance: Provenance
 
-    @property
-    def name(self) -> str:
-        return self.provenance.dataset
 
-
-def load_images(dataset: str = "auto", cifar_dir: str | os.PathLike | None = None,
+def load_images(dataset: ImageDataset = "auto", cifar_dir: str | os.PathLike | None = None,
                 fashion_dir: str | os.PathLike | None = None) -> ImageTokens:
     """The image task's data: ``cifar10``, a named substitute, or ``auto`` (CIFAR-10, else Fashion-MNIST,
     else MNIST; the reason for falling back goes into the provenance note)."""
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    if dataset not in IMAGE_DATASETS:
+        raise ValueError(f"dataset must be one of {IMAGE_DATASETS}, got {dataset!r}")
     if dataset == "cifar10":
         return load_cifar10(cifar_dir)
     if dataset == "fashion_mnist":
@@ -106,6 +113,8 @@ def load_images(dataset: str = "auto", cifar_dir: str | os.PathLike | None = Non
         try:
             data = loader()
             break
+        except NamedPathMissing:
+            raise
         except DataError as error:
             reasons.append(" ".join(str(error).split()))
     else:
@@ -209,16 +218,15 @@ def cifar_from_files(files: dict[str, bytes], provenance: Provenance, md5s: dict
 def load_cifar10(folder: str | os.PathLike | None = None) -> ImageTokens:
     """CIFAR-10 as grayscale tokens: a local folder of batches, else the archive (in that folder, in the
     cache, or from the canonical URL)."""
-    folder = folder or os.environ.get("PAPERLIB_CIFAR_DIR")
-    batches = folder and next((f for f in (Path(folder), Path(folder) / CIFAR_FOLDER) if (f / "test_batch").is_file()),
-                              None)
+    folder = named_folder(folder, "PAPERLIB_CIFAR_DIR")
+    batches = folder and next((f for f in (folder, folder / CIFAR_FOLDER) if (f / "test_batch").is_file()), None)
     if batches:
         files = read_cifar_dir(batches)
         digest = hashlib.sha256(b"".join(files[name] for name in CIFAR_MD5)).hexdigest()
         provenance = Provenance("cifar10", f"python batches in {batches}", digest, str(batches),
                                 note="grayscale (PIL L); md5 of every batch verified; sha256 over the seven files")
     else:
-        sources = [LocalFile(path=Path(folder) / CIFAR_ARCHIVE.name)] if folder else []
+        sources = [LocalFile(path=folder / CIFAR_ARCHIVE.name)] if folder else []
         archive, provenance = obtain("cifar10", CIFAR_ARCHIVE, [*sources, Url(CIFAR_URL, timeout_s=60)])
         files = read_cifar_archive(archive)
         provenance = replace(provenance, note="grayscale (PIL L); md5 of every batch verified")
@@ -260,14 +268,13 @@ class DebMember:
     deb_source: AptDownload
     member: str
     copies_into_cache: bool = True
+    description: str = field(init=False)
 
-    @property
-    def description(self) -> str:
-        return f"{self.deb_source.description}, dpkg -x"
+    def __post_init__(self) -> None:
+        self.description = f"{self.deb_source.description}, dpkg -x"
 
     def fetch(self, pinned: PinnedFile, workdir: Path) -> Path | None:
-        if shutil.which("dpkg") is None:
-            return None
+        """The member, from the cached or downloaded .deb (without dpkg on PATH: FileNotFoundError)."""
         deb, _ = obtain(self.deb_source.package, self.deb, [self.deb_source])
         subprocess.run(["dpkg", "-x", str(deb), str(workdir / "root")], check=True, capture_output=True)
         return workdir / "root" / self.member
@@ -276,8 +283,8 @@ class DebMember:
 def load_fashion_mnist(folder: str | os.PathLike | None = None) -> ImageTokens:
     """Fashion-MNIST zero-padded to 32x32: a local folder of the idx files (``.gz`` or not, Debian's or
     upstream's, since the decompressed payloads are verified), else the Debian package via the cache."""
-    folder = folder or os.environ.get("PAPERLIB_FASHION_MNIST_DIR")
-    payloads, provenance = _fashion_folder(Path(folder)) if folder else _fashion_package()
+    folder = named_folder(folder, "PAPERLIB_FASHION_MNIST_DIR")
+    payloads, provenance = _fashion_folder(folder) if folder else _fashion_package()
     arrays = {}
     for name, payload in payloads.items():
         actual = hashlib.sha256(payload).hexdigest()

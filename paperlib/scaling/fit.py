@@ -149,10 +149,3 @@ def bootstrap(N: np.ndarray, D: np.ndarray, loss: np.ndarray, n_resamples: int, 
         fit = fit_huber_likelihood(N[idx], D[idx], loss[idx], start=start)
         estimates[i] = (fit.E, fit.A, fit.B, fit.alpha, fit.beta)
     return estimates
-
-
-def percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """The central percentile interval of ``samples`` at ``level``."""
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(samples, [tail, 100 - tail])
-    return float(low), float(high)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from paperlib.stats import percentile_interval
+
 
 @dataclass(frozen=True)
 class GammaInterval:
@@ -38,3 +42,13 @@ def doubling_multiple(gamma: float) -> float:
     if gamma <= 0:
         raise ValueError(f"gamma must be positive; got {gamma}")
     return 2 ** (1 / gamma)
+
+
+def gamma_ci(beta_samples: np.ndarray, level: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of β, γ_low = 1 − 2β and γ_high = 1 − β from bootstrap β samples."""
+    beta_samples = np.asarray(beta_samples, dtype=float)
+    return {
+        "beta": percentile_interval(beta_samples, level),
+        "gamma_low": percentile_interval(1 - 2 * beta_samples, level),
+        "gamma_high": percentile_interval(1 - beta_samples, level),
+    }

@@ -16,9 +16,7 @@ class PublishedFit:
     A: float | None = None
     B: float | None = None
     alpha: float | None = None
-    beta_se: float | None = None
     beta_ci: tuple[float, float] | None = None  # published 95 % CI
-    comparable: bool = True
     note: str = ""
 
 
@@ -30,16 +28,16 @@ HOFFMANN_UNROUNDED = PublishedFit(
     beta=0.2849083, E=1.69337, A=406.401, B=410.723, alpha=0.33917084)
 EPOCH_REFIT = PublishedFit(
     "Besiroglu 2024 (Epoch refit)", "Besiroglu et al. 2024 (arXiv 2404.10102), Huber likelihood",
-    beta=0.36585, E=1.81686, A=482.006, B=2085.434, alpha=0.34781, beta_se=0.02060, beta_ci=(0.331, 0.415))
+    beta=0.36585, E=1.81686, A=482.006, B=2085.434, alpha=0.34781, beta_ci=(0.331, 0.415))
 MUENNIGHOFF = PublishedFit(
     "Muennighoff 2023", "Muennighoff et al. 2023 (arXiv 2305.16264), data-constrained fit",
     beta=0.3526596, E=1.869, A=520.8, B=1487.7, alpha=0.3526596)
 KAPLAN_LD = PublishedFit(
     "Kaplan 2020, L(D)", "Kaplan et al. 2020 (arXiv 2001.08361), L(D) = (D_c/D)^0.095",
-    beta=0.095, comparable=False, note="no irreducible term E; not strictly comparable")
+    beta=0.095, note="no irreducible term E; not strictly comparable")
 KAPLAN_JOINT = PublishedFit(
     "Kaplan 2020, joint L(N, D)", "Kaplan et al. 2020, joint fit, α_D = 0.103",
-    beta=0.103, comparable=False, note="constants seen in one secondary copy only; no E term")
+    beta=0.103, note="constants seen in one secondary copy only; no E term")
 
 PUBLISHED_FITS = (HOFFMANN_ROUNDED, HOFFMANN_UNROUNDED, EPOCH_REFIT, MUENNIGHOFF, KAPLAN_LD, KAPLAN_JOINT)
 

@@ -1,0 +1,212 @@
+"""The claims registry: every claim of the two papers, once, with the rule that decides its verdict.
+
+A verdict is computed from the latest run record of the claim's notebook:
+*not run* (no record, or the record lacks the metrics), *not comparable* (quick profile, or the run
+declared a substitute dataset or a scaled-down configuration for this claim), else *reproduced* or
+*not reproduced* by the claim's rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+WF_PAPER = "Kausik 2022, Accelerating Machine Learning via the Weber-Fechner Law (arXiv 2204.11834)"
+WF_LOSS_PAPER = "Kausik 2022, Psychophysical Machine Learning (follow-up)"
+LLM_PAPER = "Kausik 2024-26, Scaling Efficient LLMs (arXiv 2402.14746)"
+
+REPRODUCED = "reproduced"
+NOT_REPRODUCED = "not reproduced"
+NOT_COMPARABLE = "not comparable"
+NOT_RUN = "not run"
+
+Metrics = Mapping[str, float | None]
+
+# Numbers the rules compare with; chapters import them rather than restating them.
+LINEAR_EXPONENT_MAX = 1.15  # a log-log exponent of time or memory against length counts as linear up to this
+FORGET_ALPHA_MAX = 0.1  # a learnable α that ends at or below this has learned to forget
+NOTE_IMAGE_ACC = {"recurrent": 0.4309, "regular": 0.429}  # the Note's Table 4 (CIFAR-10, grayscale)
+IMAGE_ACC_TOLERANCE = 0.02
+NOTE_SHAKESPEARE_LOSS = {"recurrent_pos": 1.4738, "recurrent_nopos": 1.4699, "regular_1": 1.5697,
+                         "regular_6": 1.4815}  # the Note's Table 3 (best validation loss, nats/char)
+SHAKESPEARE_LOSS_TOLERANCE = 0.02
+COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN, FORGET_COPY_ACC_MAX = 0.99, 0.985, 0.5
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    paper: str
+    statement: str
+    paper_value: str
+    notebook: str
+    metrics: tuple[str, ...]  # metric names the rule and the display read
+    rule_text: str
+    rule: Callable[[Metrics], bool]
+    ours: Callable[[Metrics], str]
+    spread: Callable[[Metrics], str] = lambda m: ""
+
+
+def _ci(name: str, fmt: str = ".3f", scale: float = 1.0, unit: str = "") -> Callable[[Metrics], str]:
+    """'95 % CI [low, high]' from ``name.ci_low`` / ``name.ci_high`` (times ``scale``) when the record has them."""
+    def show(m: Metrics) -> str:
+        low, high = m.get(f"{name}.ci_low"), m.get(f"{name}.ci_high")
+        if low is None or high is None:
+            return ""
+        return f"95 % CI [{scale * low:{fmt}}, {scale * high:{fmt}}]{unit}"
+    return show
+
+
+def _value(name: str, fmt: str = ".3f") -> Callable[[Metrics], str]:
+    return lambda m: f"{m[name]:{fmt}}"
+
+
+def _pct(name: str) -> Callable[[Metrics], str]:
+    return lambda m: f"{100 * m[name]:.2f} %"
+
+
+_SHAKESPEARE_MAX = NOTE_SHAKESPEARE_LOSS["recurrent_pos"] + SHAKESPEARE_LOSS_TOLERANCE
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("gamma_interval", LLM_PAPER,
+          "Efficient LLMs follow N ∝ D^γ with γ ∈ [0.44, 0.72] (v4–v6), from the Chinchilla fit.",
+          "[0.44, 0.72]", "scaling_law", ("gamma_low", "gamma_high"),
+          "the reconstruction γ ∈ [1−2β, 1−β] with Hoffmann's printed β = 0.28 gives both ends within 0.005",
+          lambda m: abs(m["gamma_low"] - 0.44) < 0.005 and abs(m["gamma_high"] - 0.72) < 0.005,
+          lambda m: f"[{m['gamma_low']:.3f}, {m['gamma_high']:.3f}]"),
+    Claim("gamma_midpoint", LLM_PAPER, "Efficient LLMs follow N ∼ D^0.58 (v1).", "0.58", "scaling_law",
+          ("gamma_midpoint",), "the midpoint of the reconstructed interval is within 0.005 of 0.58",
+          lambda m: abs(m["gamma_midpoint"] - 0.58) < 0.005, _value("gamma_midpoint")),
+    Claim("doubling_multiple", LLM_PAPER,
+          "Doubling the skills needs roughly 3 to 5 times the corpus (v1; 'more than 4 times' in v2/v3).",
+          "3–5×", "scaling_law", ("doubling_low", "doubling_high"),
+          "2^(1/γ_high) rounds to 3 and 2^(1/γ_low) rounds to 5",
+          lambda m: round(m["doubling_low"]) == 3 and round(m["doubling_high"]) == 5,
+          lambda m: f"{m['doubling_low']:.2f}–{m['doubling_high']:.2f}×"),
+    Claim("gamma_refit", LLM_PAPER,
+          "The interval holds for the Chinchilla data: the same derivation on the corrected fit of the 240 "
+          "Chinchilla runs (Epoch's refit) gives γ ∈ [0.44, 0.72].",
+          "[0.44, 0.72]", "scaling_law", ("refit_gamma_low", "refit_gamma_high"),
+          "the bootstrap 95 % CIs of the refit's γ_low and γ_high contain 0.44 and 0.72",
+          lambda m: (m["refit_gamma_low.ci_low"] <= 0.44 <= m["refit_gamma_low.ci_high"]
+                     and m["refit_gamma_high.ci_low"] <= 0.72 <= m["refit_gamma_high.ci_high"]),
+          lambda m: f"[{m['refit_gamma_low']:.3f}, {m['refit_gamma_high']:.3f}]",
+          lambda m: (f"γ_low CI [{m['refit_gamma_low.ci_low']:.3f}, {m['refit_gamma_low.ci_high']:.3f}], "
+                     f"γ_high CI [{m['refit_gamma_high.ci_low']:.3f}, {m['refit_gamma_high.ci_high']:.3f}]")),
+    Claim("wf_mlp_few_iterations", WF_PAPER,
+          "Imposing Weber–Fechner via the logarithmic power series of the sorted output gives surprising MNIST "
+          "accuracy within a few training iterations — without convolution.",
+          "no number published (abstract only)", "weber_fechner_mnist", ("wf_mlp_advantage_100", "wf_mlp_checkpoints_won"),
+          ("at ≥ 2 checkpoints of ≤ 200 steps the paired 95 % CI of WF minus the best control excludes 0 in WF's favour; "
+           "the best control is the same-size max, mean, sum or unsorted-1/k head, or the plain head, whichever has "
+           "the highest mean at that checkpoint"),
+          lambda m: m["wf_mlp_checkpoints_won"] >= 2,
+          lambda m: f"{100 * m['wf_mlp_advantage_100']:+.2f} pts at 100 steps", _ci("wf_mlp_advantage_100", "+.2f", 100, " pts")),
+    Claim("wf_cnn_few_iterations", WF_PAPER, "The same, with convolution.",
+          "no number published (abstract only)", "weber_fechner_mnist", ("wf_cnn_advantage_100", "wf_cnn_checkpoints_won"),
+          "as for the MLP, with the CNN trunk",
+          lambda m: m["wf_cnn_checkpoints_won"] >= 2,
+          lambda m: f"{100 * m['wf_cnn_advantage_100']:+.2f} pts at 100 steps", _ci("wf_cnn_advantage_100", "+.2f", 100, " pts")),
+    Claim("wf_loss_variant", WF_LOSS_PAPER, "Putting the Weber–Fechner law into the loss function enhances deep networks.",
+          "no number published (abstract only)", "weber_fechner_mnist", ("wf_loss_advantage_100", "wf_loss_checkpoints_won"),
+          ("as above, for the L1 loss (per-class errors sorted descending, weighted 1/k; our reading of the "
+           "follow-up paper) against cross-entropy on the plain MLP"),
+          lambda m: m["wf_loss_checkpoints_won"] >= 2,
+          lambda m: f"{100 * m['wf_loss_advantage_100']:+.2f} pts at 100 steps", _ci("wf_loss_advantage_100", "+.2f", 100, " pts")),
+    Claim("rt_linear_time", LLM_PAPER, "Recurrent transformers process a sequence in time linear in its length.",
+          "linear (supported by a FLOP formula only)", "linear_time", ("time_exponent_recurrent",),
+          f"the fitted log-log exponent of time vs length is ≤ {LINEAR_EXPONENT_MAX} (upper 95 % bound)",
+          lambda m: m.get("time_exponent_recurrent.ci_high", m["time_exponent_recurrent"]) <= LINEAR_EXPONENT_MAX,
+          _value("time_exponent_recurrent", ".2f"), _ci("time_exponent_recurrent", ".2f")),
+    Claim("rt_memory", LLM_PAPER, "Recurrent transformers are memory-efficient: memory grows linearly with length.",
+          "linear memory", "linear_time", ("memory_exponent_recurrent",),
+          f"the fitted log-log exponent of peak memory vs length is ≤ {LINEAR_EXPONENT_MAX} (upper 95 % bound)",
+          lambda m: m.get("memory_exponent_recurrent.ci_high", m["memory_exponent_recurrent"]) <= LINEAR_EXPONENT_MAX,
+          _value("memory_exponent_recurrent", ".2f"), _ci("memory_exponent_recurrent", ".2f")),
+    Claim("copy_4128", LLM_PAPER,
+          "A 508.7K-parameter single recurrent layer with accumulate, trained with a curriculum, reaches 100 % "
+          "on copy at length 4128 (5.76e4 samples).",
+          "100 %", "copy_tasks", ("copy_acc",), f"token accuracy ≥ {100 * COPY_ACC_MIN:g} % on fresh data at length 4128",
+          lambda m: m["copy_acc"] >= COPY_ACC_MIN, _pct("copy_acc"), _ci("copy_acc", ".4f")),
+    Claim("selective_copy_4128", LLM_PAPER, "The same model reaches 99.6 % on selective copy at length 4128 (1.11e6 samples).",
+          "99.6 %", "copy_tasks", ("selective_copy_acc",),
+          f"token accuracy ≥ {100 * SELECTIVE_COPY_ACC_MIN:g} % on fresh data at length 4128",
+          lambda m: m["selective_copy_acc"] >= SELECTIVE_COPY_ACC_MIN, _pct("selective_copy_acc"), _ci("selective_copy_acc", ".4f")),
+    Claim("rt_accumulate", LLM_PAPER,
+          "Recurrent transformers accumulate history for long-range tasks: accumulate succeeds where forget (α = 0) fails.",
+          "accumulate 100 %, forget not reported", "copy_tasks", ("copy_acc", "copy_acc_forget"),
+          (f"copy accuracy ≥ {100 * COPY_ACC_MIN:g} % with accumulate and < {100 * FORGET_COPY_ACC_MAX:g} % with α = 0 "
+           "at the same length"),
+          lambda m: m["copy_acc"] >= COPY_ACC_MIN and m["copy_acc_forget"] < FORGET_COPY_ACC_MAX,
+          lambda m: f"{100 * m['copy_acc']:.1f} % vs {100 * m['copy_acc_forget']:.1f} % (forget)"),
+    Claim("lra_image", LLM_PAPER,
+          "On LRA Image (grayscale CIFAR-10, 1024 tokens) a 53.6K-parameter block-recurrent layer reaches 43.09 %, "
+          "against 42.9 % for a 4-layer transformer.",
+          "43.09 % vs 42.9 %", "long_range_image", ("image_acc_recurrent", "image_acc_regular"),
+          (f"recurrent test accuracy within {100 * IMAGE_ACC_TOLERANCE:g} points of {100 * NOTE_IMAGE_ACC['recurrent']:g} % and "
+           "not below the regular baseline by more than 1 point"),
+          lambda m: (abs(m["image_acc_recurrent"] - NOTE_IMAGE_ACC["recurrent"]) <= IMAGE_ACC_TOLERANCE
+                     and m["image_acc_recurrent"] >= m["image_acc_regular"] - 0.01),
+          lambda m: f"{100 * m['image_acc_recurrent']:.2f} % vs {100 * m['image_acc_regular']:.2f} %",
+          _ci("image_acc_recurrent", ".4f")),
+    Claim("shakespeare_val_loss", LLM_PAPER,
+          "On character-level tiny Shakespeare a 1-layer recurrent transformer reaches validation loss 1.4699–1.4738, "
+          "below a 6-layer (1.4815) and a 1-layer (1.5697) regular transformer.",
+          "1.4699–1.4738", "shakespeare", ("val_loss_recurrent", "val_loss_regular_1", "val_loss_regular_6"),
+          (f"recurrent val loss ≤ {_SHAKESPEARE_MAX:.4f} (paper + {SHAKESPEARE_LOSS_TOLERANCE}) and below the 1-layer "
+           "regular model's"),
+          lambda m: m["val_loss_recurrent"] <= _SHAKESPEARE_MAX and m["val_loss_recurrent"] < m["val_loss_regular_1"],
+          lambda m: (f"{m['val_loss_recurrent']:.4f} (regular 1-layer {m['val_loss_regular_1']:.4f}, "
+                     f"6-layer {m['val_loss_regular_6']:.4f})"),
+          _ci("val_loss_recurrent", ".4f")),
+    Claim("shakespeare_forget", LLM_PAPER, "Recurrent transformers learn to forget history for language tasks.",
+          "forget (α → 0)", "shakespeare", ("alpha_learned",),
+          f"the learnable α of the recurrent Shakespeare model ends ≤ {FORGET_ALPHA_MAX}",
+          lambda m: m["alpha_learned"] <= FORGET_ALPHA_MAX, _value("alpha_learned", ".3f")),
+)
+CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
+assert len(CLAIMS_BY_ID) == len(CLAIMS), "claim ids must be unique"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: Claim
+    status: str
+    ours: str = "—"
+    spread: str = ""
+    profile: str = "—"
+    reason: str = ""
+
+
+def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
+    """The verdict on ``claim`` from the latest records (by notebook name)."""
+    rec = records.get(claim.notebook)
+    if rec is None:
+        return Verdict(claim, NOT_RUN, reason=f"no run record for notebook {claim.notebook!r}")
+    metrics = rec.get("metrics", {})
+    missing = [name for name in claim.metrics if metrics.get(name) is None]
+    if missing:
+        return Verdict(claim, NOT_RUN, profile=rec["profile"], reason=f"the record lacks {', '.join(missing)}")
+    ours, spread = claim.ours(metrics), claim.spread(metrics)
+    if rec["profile"] == "quick":
+        return Verdict(claim, NOT_COMPARABLE, ours, spread, "quick", "quick profile: proves the code path only")
+    reason = rec.get("not_comparable", {}).get(claim.id)
+    if reason:
+        return Verdict(claim, NOT_COMPARABLE, ours, spread, rec["profile"], reason)
+    status = REPRODUCED if claim.rule(metrics) else NOT_REPRODUCED
+    return Verdict(claim, status, ours, spread, rec["profile"], claim.rule_text)
+
+
+def dashboard(records: Mapping[str, Mapping[str, Any]]) -> list[Verdict]:
+    return [judge(claim, records) for claim in CLAIMS]
+
+
+def not_comparable(claim_ids: Iterable[str], *reasons: str | None) -> dict[str, str]:
+    """Each claim id mapped to every reason given (the empty ones dropped, the rest joined with "; "),
+    or an empty mapping when there is no reason: the `not_comparable` of a run record."""
+    unknown = [cid for cid in claim_ids if cid not in CLAIMS_BY_ID]
+    if unknown:
+        raise KeyError(f"unknown claim ids: {unknown}")
+    why = "; ".join(r for r in reasons if r)
+    return {cid: why for cid in claim_ids} if why else {}

@@ -1,0 +1,30 @@
+"""What a notebook puts on its page besides figures: its numbers for the prose, and how its
+configuration departs from the paper's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def glue_metrics(metrics: Mapping[str, float | None], keys: Iterable[str] | None = None) -> None:
+    """Glue each metric (every one by default) under its own name as a plain float, so the prose cites
+    ``{glue:text}`name:.3f``` or, for a fraction, ``{glue:text}`name:.2%```; None becomes NaN."""
+    from myst_nb import glue
+
+    for key in metrics if keys is None else keys:
+        value = metrics[key]
+        glue(key, float("nan") if value is None else float(value), display=False)
+
+
+def deviations(ours: Mapping[str, Any], paper: Mapping[str, Any]) -> str:
+    """"name value (paper value), ..." for each setting that differs from the paper's; "" if none does."""
+    unknown = sorted(set(ours) - set(paper))
+    if unknown:
+        raise KeyError(f"no paper value for {unknown}")
+    return ", ".join(f"{name} {value} (paper {paper[name]})" for name, value in ours.items() if value != paper[name])
+
+
+def configuration_words(scaled_down: str, source: str) -> str:
+    """'scaled down from the Note's: …' or 'the Note's configuration' (`source` names the paper's table)."""
+    return f"scaled down from {source}: {scaled_down}" if scaled_down else f"{source} configuration"

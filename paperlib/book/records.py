@@ -1,0 +1,140 @@
+"""Run records: one JSON file per notebook run, written atomically.
+
+A notebook calls `record(...)` once with what it measured. Under `paperlib run` that part is
+written to the path in ``$PAPERLIB_RECORD_PART``; the runner then completes it with the profile,
+parameters, hardware, wall time, versions and the source's git commit (`complete_record`) and writes
+``results/NAME.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from paperlib.atomic import atomic_write_json
+from paperlib.data.sources import Provenance
+from paperlib.paths import project_root
+from paperlib.training.device import cpu_model
+
+RECORD_PART_ENV = "PAPERLIB_RECORD_PART"
+SCHEMA_VERSION = 1
+
+
+class RecordError(ValueError):
+    """A record that cannot be written as asked (a non-numeric metric, an unknown claim id)."""
+
+
+def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping[str, Any]] = (),
+           not_comparable: Mapping[str, str] | None = None, notes: Mapping[str, Any] | None = None,
+           device: str = "cpu") -> None:
+    """Record a notebook's results: flat numeric ``metrics``, dataset provenance, and for each claim
+    id measured on a substitute dataset or a scaled-down configuration, the reason (``not_comparable``).
+
+    Outside `paperlib run` (no ``$PAPERLIB_RECORD_PART``) nothing is written.
+    """
+    from paperlib.book.claims import CLAIMS_BY_ID
+
+    clean = {}
+    for name, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise RecordError(f"metric {name!r} is not a number: {value!r}") from None
+        clean[str(name)] = number if math.isfinite(number) else None
+    unknown = sorted(set(not_comparable or {}) - set(CLAIMS_BY_ID))
+    if unknown:
+        raise RecordError(f"not_comparable names unknown claim ids: {unknown}")
+    part = {
+        "metrics": clean,
+        "datasets": [d.as_dict() if isinstance(d, Provenance) else dict(d) for d in datasets],
+        "not_comparable": dict(not_comparable or {}),
+        "notes": dict(notes or {}),
+        "device": device,
+    }
+    target = os.environ.get(RECORD_PART_ENV)
+    if target:
+        atomic_write_json(target, part)
+
+
+def complete_record(part: Mapping[str, Any], notebook: str, profile: str, parameters: Mapping[str, Any],
+                    wall_time_s: float, started_at: datetime) -> dict[str, Any]:
+    """The full run record: the notebook's part plus what the runner knows."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "notebook": notebook,
+        "profile": profile,
+        "parameters": dict(parameters),
+        "started_at": started_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "wall_time_s": round(wall_time_s, 2),
+        "hardware": hardware(part.get("device", "cpu")),
+        "versions": versions(),
+        "source": source_revision(),
+        **part,
+    }
+
+
+def write_record(results_dir: Path, rec: Mapping[str, Any]) -> Path:
+    return atomic_write_json(Path(results_dir) / f"{rec['notebook']}.json", rec)
+
+
+def load_records(results_dir: Path) -> dict[str, dict[str, Any]]:
+    """All records in ``results_dir`` by notebook name (unreadable files are reported, not hidden)."""
+    records = {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        try:
+            records[path.stem] = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise RecordError(f"{path} is not valid JSON: {error}") from None
+    return records
+
+
+def hardware(device: str = "cpu") -> dict[str, Any]:
+    """CPU model and core count, and the GPU's name when one was used."""
+    info: dict[str, Any] = {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
+                            "device": device}
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return info
+
+
+def versions() -> dict[str, str]:
+    import paperlib
+
+    found = {"python": sys.version.split()[0], "paperlib": paperlib.__version__}
+    for module in ("torch", "numpy", "scipy", "papermill"):
+        try:
+            found[module] = __import__(module).__version__
+        except ImportError:
+            found[module] = "absent"
+    return found
+
+
+SOURCE_PATHS = ("paperlib", "notebooks", "pyproject.toml")  # what a run's numbers depend on
+
+
+def source_revision() -> dict[str, Any]:
+    """The checkout's git commit and whether the code a run depends on (`SOURCE_PATHS`) had uncommitted
+    changes; ``{"commit": None, "dirty": None}`` outside a git checkout."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=project_root(), capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired, FileNotFoundError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--", *SOURCE_PATHS) if commit else None
+    return {"commit": commit, "dirty": None if status is None else bool(status)}

@@ -1,0 +1,136 @@
+"""Execute a notebook with papermill under a profile, and write its run record.
+
+Parameters are validated before anything runs. The executed notebook replaces ``OUTPUT/NAME.ipynb``
+only when the run succeeds; a failed run is kept as ``OUTPUT/NAME.failed.ipynb`` and the error says
+which cell raised. The record goes to ``OUTPUT/results/NAME.json``. A `paper`-profile run on a
+machine without a CUDA GPU goes ahead, with a warning: the paper's configurations are sized for one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import papermill
+import yaml
+
+from paperlib.book.parameters import (
+    Parameter,
+    ParameterError,
+    read_parameters,
+    validate,
+)
+from paperlib.book.records import RECORD_PART_ENV, complete_record, write_record
+from paperlib.paths import notebooks_dir, profiles_dir, project_root
+from paperlib.progress import LOG_MODE_ENV
+
+PROFILES = ("quick", "cpu", "paper")
+DEFAULT_PROFILE = "cpu"
+
+
+class NotebookFailed(RuntimeError):
+    """A cell of the notebook raised."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    notebook: str
+    profile: str
+    parameters: dict[str, Any]
+
+
+def notebook_names() -> list[str]:
+    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+
+
+def notebook_path(name: str) -> Path:
+    path = notebooks_dir() / f"{name}.ipynb"
+    if not path.is_file():
+        raise ParameterError(f"no notebook named {name!r}; known: {', '.join(notebook_names())}")
+    return path
+
+
+def declared_parameters(name: str) -> dict[str, Parameter]:
+    return read_parameters(notebook_path(name))
+
+
+def profile_values(profile: str, name: str) -> dict[str, Any]:
+    """The values a profile sets for one notebook (an empty mapping if it sets none)."""
+    if profile not in PROFILES:
+        raise ParameterError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    path = profiles_dir() / f"{profile}.yaml"
+    content = yaml.safe_load(path.read_text()) or {}
+    values = content.get(name) or {}
+    if not isinstance(values, dict):
+        raise ParameterError(f"{path}: the entry for {name!r} must be a mapping of parameter values")
+    return values
+
+
+def plan_run(name: str, profile: str = DEFAULT_PROFILE, overrides: Mapping[str, Any] | None = None) -> RunPlan:
+    """Resolve and validate every parameter value; raises `ParameterError` before anything runs."""
+    declared = declared_parameters(name)
+    if "profile" not in declared:
+        raise ParameterError(f"notebook {name!r} must declare `profile: str` in its parameters cell")
+    values = validate(declared, profile_values(profile, name), f"profile {profile!r} for {name}")
+    values.update(validate(declared, overrides or {}, "command line"))
+    values["profile"] = profile
+    if profile == "paper" and not _cuda_available():
+        warnings.warn(f"{name}: the paper profile is sized for one GPU and this machine has no CUDA GPU; "
+                      "the run may take many hours here", stacklevel=2)
+    return RunPlan(name, profile, values)
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None) -> Path:
+    """Run the plan with papermill; return the path of the run record."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    final = output_dir / f"{plan.notebook}.ipynb"
+    failed = output_dir / f"{plan.notebook}.failed.ipynb"
+    with tempfile.TemporaryDirectory(dir=output_dir, prefix=".run-") as tmp:
+        part_path = Path(tmp) / "record-part.json"
+        scratch = Path(tmp) / final.name
+        started_at = datetime.now(timezone.utc)
+        start = time.perf_counter()
+        env = {RECORD_PART_ENV: str(part_path), LOG_MODE_ENV: "log", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        try:
+            papermill.execute_notebook(
+                str(notebook_path(plan.notebook)), str(scratch), parameters=plan.parameters,
+                kernel_name="python3", cwd=str(project_root()), progress_bar=False,
+                execution_timeout=timeout_s,
+            )
+        except papermill.PapermillExecutionError as error:
+            os.replace(scratch, failed)
+            raise NotebookFailed(
+                f"notebook {plan.notebook!r} failed in cell {error.cell_index} (execution count "
+                f"{error.exec_count}): {error.ename}: {error.evalue}\nthe failed run is kept at {failed}"
+            ) from None
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        wall = time.perf_counter() - start
+        if not part_path.is_file():
+            raise NotebookFailed(f"notebook {plan.notebook!r} ran but never called paperlib.book.records.record()")
+        part = json.loads(part_path.read_text())
+        os.replace(scratch, final)
+    failed.unlink(missing_ok=True)
+    rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at)
+    return write_record(output_dir / "results", rec)

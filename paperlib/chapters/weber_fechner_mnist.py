@@ -1,0 +1,256 @@
+"""Chapter 'Weber–Fechner on MNIST': every model trained over seeds, paired comparisons, tables, prose.
+
+Models are named TRUNK_VARIANT (`mlp_wf`, `cnn_plain`, ...; see `VARIANTS`). Runs with the same seed
+see the same batches and the trunk's same initial weights, so differences are paired by seed. The
+verdict rule (methods page, Weber–Fechner): at two or more checkpoints of at most 200 steps the
+paired 95 % CI of a model minus its best control excludes 0 in the model's favour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from paperlib.book.claims import Verdict
+from paperlib.models import n_params
+from paperlib.models.weber_fechner import Spec, build, macs
+from paperlib.progress import progress
+from paperlib.stats import ci_table, paired_diff_ci
+from paperlib.training.batches import shuffled_batches, steps_per_epoch, tensor_batches
+from paperlib.training.device import DeviceSetup
+from paperlib.training.evaluation import score
+from paperlib.training.loop import init, train
+from paperlib.training.losses import CRITERIA, model_loss
+from paperlib.training.optim import OptimizerConfig
+
+VARIANTS = {  # name suffix -> (head, m, x, loss); the prefix names the trunk
+    "plain": ("plain", 8, 1.0, "ce"),
+    "wf": ("harmonic", 8, 1.0, "ce"),
+    "wf_x50": ("harmonic", 8, 0.5, "ce"),
+    "wf_x90": ("harmonic", 8, 0.9, "ce"),
+    "wf_m4": ("harmonic", 4, 1.0, "ce"),
+    "wf_m16": ("harmonic", 16, 1.0, "ce"),
+    "alt": ("alternating", 8, 1.0, "ce"),
+    "log": ("log", 8, 1.0, "ce"),
+    "logpow": ("log_power", 8, 1.0, "ce"),
+    "learned": ("learned", 8, 1.0, "ce"),
+    "max": ("max", 8, 1.0, "ce"),
+    "mean": ("mean", 8, 1.0, "ce"),
+    "sum": ("sum", 8, 1.0, "ce"),
+    "unsorted": ("unsorted", 8, 1.0, "ce"),
+    "scaled": ("scaled", 8, 1.0, "ce"),
+    "l1": ("plain", 8, 1.0, "rank_class"),
+    "l1b": ("plain", 8, 1.0, "rank_batch"),
+    "l2": ("plain", 8, 1.0, "relative"),
+    "l3": ("plain", 8, 1.0, "log_ce"),
+}
+WF_MODELS = {f"{t}_{v}": Spec(t, *VARIANTS[v]) for t in ("mlp", "cnn") for v in VARIANTS}
+CHECKPOINTS = (10, 25, 50, 100, 200, 500)
+CONTROL_VARIANTS = ("plain", "max", "mean", "sum", "unsorted")
+CLAIM_MODELS = {  # claim id -> (prefix of the metrics its rule reads, the model it judges)
+    "wf_mlp_few_iterations": ("wf_mlp", "mlp_wf"),
+    "wf_cnn_few_iterations": ("wf_cnn", "cnn_wf"),
+    "wf_loss_variant": ("wf_loss", "mlp_l1"),
+}
+CLAIM_WORDS = {"wf_mlp_few_iterations": "Without convolution", "wf_cnn_few_iterations": "With convolution",
+               "wf_loss_variant": "In the loss (our interpretation of arXiv 2208.11236)"}
+HEAD_GAINS = {"sum": "Σ h, gain m", "wf": "Σ h/k, gain H_m", "scaled": "Σ h/(k H_m), gain 1", "plain": "Linear(·, 10)"}
+
+
+def model_names(mlp_variants: str, cnn_variants: str) -> list[str]:
+    """The models of comma-separated variant lists, MLP first; an unknown variant is an error naming it."""
+    names = [f"mlp_{v}" for v in mlp_variants.split(",") if v] + [f"cnn_{v}" for v in cnn_variants.split(",") if v]
+    unknown = [n for n in names if n not in WF_MODELS]
+    if unknown:
+        raise ValueError(f"unknown model variant(s) {unknown}; known: {', '.join(VARIANTS)}")
+    return names
+
+
+def parse_channels(text: str) -> tuple[int, int]:
+    """'8,16' -> (8, 16): the CNN's two convolution widths."""
+    try:
+        c1, c2 = (int(c) for c in text.split(","))
+    except ValueError:
+        raise ValueError(f"cnn_channels must be two integers like '32,64', got {text!r}") from None
+    return c1, c2
+
+
+def eval_schedule(checkpoints: Iterable[int], every: int, steps: int) -> list[int]:
+    """The sorted union of `checkpoints` and the multiples of `every` (e.g. each epoch), up to `steps`."""
+    return sorted({s for s in checkpoints if s <= steps} | set(range(every, steps + 1, every)))
+
+
+def model_sizes(names: Sequence[str], channels: tuple[int, int]) -> pd.DataFrame:
+    """Per model: head, m, loss, parameters and multiply-adds per image."""
+    rows = []
+    for name in names:
+        spec, model = WF_MODELS[name], build(WF_MODELS[name], channels)
+        rows.append({"model": name, "head": spec.head, "m": spec.m, "loss": spec.loss,
+                     "parameters": n_params(model), "multiply-adds / image": macs(model)})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def run_seeds(names: Sequence[str], seeds: Sequence[int], train_x: Tensor, train_y: Tensor, test_x: Tensor,
+              test_y: Tensor, steps: int, setup: DeviceSetup, batch_size: int = 32, lr: float = 1e-3,
+              checkpoints: Sequence[int] = CHECKPOINTS, cnn_channels: tuple[int, int] = (32, 64)) -> pd.DataFrame:
+    """Train each model with each seed; one row per (model, seed, evaluation).
+
+    Evaluations on all of (test_x, test_y) follow `checkpoints` and every epoch.
+    """
+    sample = shuffled_batches(train_x, train_y, batch_size)
+    schedule = eval_schedule(checkpoints, steps_per_epoch(len(train_x), batch_size), steps)
+    rows = []
+    with progress(total=len(names) * len(seeds), desc="runs") as bar:
+        for name in names:
+            spec = WF_MODELS[name]
+            for seed in seeds:
+                state = init(lambda: build(spec, cnn_channels), OptimizerConfig(lr=lr), seed, setup)
+                train(state, sample, model_loss(CRITERIA[spec.loss]), steps, eval_steps=schedule,
+                      evaluate=lambda model: score(model, tensor_batches(test_x, test_y)).summary(),
+                      show_progress=False)
+                rows += [{"model": name, "seed": seed, **r} for r in state.history]
+                bar.set_postfix(model=name)
+                bar.update(1)
+    return pd.DataFrame(rows)
+
+
+def accuracy_metrics(acc: pd.DataFrame, names: Sequence[str], epoch: int) -> dict[str, float]:
+    """``acc_100.NAME`` and ``acc_epoch1.NAME`` (mean over seeds), each with ``.ci_low`` and ``.ci_high``."""
+    metrics = {}
+    for name in names:
+        for key, step in (("100", 100), ("epoch1", epoch)):
+            row = acc[(acc.model == name) & (acc.step == step)].iloc[0]
+            metrics.update({f"acc_{key}.{name}{suffix}": float(row[column])
+                            for suffix, column in (("", "mean"), (".ci_low", "ci_low"), (".ci_high", "ci_high"))})
+    return metrics
+
+
+def advantage(runs: pd.DataFrame, model: str, controls: Sequence[str], step: int) -> tuple[str, float, float, float]:
+    """(control, mean, low, high): test accuracy of `model` minus that of the control with the highest
+    mean accuracy at `step`, paired by seed, with its 95 % t-interval."""
+    at = runs[runs.step == step].pivot(index="seed", columns="model", values="acc")
+    best = at[list(controls)].mean().idxmax()
+    return best, *paired_diff_ci(at[model], at[best])
+
+
+def checkpoints_won(runs: pd.DataFrame, model: str, controls: Sequence[str], max_step: int = 200) -> int:
+    """Checkpoints of at most `max_step` steps where the paired 95 % CI of `advantage` lies above 0."""
+    return sum(advantage(runs, model, controls, s)[2] > 0 for s in sorted(runs.step.unique()) if s <= max_step)
+
+
+def controls_for(name: str, available: Sequence[str]) -> list[str]:
+    """What `name` is judged against: a loss variant against cross-entropy on the same model; a head
+    against the controls of its trunk that were run (the same-size reductions and the plain head)."""
+    trunk = WF_MODELS[name].trunk
+    if WF_MODELS[name].loss != "ce":
+        return [f"{trunk}_plain"]
+    return [f"{trunk}_{c}" for c in CONTROL_VARIANTS if f"{trunk}_{c}" in available and f"{trunk}_{c}" != name]
+
+
+def claim_evidence(runs: pd.DataFrame, names: Sequence[str]) -> tuple[dict[str, float], dict[str, tuple[str, str]]]:
+    """For each claim whose model and controls were run: the metrics its rule reads (advantage at 100
+    steps with its CI, checkpoints won) and (model, best control at 100 steps)."""
+    metrics, evidence = {}, {}
+    for claim_id, (prefix, model) in CLAIM_MODELS.items():
+        controls = controls_for(model, names) if model in names else []
+        if not controls:
+            continue
+        control, diff, low, high = advantage(runs, model, controls, 100)
+        metrics.update({f"{prefix}_advantage_100": diff, f"{prefix}_advantage_100.ci_low": low,
+                        f"{prefix}_advantage_100.ci_high": high,
+                        f"{prefix}_checkpoints_won": checkpoints_won(runs, model, controls)})
+        evidence[claim_id] = (model, control)
+    return metrics, evidence
+
+
+def ablation_table(runs: pd.DataFrame, steps: Sequence[int]) -> pd.DataFrame:
+    """Per model and step: test accuracy (%) as mean ± 95 % CI half-width, and the paired difference
+    against the best of `controls_for` (* where its CI excludes 0)."""
+    names = list(runs.model.unique())
+    acc = ci_table(runs, ["model", "step"], "acc").set_index(["model", "step"])
+    rows = []
+    for name in names:
+        row, controls = {"model": name}, controls_for(name, names)
+        for step in steps:
+            mean, low = acc.loc[(name, step), ["mean", "ci_low"]]
+            row[f"acc @ {step}"] = f"{100 * mean:.2f} ± {100 * (mean - low):.2f}"
+            if controls:
+                control, diff, d_low, d_high = advantage(runs, name, controls, step)
+                star = "*" if d_low > 0 or d_high < 0 else ""
+                row[f"Δ @ {step}"] = f"{100 * diff:+.2f} ± {100 * (diff - d_low):.2f}{star} ({control})"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model").fillna("")
+
+
+def time_to(runs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Per model: the first evaluated step where the mean test accuracy over seeds reaches `threshold`,
+    and the mean training seconds up to it (NaN if never; an upper bound between evaluations)."""
+    mean = runs.groupby(["model", "step"], sort=False)[["acc", "time"]].mean().reset_index()
+    rows = []
+    for name, g in mean.groupby("model", sort=False):
+        hit = g[g.acc >= threshold]
+        rows.append({"model": name, "steps": hit.step.iloc[0] if len(hit) else math.nan,
+                     "seconds": hit.time.iloc[0] if len(hit) else math.nan})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def compute_table(runs: pd.DataFrame, sizes: pd.DataFrame, steps: int) -> pd.DataFrame:
+    """Parameters, multiply-adds, training seconds per 100 steps, and steps and seconds to 97 % and 98 %."""
+    final = runs[runs.step == steps].groupby("model", sort=False).time.mean()
+    table = sizes[["parameters", "multiply-adds / image"]].assign(**{"s / 100 steps": 100 * final / steps})
+    for threshold in (0.97, 0.98):
+        reached = time_to(runs, threshold)
+        table[f"steps to {threshold:.0%}"] = reached.steps
+        table[f"s to {threshold:.0%}"] = reached.seconds
+    return table
+
+
+def plot_learning_curves(acc: pd.DataFrame, names: Sequence[str]) -> Figure:
+    """Test accuracy against steps: WF and controls per trunk, and the loss readings; mean and 95 % band."""
+    heads = ("wf", "scaled", "plain", "max", "mean", "sum", "unsorted")
+    panels = [("MLP: WF and controls", [f"mlp_{v}" for v in heads]),
+              ("CNN: WF and controls", [f"cnn_{v}" for v in heads]),
+              ("Loss readings (plain head)", [f"{t}_{v}" for t in ("mlp", "cnn") for v in ("plain", "l1", "l1b", "l2", "l3")])]
+    colours = plt.get_cmap("tab20").colors
+    colour = dict(zip(heads + ("l1", "l1b", "l2", "l3"), colours[::2] + colours[1::2]))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), sharey=True)
+    for ax, (title, shown) in zip(axes, panels):
+        for name in (n for n in shown if n in names):
+            curve, variant = acc[acc.model == name], name.split("_", 1)[1]
+            ax.plot(curve.step, 100 * curve["mean"], "-" if name.startswith("mlp") else "--", color=colour[variant],
+                    lw=2.5 if variant == "wf" else 1.5, label=name)
+            ax.fill_between(curve.step, 100 * curve.ci_low, 100 * curve.ci_high, color=colour[variant], alpha=0.2)
+        ax.set(xscale="log", xlabel="optimizer steps", title=title, ylim=(20, 100))
+        ax.legend(fontsize=8, loc="lower right")
+    axes[0].set_ylabel("test accuracy (%)")
+    fig.tight_layout()
+    return fig
+
+
+def in_words(runs: pd.DataFrame, acc: pd.DataFrame, names: Sequence[str], verdicts: Sequence[Verdict],
+             evidence: dict[str, tuple[str, str]]) -> str:
+    """The verdicts in a few sentences: each claim's model against its best control and the plain head."""
+    outcome = {"reproduced": "**accelerates** early learning: reproduced under this reading.",
+               "not reproduced": "**does not accelerate** early learning: not reproduced under this reading."}
+    lines = []
+    for v in verdicts:
+        model, control = evidence[v.claim.id]
+        plain = f"{WF_MODELS[model].trunk}_plain"
+        alone = f"; against `{plain}` alone {_versus(runs, model, plain)}" if control != plain else ""
+        lines.append(f"- **{CLAIM_WORDS[v.claim.id]}**: `{model}` − `{control}` (the best control at 100 steps) = "
+                     f"{_versus(runs, model, control)}{alone}. Weber–Fechner "
+                     + outcome.get(v.status, f"gets no verdict here ({v.reason})."))
+    at_100 = acc[acc.step == 100].set_index("model")["mean"]
+    by_head = "; ".join(f"`{t}_{v}` ({gain}) {100 * at_100[f'{t}_{v}']:.2f} %" for t in ("mlp", "cnn")
+                        for v, gain in HEAD_GAINS.items() if f"{t}_{v}" in names)
+    return "**In words.**\n\n" + "\n".join(lines) + f"\n\nMean test accuracy at 100 steps: {by_head}."
+
+
+def _versus(runs: pd.DataFrame, model: str, control: str) -> str:
+    _, diff, low, high = advantage(runs, model, [control], 100)
+    return f"{100 * diff:+.2f} points (95 % CI {100 * low:+.2f} to {100 * high:+.2f})"

@@ -1,0 +1,87 @@
+"""The length curriculum of the copy tasks (methods page, curriculum) as a training callback.
+
+Start at `start` noise tokens; after each evaluation at the current length, double the length when
+the validation loss is below `threshold`, never past `cap`. The learning rate follows one of the
+two rules the author published (`lr_rule`), with lr_0 the optimizer's lr when the curriculum is attached,
+M the data tokens and N = L + 2M the context length:
+
+    code  at each doubling to L_new:  lr_0 <- lr_0 * (1 - 0.5 * L_new / cap), lr = lr_0 (compounding)
+          at the cap, after each evaluation: lr = min(lr, lr_0 * (1 - exp(-val_loss)))
+    note  while growing: lr = lr_0 * (1 - 0.5 * N / N_cap)  (also at the start)
+          at the cap, after each evaluation: lr = lr_cap * (1 - exp(-val_loss)), lr_cap the growing value at N_cap
+    none  the lr is left alone
+
+The Note names only the full-length factor (1 - e^-loss) applied to "lr"; we read that lr as the value
+the growing rule reached, not compounded across evaluations. Everything the curriculum changes lives
+in `state.extra` (noise_len, lr0, length_changes), so a checkpoint of the state resumes it.
+"""
+
+import math
+from typing import Literal, get_args
+
+from paperlib.training.loop import Callback, State
+
+LrRule = Literal["code", "note", "none"]
+LR_RULES: tuple[str, ...] = get_args(LrRule)
+
+
+class Curriculum(Callback):
+    """Double `state.extra["noise_len"]` from `start` up to `cap` when `record[loss_key]` < `threshold`."""
+
+    def __init__(self, start: int = 128, cap: int = 4096, threshold: float = 0.3, lr_rule: LrRule = "code",
+                 n_data: int = 16, loss_key: str = "val_loss", stop_acc: float | None = None,
+                 acc_key: str = "val_acc", verbose: bool = True):
+        if not 1 <= start <= cap:
+            raise ValueError(f"need 1 <= start <= cap, got start {start}, cap {cap}")
+        if lr_rule not in LR_RULES:
+            raise ValueError(f"lr_rule must be one of {LR_RULES}, got {lr_rule!r}")
+        self.start, self.cap, self.threshold, self.lr_rule = start, cap, threshold, lr_rule
+        self.n_data, self.loss_key, self.acc_key = n_data, loss_key, acc_key
+        self.stop_acc = stop_acc  # end the run once an evaluation at the cap reaches this accuracy
+        self.verbose = verbose
+
+    def on_start(self, state: State) -> None:
+        self.attach(state)
+
+    def attach(self, state: State) -> State:
+        """Put the curriculum's state into `state.extra` unless it is there already (a resumed run)."""
+        if "noise_len" not in state.extra:
+            state.extra.update(noise_len=self.start, lr0=state.lr, length_changes=[])
+            if self.lr_rule == "note":
+                state.lr = self._note_lr(state, self.start)
+        return state
+
+    def _note_lr(self, state: State, length: int) -> float:
+        n, n_cap = length + 2 * self.n_data, self.cap + 2 * self.n_data
+        return state.extra["lr0"] * (1 - 0.5 * n / n_cap)
+
+    def on_eval(self, state: State, record: dict[str, float]) -> None:
+        length = state.extra["noise_len"]
+        record["noise_len"] = length
+        loss = record[self.loss_key]
+        if length >= self.cap:
+            self._decay_at_cap(state, loss)
+            if self.stop_acc is not None and record[self.acc_key] >= self.stop_acc:
+                state.stop = True
+        elif loss < self.threshold:
+            self._grow(state, length, min(2 * length, self.cap), loss)
+
+    def _decay_at_cap(self, state: State, loss: float) -> None:
+        factor = 1 - math.exp(-loss)
+        if self.lr_rule == "code":
+            state.lr = min(state.lr, state.extra["lr0"] * factor)
+        elif self.lr_rule == "note":
+            state.lr = self._note_lr(state, self.cap) * factor
+
+    def _grow(self, state: State, old: int, new: int, loss: float) -> None:
+        if self.lr_rule == "code":
+            state.extra["lr0"] *= 1 - 0.5 * new / self.cap
+            state.lr = state.extra["lr0"]
+        elif self.lr_rule == "note":
+            state.lr = self._note_lr(state, new)
+        state.extra["noise_len"] = new
+        change = {"step": state.step, "from": old, "to": new, "val_loss": loss, "lr": state.lr}
+        state.extra["length_changes"].append(change)
+        if self.verbose:
+            print(f"curriculum: step {state.step}, val_loss {loss:.4f} < {self.threshold}: "
+                  f"noise length {old} -> {new}, lr {state.lr:.3g}", flush=True)

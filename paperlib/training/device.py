@@ -1,0 +1,76 @@
+"""Where a run computes: the device, its precision and torch's CPU threads, set up once per chapter.
+
+Precision ``auto`` is bf16 autocast on CUDA and fp32 elsewhere (methods page, D4): the author's code
+autocasts to fp16 on Apple MPS only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ContextManager, Literal
+
+import torch
+
+DeviceName = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "fp32", "bf16"]
+
+
+@dataclass(frozen=True)
+class DeviceSetup:
+    """The device, the precision the training and evaluation code use there, and a line for the page."""
+
+    device: torch.device
+    precision: Literal["fp32", "bf16"]
+    threads: int  # torch's CPU threads
+    description: str
+
+    def autocast(self) -> ContextManager:
+        """bf16 autocast for ``bf16``; a no-op context for ``fp32``."""
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def configure_device(device: DeviceName | str = "auto", threads: int = 0, precision: Precision = "auto") -> DeviceSetup:
+    """Set torch's CPU threads (0 keeps torch's default) and resolve the device and precision.
+
+    ``auto`` means CUDA when available, else the CPU. Raises ValueError for CUDA without a GPU.
+    """
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0, got {threads}")
+    if threads:
+        torch.set_num_threads(threads)
+    resolved = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for, but torch sees no CUDA GPU on this machine")
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+    chosen = ("bf16" if resolved.type == "cuda" else "fp32") if precision == "auto" else precision
+    description = f"{device_name(resolved)}, {_precision_words(chosen)}"
+    return DeviceSetup(resolved, chosen, torch.get_num_threads(), description)
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model with torch's thread count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    threads = torch.get_num_threads()
+    return f"{cpu_model()} ({threads} thread{'s' if threads != 1 else ''})"
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what the platform module knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _precision_words(precision: str) -> str:
+    return "bf16 autocast" if precision == "bf16" else "fp32"

@@ -1,0 +1,104 @@
+"""A named run of a chapter: trained with the one checkpoint policy, and its history with training cost.
+
+Checkpoints live under ``paths.checkpoints_dir() / CHAPTER / NAME-HASH.pt``, the hash taken over the
+run's configuration (`meta`), so runs of different configurations never share a file. Training cost
+follows the paper's convention, *forward FLOPs per sample × samples seen* (methods page, FLOPs), with
+our complete forward count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from paperlib.flops import train_flops_per_sample
+from paperlib.models import n_params
+from paperlib.models.transformer import TransformerConfig
+from paperlib.paths import checkpoints_dir
+from paperlib.training import checkpoint
+from paperlib.training.loop import Callback, Evaluate, LossFn, Sampler, State, train
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """Save every `every` steps and at the end (0: never); with `resume`, continue a saved run."""
+
+    every: int = 0
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        if self.every < 0:
+            raise ValueError(f"checkpoint every must be >= 0, got {self.every}")
+        if self.resume and not self.every:
+            raise ValueError("resume needs checkpoints: set checkpoint_every to a positive number of steps")
+
+
+def checkpoint_path(chapter: str, name: str, meta: Mapping[str, Any]) -> Path:
+    """Where the run `name` of `chapter` configured by `meta` keeps its checkpoint."""
+    digest = hashlib.sha256(json.dumps(dict(meta), sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return checkpoints_dir() / chapter / f"{name}-{digest}.pt"
+
+
+def train_resumable(state: State, sample: Sampler, loss_fn: LossFn, steps: int, *, chapter: str, name: str,
+                    meta: Mapping[str, Any], checkpointing: Checkpointing, callbacks: Iterable[Callback] = (),
+                    **train_kwargs: Any) -> int | None:
+    """`train` under `checkpointing`; returns the step the run resumed from (None: it started afresh)."""
+    if not checkpointing.every:
+        train(state, sample, loss_fn, steps, callbacks=callbacks, **train_kwargs)
+        return None
+    path = checkpoint_path(chapter, name, meta)
+    resumed = checkpoint.resume(path, state, meta) if checkpointing.resume else None
+    if resumed is not None:
+        print(f"{name}: resumed from step {resumed} of {path.name}", flush=True)
+    callbacks = [*callbacks, checkpoint.Checkpointer(path, checkpointing.every, meta)]
+    train(state, sample, loss_fn, steps, callbacks=callbacks, **train_kwargs)
+    checkpoint.save(path, state, meta)
+    return resumed
+
+
+def eval_steps(steps: int, evals: int) -> list[int]:
+    """`evals` evaluation steps spread evenly over `steps`, the last one at `steps`."""
+    return sorted({max(1, round(steps * i / evals)) for i in range(1, evals + 1)})
+
+
+@dataclass
+class Run:
+    """One trained model of a chapter: its config, final state and evaluation history (with samples
+    seen and training FLOPs)."""
+
+    name: str
+    cfg: TransformerConfig
+    state: State
+    history: pd.DataFrame
+    flops_per_sample: float
+    resumed_at: int | None = None
+
+    @property
+    def params(self) -> int:
+        return n_params(self.state.model)
+
+    def best(self, metric: str, mode: Literal["min", "max"] = "min") -> pd.Series:
+        """The evaluation record where `metric` was lowest (or highest)."""
+        column = self.history[metric]
+        return self.history.loc[column.idxmin() if mode == "min" else column.idxmax()]
+
+
+def fit(name: str, cfg: TransformerConfig, state: State, sample: Sampler, loss_fn: LossFn, *, steps: int,
+        batch_size: int, seq_len: int, evals: int, evaluate: Evaluate, chapter: str,
+        callbacks: Iterable[Callback] = (), checkpointing: Checkpointing = Checkpointing()) -> Run:
+    """Train `state` for `steps` with `evals` evaluations and return the `Run`."""
+    meta = {"name": name, "config": repr(cfg), "batch_size": batch_size, "seed": state.seed, "lr": state.lr}
+    resumed = train_resumable(state, sample, loss_fn, steps, chapter=chapter, name=name, meta=meta,
+                              checkpointing=checkpointing, callbacks=callbacks, eval_steps=eval_steps(steps, evals),
+                              evaluate=evaluate, desc=name)
+    flops = train_flops_per_sample(cfg, seq_len)
+    history = pd.DataFrame(state.history)
+    history["samples"] = history["step"] * batch_size
+    history["train_flops"] = history["samples"] * flops
+    return Run(name, cfg, state, history.assign(model=name), flops, resumed)

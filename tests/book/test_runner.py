@@ -1,0 +1,49 @@
+"""Planning a run (profiles, overrides, the paper-profile warning) and executing a notebook that raises."""
+
+import warnings
+
+import pytest
+import torch
+
+from paperlib.book import runner
+from paperlib.book.parameters import ParameterError
+from paperlib.book.runner import NotebookFailed, RunPlan, execute, plan_run, profile_values
+
+
+def test_profiles_are_validated_and_the_profile_is_injected():
+    plan = plan_run("scaling_law", "quick", {"seed": "7"})
+    assert plan.parameters["profile"] == "quick" and plan.parameters["seed"] == 7
+    assert plan.parameters["grid"] == "coarse" == profile_values("quick", "scaling_law")["grid"]
+    with pytest.raises(ParameterError, match="unknown profile"):
+        plan_run("scaling_law", "gpu")
+
+
+def test_the_paper_profile_warns_on_a_machine_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="scaling_law: the paper profile .* no CUDA GPU"):
+        plan = plan_run("scaling_law", "paper")
+    assert plan.profile == "paper"  # a warning, not a refusal
+
+
+@pytest.mark.parametrize("profile, cuda", [("quick", False), ("cpu", False), ("paper", True)])
+def test_no_warning_for_other_profiles_or_with_a_gpu(monkeypatch, profile, cuda):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan_run("scaling_law", profile)
+
+
+@pytest.mark.slow
+def test_a_raising_notebook_names_the_cell_and_keeps_the_previous_output(tmp_path, monkeypatch, write_notebook):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "boom.ipynb", 'profile: str = "cpu"  # profile\n', "raise ValueError('kaput')")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
+    out = tmp_path / "book"
+    out.mkdir()
+    (out / "boom.ipynb").write_text("previous good run")
+    with pytest.raises(NotebookFailed, match=r"cell 2 .*ValueError: kaput"):
+        execute(RunPlan("boom", "quick", {"profile": "quick"}), out)
+    assert (out / "boom.ipynb").read_text() == "previous good run"
+    assert (out / "boom.failed.ipynb").is_file()
+    assert not (out / "results").exists()

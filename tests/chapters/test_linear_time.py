@@ -1,0 +1,90 @@
+"""The linear-time chapter's pure pieces: the Note's FLOP table, metrics of hand-made sweeps, the prose."""
+
+import math
+
+import pytest
+
+from paperlib.bench import Point, Series
+from paperlib.chapters.linear_time import (NOTE_TABLE, cost_ratios, crossover_words, exponent_fits, exponent_table,
+                                           in_words, note_table, ratio_metrics, sweep_metrics)
+from paperlib.flops import paper_flops
+from paperlib.models.paper_configs import paper_config
+
+EXACT = {  # reference §6, recomputed from the formulas
+    "Shakespeare regular, 1 layer": 62_914_560,
+    "Shakespeare regular, 6 layers": 377_487_360,
+    "Shakespeare recurrent, K = 1": 75_890_688,
+    "image regular, 4 layers": 138_412_032,
+    "image recurrent, K = 32": 6_291_456,
+    "copy recurrent, accumulate, K = 32": 126_812_418,
+}
+
+
+def test_note_table_is_reproduced_exactly_and_to_the_printed_digits():
+    rows = note_table()
+    assert [r["model"] for r in rows] == list(EXACT) == [row[0] for row in NOTE_TABLE]
+    for row in rows:
+        assert row["paper_formula"] == EXACT[row["model"]]
+        assert f"{row['paper_formula']:.2e}" == f"{row['note']:.2e}"  # three significant digits, as printed
+        assert row["ours"] > row["paper_formula"]  # our count includes the projections the formula leaves out
+
+
+def series(label, ns, time_exponent, memory_exponent, scale=1.0):
+    """A series measured exactly on a power law: time 1e-6 n^a (forward), 3x that (training), memory 1e3 n^b."""
+    return Series(label, [Point(n, [scale * 1e-6 * n**time_exponent], [scale * 3e-6 * n**time_exponent],
+                                500 * n**memory_exponent, 1000 * n**memory_exponent) for n in ns])
+
+
+def sweep(recurrent_time_exponent=1.0):
+    lengths = [256, 512, 1024, 2048]
+    return [series("recurrent K = 32", lengths, recurrent_time_exponent, 1.0),
+            series("recurrent K = 64", lengths, 1.0, 1.0),
+            series("regular", lengths[:3], 2.0, 1.0, scale=1e-3),  # as fast as the recurrent one at N = 1000
+            series("regular, math attention", lengths[:3], 2.0, 2.0, scale=1e-3)]
+
+
+def test_sweep_metrics_of_exact_power_laws():
+    measured = sweep()
+    m = sweep_metrics(measured, exponent_fits(measured, 256))
+    assert m["time_exponent_recurrent"] == pytest.approx(1.0) and m["time_exponent_regular_train"] == pytest.approx(2.0)
+    assert m["memory_exponent_regular"] == pytest.approx(1.0)
+    assert m["memory_exponent_regular_math"] == pytest.approx(2.0)
+    assert m["time_exponent_recurrent.ci_high"] == pytest.approx(1.0)  # no noise: a zero-width interval
+    assert (m["max_len_recurrent"], m["max_len_regular"], m["max_len_common"]) == (2048, 1024, 1024)
+    assert m["speedup_at_max_len"] == pytest.approx(1.024) and m["memory_ratio_at_max_len"] == pytest.approx(1.0)
+    assert m["crossover_len"] == pytest.approx(1000) and m["crossover_len_train"] == pytest.approx(1000)
+    late = sweep_metrics(measured, exponent_fits(measured, 2048))  # one point at most: no exponent
+    assert math.isnan(late["time_exponent_recurrent"]) and math.isnan(late["time_exponent_regular.ci_high"])
+    table = exponent_table(measured, exponent_fits(measured, 2048))
+    assert table.loc["regular", "time, forward"] == "—" and table.loc["regular", "lengths"] == "256–1,024"
+
+
+def test_cost_ratios_follow_the_formula_and_the_clock():
+    ratios = cost_ratios(sweep(), "copy", 32, batch=1)
+    reg, rec = paper_config("copy", "regular"), paper_config("copy", "recurrent", block=32)
+    assert ratios.index.tolist() == [256, 512, 1024]
+    assert ratios["paper formula"].tolist() == pytest.approx([paper_flops(reg, n) / paper_flops(rec, n)
+                                                              for n in (256, 512, 1024)])
+    assert ratios["measured, forward"].tolist() == pytest.approx([0.256, 0.512, 1.024])
+    assert ratio_metrics(ratios)["flop_ratio_paper_at_max_len"] == ratios["paper formula"].iloc[-1]
+
+
+def test_crossover_words():
+    assert crossover_words(math.nan, 256) == "at no measured length"
+    assert crossover_words(256.0, 256) == "at every measured length (N ≥ 256)"
+    assert crossover_words(1000.4, 256) == "from about N = 1,000 on"
+
+
+def prose(recurrent_time_exponent, quick=False):
+    measured = sweep(recurrent_time_exponent)
+    m = sweep_metrics(measured, exponent_fits(measured, 256))
+    return in_words(m | ratio_metrics(cost_ratios(measured, "copy", 32, batch=1)), 256, 2048, quick)
+
+
+def test_in_words_follow_the_registry_rule():
+    linear, not_linear = prose(1.0), prose(1.3)
+    assert "time grows linearly (exponent 1.00)" in linear and "holds in measurement" in linear
+    assert "is not shown to grow linearly (exponent 1.30)" in not_linear and "holds in measurement" not in not_linear
+    assert "clearly super-linear (2.00)" in linear and "formula overstates the advantage" in linear
+    assert "predicts 3.5× at N = 1,024, where we measure 1.0×" in linear
+    assert prose(1.0, quick=True).startswith("*Quick profile")

@@ -1,0 +1,110 @@
+"""The Weber–Fechner chapter's experiment: model names, schedule, seeded runs, paired comparisons and tables."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from paperlib.chapters.weber_fechner_mnist import (WF_MODELS, ablation_table, advantage, checkpoints_won, controls_for,
+                                                   eval_schedule, model_names, parse_channels, run_seeds, time_to)
+from paperlib.data.mnist import as_images
+from paperlib.models.weber_fechner import REDUCTIONS
+from paperlib.training.device import configure_device
+from paperlib.training.losses import CRITERIA
+
+
+def test_every_model_has_a_known_head_and_loss():
+    assert {spec.head for spec in WF_MODELS.values()} <= set(REDUCTIONS) | {"plain"}
+    assert {spec.loss for spec in WF_MODELS.values()} <= set(CRITERIA)
+    assert WF_MODELS["mlp_wf_m16"].m == 16 and WF_MODELS["cnn_l2"].loss == "relative"
+    assert WF_MODELS["cnn_wf"].trunk == "cnn" and WF_MODELS["mlp_wf_x50"].x == 0.5
+
+
+def test_model_names_lists_mlp_first_and_names_an_unknown_variant():
+    assert model_names("plain,wf", "wf") == ["mlp_plain", "mlp_wf", "cnn_wf"]
+    assert model_names("", "max,") == ["cnn_max"]
+    with pytest.raises(ValueError, match="mlp_median"):
+        model_names("wf,median", "")
+
+
+def test_parse_channels():
+    assert parse_channels("8,16") == (8, 16)
+    for bad in ("8", "8,16,32", "a,b"):
+        with pytest.raises(ValueError, match="cnn_channels"):
+            parse_channels(bad)
+
+
+def test_eval_schedule_joins_the_checkpoints_and_each_epoch_up_to_the_last_step():
+    assert eval_schedule((10, 25, 50), every=20, steps=45) == [10, 20, 25, 40]
+    assert eval_schedule((10, 20), every=20, steps=40) == [10, 20, 40]
+
+
+def paired_runs():
+    """Four seeds at three steps: wf is 0.05 (+ 0.001 * seed) above c1; c2 is 0.01 (- 0.002 * seed) above c1."""
+    rows = []
+    for seed in range(4):
+        for step, base in ((10, 0.5), (100, 0.8), (500, 0.9)):
+            rows += [{"model": "wf", "seed": seed, "step": step, "acc": base + 0.05 + 0.001 * seed},
+                     {"model": "c1", "seed": seed, "step": step, "acc": base},
+                     {"model": "c2", "seed": seed, "step": step, "acc": base + 0.01 - 0.002 * seed}]
+    return pd.DataFrame(rows)
+
+
+def test_advantage_against_the_best_control_and_checkpoints_won():
+    runs = paired_runs()
+    control, mean, low, high = advantage(runs, "wf", ["c1", "c2"], 100)
+    assert control == "c2"
+    assert mean == pytest.approx(0.04 + 0.003 * 1.5) and low < mean < high
+    assert checkpoints_won(runs, "wf", ["c1", "c2"]) == 2  # 10 and 100; 500 is past 200 steps
+    assert checkpoints_won(runs, "wf", ["c1", "c2"], max_step=500) == 3
+    assert checkpoints_won(runs, "c1", ["c2"]) == 0
+
+
+def test_controls_are_the_same_trunks_reductions_that_were_run_or_cross_entropy_for_a_loss():
+    names = ["mlp_plain", "mlp_wf", "mlp_max", "mlp_scaled", "mlp_l1", "cnn_wf", "cnn_mean"]
+    assert controls_for("mlp_wf", names) == ["mlp_plain", "mlp_max"]
+    assert controls_for("mlp_max", names) == ["mlp_plain"]
+    assert controls_for("cnn_wf", names) == ["cnn_mean"]
+    assert controls_for("mlp_l1", names) == ["mlp_plain"] and controls_for("cnn_l2", []) == ["cnn_plain"]
+
+
+def random_images(n: int, seed: int):
+    """`n` noise images as the chapter feeds them (float, (n, 1, 28, 28)) and labels cycling through 0..9."""
+    g = torch.Generator().manual_seed(seed)
+    return as_images(torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)), torch.arange(n) % 10
+
+
+@pytest.fixture(scope="module")
+def runs():
+    images, labels = random_images(64, seed=0)
+    return run_seeds(["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"], [0, 1], images, labels, images[:20],
+                     labels[:20], steps=4, setup=configure_device("cpu"), batch_size=16, checkpoints=(1, 3),
+                     cnn_channels=(4, 8))
+
+
+def test_run_seeds_evaluates_every_model_and_seed_on_the_schedule(runs):
+    assert sorted(runs.step.unique()) == [1, 3, 4]  # 4 = one epoch of 64 examples
+    assert len(runs) == 5 * 2 * 3 and set(runs.columns) >= {"model", "seed", "step", "time", "acc", "loss"}
+    assert runs.acc.between(0, 1).all() and (runs.acc * 20).round(6).mod(1).eq(0).all()  # counts out of 20
+    by_seed = runs[runs.model == "mlp_wf"].pivot(index="step", columns="seed", values="loss")
+    assert not by_seed[0].equals(by_seed[1])  # the seeds are different runs
+
+
+def test_run_seeds_is_reproducible():
+    images, labels = random_images(32, seed=1)
+    again = [run_seeds(["mlp_wf"], [3], images, labels, images, labels, steps=2, setup=configure_device("cpu"),
+                       batch_size=16, checkpoints=(1,)).drop(columns="time") for _ in range(2)]
+    pd.testing.assert_frame_equal(*again)
+
+
+def test_ablation_table_and_time_to(runs):
+    table = ablation_table(runs, [1, 4])
+    assert list(table.index) == ["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"]
+    assert table.loc["cnn_wf", "Δ @ 4"] == ""  # no control of its trunk was run
+    assert "(mlp_plain)" in table.loc["mlp_l1", "Δ @ 1"]
+    mean = runs[(runs.model == "mlp_plain") & (runs.step == 4)].acc.mean()
+    assert table.loc["mlp_plain", "acc @ 4"].startswith(f"{100 * mean:.2f} ± ")
+    reached = time_to(runs, 0.0)
+    assert (reached.steps == 1).all()
+    assert math.isnan(time_to(runs, 1.01).steps.iloc[0]) and math.isnan(time_to(runs, 1.01).seconds.iloc[0])

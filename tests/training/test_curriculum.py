@@ -1,0 +1,114 @@
+"""The length curriculum: when it doubles, the cap, both learning-rate rules, its log, and inside `train`."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from paperlib.training.curriculum import Curriculum
+from paperlib.training.device import configure_device
+from paperlib.training.loop import init, train
+from paperlib.training.optim import OptimizerConfig
+
+
+def fresh_state(lr: float = 5e-4):
+    return init(lambda: nn.Linear(2, 2), OptimizerConfig(lr=lr), seed=0, setup=configure_device("cpu"))
+
+
+def feed(curriculum: Curriculum, losses, acc: float = 0.5, lr: float = 5e-4):
+    """Attach to a fresh state and evaluate once per loss; return the state and the length after each."""
+    state = curriculum.attach(fresh_state(lr))
+    lengths = []
+    for step, loss in enumerate(losses, 1):
+        state.step = step
+        curriculum.on_eval(state, {"step": step, "val_loss": loss, "val_acc": acc})
+        lengths.append(state.extra["noise_len"])
+    return state, lengths
+
+
+def test_doubles_only_below_the_threshold_and_stops_at_the_cap():
+    losses = [0.9, 0.3, 0.2999, 0.31, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0]
+    state, lengths = feed(Curriculum(start=128, cap=4096, verbose=False), losses)
+    assert lengths == [128, 128, 256, 256, 512, 1024, 2048, 4096, 4096, 4096]
+    log = state.extra["length_changes"]
+    assert [(c["step"], c["from"], c["to"]) for c in log] == [(3, 128, 256), (5, 256, 512), (6, 512, 1024),
+                                                              (7, 1024, 2048), (8, 2048, 4096)]
+    assert log[0]["val_loss"] == 0.2999
+
+
+def test_never_past_a_cap_that_is_not_a_doubling_of_the_start():
+    _, lengths = feed(Curriculum(start=100, cap=300, lr_rule="none", verbose=False), [0.0] * 4)
+    assert lengths == [200, 300, 300, 300]
+
+
+def test_code_rule_compounds_to_the_reference_values():
+    state, _ = feed(Curriculum(start=128, verbose=False), [0.1] * 5)
+    lrs = [c["lr"] for c in state.extra["length_changes"]]
+    assert [float(f"{lr:.3g}") for lr in lrs] == [4.84e-4, 4.54e-4, 3.97e-4, 2.98e-4, 1.49e-4]  # reference §10
+    assert state.lr == lrs[-1] == pytest.approx(5e-4 * (1 - 256 / 4096 / 2) * (1 - 512 / 4096 / 2)
+                                                * (1 - 1024 / 4096 / 2) * 0.75 * 0.5)
+    state32, _ = feed(Curriculum(start=32, verbose=False), [0.1] * 7)
+    assert state32.lr == pytest.approx(1.46e-4, abs=5e-7)
+
+
+def test_code_rule_at_the_cap_lowers_the_lr_only():
+    curriculum = Curriculum(start=2048, cap=4096, verbose=False)
+    state, _ = feed(curriculum, [0.1])
+    lr0 = 5e-4 * 0.5
+    assert state.lr == pytest.approx(lr0)
+    curriculum.on_eval(state, {"val_loss": 0.05, "val_acc": 0.5})
+    assert state.lr == pytest.approx(lr0 * (1 - math.exp(-0.05)))
+    curriculum.on_eval(state, {"val_loss": 1.0, "val_acc": 0.5})
+    assert state.lr == pytest.approx(lr0 * (1 - math.exp(-0.05)))
+
+
+def test_note_rule_sets_the_lr_from_the_context_length_and_decays_at_the_cap():
+    state = Curriculum(start=32, lr_rule="note", verbose=False).attach(fresh_state())
+    assert state.lr == pytest.approx(5e-4 * (1 - 0.5 * 64 / 4128))
+    state, _ = feed(Curriculum(start=32, lr_rule="note", verbose=False), [0.1] * 7)
+    assert [c["lr"] for c in state.extra["length_changes"]] == pytest.approx(
+        [5e-4 * (1 - 0.5 * (n + 32) / 4128) for n in (64, 128, 256, 512, 1024, 2048, 4096)])
+    curriculum = Curriculum(start=32, lr_rule="note", verbose=False)
+    state, _ = feed(curriculum, [0.1] * 7 + [0.2, 0.02])  # two evaluations at the cap, not compounded
+    assert state.lr == pytest.approx(2.5e-4 * (1 - math.exp(-0.02)))
+
+
+def test_stop_acc_ends_the_run_only_at_the_cap():
+    state, _ = feed(Curriculum(start=64, cap=128, stop_acc=0.99, verbose=False), [0.1], acc=1.0)
+    assert state.extra["noise_len"] == 128 and not state.stop
+    Curriculum(start=64, cap=128, stop_acc=0.99).on_eval(state, {"val_loss": 0.1, "val_acc": 0.98})
+    assert not state.stop
+    Curriculum(start=64, cap=128, stop_acc=0.99).on_eval(state, {"val_loss": 0.1, "val_acc": 0.995})
+    assert state.stop
+
+
+def test_attach_keeps_a_resumed_state_and_logs_changes(capsys):
+    curriculum = Curriculum(start=16, cap=64)
+    state, _ = feed(curriculum, [0.1])
+    assert "noise length 16 -> 32" in capsys.readouterr().out
+    curriculum.attach(state)
+    assert state.extra["noise_len"] == 32
+
+
+def test_bad_configurations_are_refused():
+    with pytest.raises(ValueError):
+        Curriculum(start=256, cap=128)
+    with pytest.raises(ValueError):
+        Curriculum(lr_rule="cosine")
+
+
+def test_inside_train_the_sampler_sees_the_new_length_after_the_evaluation():
+    seen: list[int] = []
+
+    def sample(state):
+        seen.append(state.extra["noise_len"])
+        return torch.randn(4, 2, generator=state.generator), torch.zeros(4, dtype=torch.long)
+
+    curriculum = Curriculum(start=8, cap=32, verbose=False)
+    state = fresh_state()  # train attaches the curriculum when it starts
+    losses = iter([1.0, 0.1, 0.1, 0.1])
+    train(state, sample, lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]), 12, eval_steps=[0, 3, 6, 9],
+          evaluate=lambda m: {"val_loss": next(losses), "val_acc": 0.0}, callbacks=[curriculum], show_progress=False)
+    assert seen == [8] * 3 + [16] * 3 + [32] * 6
+    assert [r["noise_len"] for r in state.history] == [8, 8, 16, 32]

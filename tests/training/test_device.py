@@ -1,0 +1,62 @@
+"""Device set-up: the device and precision `auto` resolves to, torch's threads, the page's line, refusals."""
+
+import pytest
+import torch
+from torch import nn
+
+from paperlib.training.device import DeviceSetup, configure_device, cpu_model
+
+no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks what happens on a machine without CUDA")
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    """configure_device sets torch's process-wide thread count; put it back for the other tests."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@no_gpu
+def test_auto_is_the_cpu_in_fp32_without_a_gpu():
+    setup = configure_device()
+    assert setup.device == torch.device("cpu") and setup.precision == "fp32"
+    assert setup.description.endswith(", fp32") and cpu_model() in setup.description
+
+
+def test_explicit_bf16_on_the_cpu_is_kept_and_named():
+    setup = configure_device("cpu", precision="bf16")
+    assert setup.precision == "bf16" and setup.description.endswith(", bf16 autocast")
+
+
+@pytest.mark.parametrize("threads, words", [(1, "(1 thread)"), (2, "(2 threads)")])
+def test_threads_are_set_and_counted_in_the_description(threads, words):
+    setup = configure_device("cpu", threads=threads)
+    assert torch.get_num_threads() == setup.threads == threads
+    assert words in setup.description
+
+
+def test_zero_threads_keeps_torchs_setting():
+    torch.set_num_threads(1)
+    assert configure_device("cpu", threads=0).threads == 1 == torch.get_num_threads()
+
+
+@no_gpu
+def test_cuda_without_a_gpu_is_an_error_naming_it():
+    with pytest.raises(ValueError, match="'cuda'"):
+        configure_device("cuda")
+
+
+@pytest.mark.parametrize("kwargs, message", [({"precision": "fp16"}, "precision"), ({"threads": -1}, "threads")])
+def test_bad_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        configure_device("cpu", **kwargs)
+
+
+@pytest.mark.parametrize("precision, dtype", [("bf16", torch.bfloat16), ("fp32", torch.float32)])
+def test_autocast_runs_matmuls_in_the_chosen_precision(precision, dtype):
+    setup = DeviceSetup(torch.device("cpu"), precision, 1, "")
+    layer = nn.Linear(4, 3)
+    with setup.autocast():
+        assert layer(torch.randn(2, 4)).dtype == dtype
+    assert layer(torch.randn(2, 4)).dtype == torch.float32  # only inside the context

@@ -18,15 +18,16 @@ from paperlib.training.loop import Batch, Sampler, State
 def shuffled_batches(x: Tensor, y: Tensor, batch_size: int) -> Sampler:
     """Epochs of shuffled batches without replacement, Keras style (the last batch may be short)."""
     per_epoch = steps_per_epoch(len(x), batch_size)
-    cache: dict[int, Tensor] = {}
+    cache: dict[tuple[int, int], Tensor] = {}  # keyed by seed too: runs of several seeds share a sampler
 
     def sample(state: State) -> Batch:
         epoch, i = divmod(state.step, per_epoch)
-        if epoch not in cache:
+        key = (state.seed, epoch)
+        if key not in cache:
             cache.clear()
             g = torch.Generator().manual_seed(state.seed * 1_000_003 + epoch)
-            cache[epoch] = torch.randperm(len(x), generator=g).to(x.device)
-        idx = cache[epoch][i * batch_size:(i + 1) * batch_size]
+            cache[key] = torch.randperm(len(x), generator=g).to(x.device)
+        idx = cache[key][i * batch_size:(i + 1) * batch_size]
         return x[idx], y[idx]
 
     return sample

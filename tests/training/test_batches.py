@@ -41,6 +41,7 @@ def test_shuffled_batches_cover_each_epoch_once_and_pair_by_seed():
         epochs.append(torch.cat(batches).tolist())
     assert epochs[0] != epochs[1]
     assert sample(state(3))[1].tolist() == epochs[0][:4]
+    assert sample(state(4))[1].tolist() != epochs[0][:4]  # another seed sharing the sampler gets its own order
 
 
 def test_random_windows_are_next_token_pairs_drawn_with_the_states_generator():

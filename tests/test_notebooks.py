@@ -1,5 +1,6 @@
 """Every notebook: its jupytext pair agrees, it is clean, it runs with the quick profile, and the book builds."""
 
+import ast
 import json
 import shutil
 import subprocess
@@ -18,6 +19,16 @@ NAMES = notebook_names()
 
 def test_there_are_notebooks():
     assert "scaling_law" in NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_is_thin(name):
+    """A notebook defines no function longer than ten lines and no class: code lives in paperlib."""
+    tree = ast.parse((project_root() / "notebooks" / f"{name}.py").read_text())
+    long = [f"{node.name} ({node.end_lineno - node.lineno + 1} lines)" for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 10]
+    classes = [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    assert not long and not classes, f"move into paperlib/chapters/{name}.py: {long + classes}"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -72,12 +72,12 @@ def alpha_of(model: nn.Module) -> float | None:
 
 
 def per_batch(model: nn.Module, task: CopyTask, noise_len: int, n_batches: int, batch_size: int,
-              seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+              seed: int) -> tuple[list[float], list[float]]:
     """(loss, token accuracy) of each of `n_batches` fresh batches at `noise_len` (call under no_grad)."""
     batches = copy_batches(n_batches, batch_size, noise_len, selective=task == "selective_copy",
                            generator=torch.Generator().manual_seed(seed))
     scores = score(model, batches)
-    return scores.per_group(scores.losses, n_batches), scores.per_group(scores.correct(), n_batches)
+    return scores.batch_losses.tolist(), scores.per_group(scores.correct(), n_batches).tolist()
 
 
 @dataclass
@@ -148,7 +148,7 @@ class CopyRun:
             model = self.state.model.eval()
             with torch.no_grad(), self.state.setup.autocast():
                 _, acc = per_batch(model, self.task, noise_len, n_batches, batch_size, eval_seed(self.state.seed, "final"))
-            mean, low, high = mean_ci(acc.tolist())
+            mean, low, high = mean_ci(acc)
             self.scores[key] = mean, max(low, 0.0), min(high, 1.0)
         return self.scores[key]
 
@@ -171,7 +171,7 @@ def train_copy(task: CopyTask, kind: ModelKind, steps: int, settings: Settings, 
         losses, accs = per_batch(model, task, state.extra["noise_len"], s.eval_batches, s.batch_size,
                                  eval_seed(s.seed, "validation", state.step))
         alpha = alpha_of(model)
-        return {"val_loss": float(losses.double().mean()), "val_acc": float(accs.double().mean()),
+        return {"val_loss": float(pd.Series(losses).mean()), "val_acc": float(pd.Series(accs).mean()),
                 **({} if alpha is None else {"alpha": alpha})}
 
     def sample(st: State) -> Batch:

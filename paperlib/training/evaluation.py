@@ -20,11 +20,13 @@ from paperlib.training.loop import Batch
 
 @dataclass
 class Scores:
-    """Cross-entropy and predicted class per example (or per token), with the targets."""
+    """Cross-entropy and predicted class per example (or per token), with the targets, and each batch's
+    mean cross-entropy computed as the training loss computes it (`model_loss`)."""
 
     losses: Tensor
     predictions: Tensor
     labels: Tensor
+    batch_losses: Tensor
 
     @property
     def loss(self) -> float:
@@ -60,11 +62,12 @@ class Scores:
 def score(model: nn.Module, batches: Iterable[Batch]) -> Scores:
     """Evaluate `model` (in whatever mode it is) on every batch, on the model's device; results on the CPU."""
     device = next(model.parameters()).device
-    losses, predictions, labels = [], [], []
+    losses, predictions, labels, batch_losses = [], [], [], []
     for x, y in batches:
         x, y = x.to(device), y.to(device)
         logits = model(x).float()
-        losses.append(F.cross_entropy(logits.flatten(0, -2), y.flatten(), reduction="none").view(y.shape).cpu())
+        losses.append(F.cross_entropy(logits.movedim(-1, 1), y, reduction="none").cpu())  # classes on axis 1
+        batch_losses.append(F.cross_entropy(logits.flatten(0, -2), y.flatten()).reshape(1).cpu())
         predictions.append(logits.argmax(-1).cpu())
         labels.append(y.cpu())
-    return Scores(torch.cat(losses), torch.cat(predictions), torch.cat(labels))
+    return Scores(torch.cat(losses), torch.cat(predictions), torch.cat(labels), torch.cat(batch_losses))

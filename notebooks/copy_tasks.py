@@ -41,7 +41,7 @@
 # budget). The paper's model and the ablation are scored at the length the paper's model reached;
 # every model is scored at the baseline length; each score uses the same fresh batches for every model.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
 copy_steps: int = 375  # most training steps of the paper model on copy, its forget ablation gets as many as it used; range 1..10000000
 selective_steps: int = 2000  # the same on selective copy; range 1..10000000
@@ -64,7 +64,7 @@ threads: int = 1  # torch CPU threads, 1 resists other load on shared cores and 
 checkpoint_every: int = 25  # training steps between checkpoints, 0 for none; range 0..10000000
 resume: bool = False  # continue every run from its checkpoint when one exists
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -109,7 +109,7 @@ display(Markdown(
 # checkpointed every `checkpoint_every` steps and at the end, so `-p resume true` continues an
 # interrupted run (or reuses a finished one) on the same curve.
 
-# %%
+# %% tags=["hide-input"]
 experiment = train_all(settings, {"copy": copy_steps, "selective_copy": selective_steps}, baseline_steps,
                        baseline_cap, rnn)
 
@@ -123,7 +123,7 @@ experiment = train_all(settings, {"copy": copy_steps, "selective_copy": selectiv
 # of one training run (one seed): it says how well this trained model's accuracy is known, not how
 # much another seed would move it.
 
-# %%
+# %% tags=["hide-input"]
 table, found = results(experiment, final_batches, batch_size)
 metrics.update(found)
 for task, p in (("copy", "copy"), ("selective_copy", "sel")):
@@ -173,7 +173,7 @@ table.style.format({"train time (s)": "{:.0f}", "samples": "{:,}", "samples to r
 # noise length on the right axis. The note shows a spike at each doubling: the new positions have
 # never been trained.
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_curves(experiment, threshold)
 
 # %% [markdown]
@@ -181,7 +181,7 @@ fig = plot_curves(experiment, threshold)
 # the fixed length it was trained at), and the curriculum's log of the paper's model (a change made
 # at the last validation is logged but was never trained at).
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_validation_accuracy(experiment)
 length_changes(experiment, batch_size).style.format(
     {"val_loss": "{:.4f}", "lr": "{:.3g}", "samples": "{:,}"}).hide(axis="index")
@@ -192,7 +192,7 @@ length_changes(experiment, batch_size).style.format(
 # α is learnable on copy (initialised at 0.5, clamped to [0, 1] in the forward pass) and fixed at 0.5
 # on selective copy, as in the Feb-2026 code.
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_alpha(experiment)
 
 # %% [markdown]
@@ -206,14 +206,13 @@ reasons = not_comparable_reasons(metrics, profile)
 display(verdict_table(verdicts_for_run(["copy_4128", "selective_copy_4128", "rt_accumulate"], metrics, profile, reasons)))
 display(Markdown(in_words(experiment, metrics, baseline_steps, batch_size, rnn)))
 
-# %%
+# %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, not_comparable=reasons, device=setup.device.type,
+record(metrics=metrics, not_comparable=reasons, setup=setup,
        notes={"accuracy_ci": "95 % Student-t interval over the final evaluation batches of one seed",
               "block": "K = 32 at every length; the July-2025 code's K = min(noise/2, 32) is not mirrored",
               "baselines": f"regular transformer at the baseline length without curriculum; rnn is a {rnn} under "
                            f"the curriculum up to it; {baseline_steps} steps each. The forget ablation has the "
                            "main run's curriculum and steps",
-              "where": setup.description,
               "resumed_from_step": {f"{task}/{run.kind}": run.resumed_at for task in COPY_TASKS
                                     for run in experiment.runs[task].values() if run.resumed_at is not None}})

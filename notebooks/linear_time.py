@@ -27,7 +27,7 @@
 # **measures** time and peak memory against the sequence length $N$ for the recurrent model at two
 # block lengths and for a regular full-attention transformer of the same width.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
 task: str = "copy"  # the paper model whose width, heads and head the benchmark uses; one of copy, selective_copy, image, shakespeare
 block: int = 32  # block length K of the paper (copy, image); range 1..65536
@@ -46,7 +46,7 @@ precision: str = "auto"  # auto is bf16 autocast on cuda and fp32 on cpu; one of
 threads: int = 1  # torch CPU threads, 0 keeps the torch default; range 0..1024
 clock: str = "auto"  # auto times by process CPU time on cpu with one thread, robust to other load on shared cores, else by wall clock; one of auto, wall, cpu
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 from IPython.display import Markdown, display
@@ -98,7 +98,7 @@ metrics: dict[str, float] = {}
 # token passes through the layer twice. It agrees exactly with PyTorch's own FLOP counter on the
 # forward pass (a unit test checks it).
 
-# %%
+# %% tags=["hide-input"]
 table, found = flop_table(settings, repeats * rounds)
 metrics.update(found)
 glue("flop_table_exact", "every entry" if found["flop_table_reproduced"] else "not every entry", display=False)
@@ -131,17 +131,17 @@ table.style.format({"Note": "{:.3g}", "paper formula": "{:,.0f}", "ours": "{:,.0
 # picks (a flash-style kernel that never stores the $N \times N$ weights) and, for contrast, with the
 # math kernel that does.
 
-# %%
+# %% tags=["hide-input"]
 series = [sweep(make, lengths, label=label, time_budget_s=time_budget_s, memory_budget_bytes=memory_budget_gib * 2**30,
                 rounds=rounds, **settings, **extra) for label, make, extra in series_plans(task, block, block_alt)]
 display(Markdown("\n".join(f"- **{s.label}**: {s.stopped or f'ran every length up to N = {lengths[-1]:,}'}."
                            for s in series)))
 
-# %%
+# %% tags=["hide-input"]
 measured_table(series).pivot(index="N", columns="series", values="forward (ms)").style.format(
     "{:.2f}", na_rep="—").set_caption("Forward time (ms, median)")
 
-# %%
+# %% tags=["hide-input"]
 fits = exponent_fits(series, fit_min)
 metrics.update(sweep_metrics(series, fits))
 shortest = common_lengths(series)[0]
@@ -154,7 +154,7 @@ display(Markdown(f"Exponents $b$ of $y \\propto N^b$ fitted on N ≥ {fit_min:,}
                  "(least squares in log-log; the interval widens with noise and with curvature):"))
 exponent_table(series, fits)
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_series(series, ("fwd", "train"), 1e3, "time (ms, median)",
                   ("Forward (inference)", "Forward + backward (training)"), fit_min)
 
@@ -172,7 +172,7 @@ fig = plot_series(series, ("fwd", "train"), 1e3, "time (ms, median)",
 # N = {glue:text}`max_len_common:,.0f` it is {glue:text}`speedup_at_max_len:.1f`× faster in inference and
 # {glue:text}`speedup_at_max_len_train:.1f`× faster in training.
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_series(series, ("train_bytes", "fwd_bytes"), 2**-20, "peak memory (MiB)",
                   ("Training peak memory", "Inference peak memory"), fit_min)
 
@@ -193,7 +193,7 @@ fig = plot_series(series, ("train_bytes", "fwd_bytes"), 2**-20, "peak memory (Mi
 # How much faster the recurrent model should be, by the paper's formula and by our count, against how
 # much faster it is.
 
-# %%
+# %% tags=["hide-input"]
 ratios = cost_ratios(series, task, block, batch)
 metrics.update(ratio_metrics(ratios))
 fig = plot_cost_ratios(ratios, block)
@@ -217,10 +217,10 @@ ratios.style.format("{:.2f}")
 display(verdict_table(verdicts_for_run(["rt_linear_time", "rt_memory"], metrics, profile)))
 display(Markdown(in_words(metrics, fit_min, int(series[0].ns[-1]), profile == "quick")))
 
-# %%
+# %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, device=setup.device.type,
-       notes={"task": task, "precision": setup.precision, "where": setup.description,
+record(metrics=metrics, setup=setup,
+       notes={"task": task, "precision": setup.precision,
               "stopped": {s.label: s.stopped for s in series if s.stopped},
               "time": "median of the repeats; forward without gradients, training = forward + backward",
               "memory": "peak bytes allocated during one call (CPU: profiler allocator events; CUDA: max_memory_allocated)"})

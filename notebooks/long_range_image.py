@@ -29,7 +29,7 @@
 # test set scores the selected weights once. The paper-style number is reported too, labelled.
 # The later code (Feb 2026) fixes the block at 32 and makes α learnable; both variants are trained.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
 dataset: str = "auto"  # auto takes CIFAR-10 when available and otherwise a labelled substitute; one of auto, cifar10, fashion_mnist, mnist
 cifar_dir: str = ""  # folder of the CIFAR-10 python batches or archive, empty for PAPERLIB_CIFAR_DIR and the cache
@@ -51,7 +51,7 @@ threads: int = 0  # torch CPU threads, 0 keeps the torch default; range 0..1024
 checkpoint_every: int = 0  # save a resumable checkpoint in the cache every so many steps, 0 for never; range 0..10000000
 resume: bool = False  # continue every run from its checkpoint when one exists
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -90,13 +90,13 @@ glue("where", setup.description, display=False)
 # %% [markdown]
 # ## 1. The data
 #
-# {glue:text}`data_statement`
+# {glue:md}`data_statement:myst`
 
-# %%
+# %% tags=["hide-input"]
 data = load_images(dataset, cifar_dir or None)
 provenance = data.provenance
 splits = prepare(data, side, n_val, n_eval, n_test, seed)
-glue("data_statement", data_statement(provenance, side, splits, len(data.classes)), display=False)
+glue("data_statement", Markdown(data_statement(provenance, side, splits, len(data.classes))), display=False)
 print(f"{provenance.dataset}: {provenance.source} (sha256 {provenance.sha256[:16]}…)")
 fig = plot_examples(splits, data.classes, side)
 
@@ -109,7 +109,7 @@ fig = plot_examples(splits, data.classes, side)
 # test-selected number. All models share the seed, hence the split and the order of the images; runs
 # on {glue:text}`where`.
 
-# %%
+# %% tags=["hide-input"]
 evaluate = image_metrics(evaluation_sets(splits, n_eval))
 runs = {name: train_model(name, cfg, splits.train_x, splits.train_y,
                           batch_size=regular_batch if name == "regular" else recurrent_batch,
@@ -118,7 +118,7 @@ runs = {name: train_model(name, cfg, splits.train_x, splits.train_y,
                           checkpointing=Checkpointing(checkpoint_every, resume))
         for name, cfg in image_configs(side * side, dropout).items()}
 
-# %%
+# %% tags=["hide-input"]
 table, found, scores = results(runs, splits, side * side)
 metrics.update(found)
 glue("n_final", len(splits.final_test), display=False)
@@ -140,7 +140,7 @@ table.style.format(
 #
 # ## 3. Loss and accuracy against training compute (the Note's Fig. 3)
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_training(runs, provenance.substitute)
 
 # %% [markdown]
@@ -148,7 +148,7 @@ fig = plot_training(runs, provenance.substitute)
 #
 # Confusion matrices of the selected weights on the test images (rows: true class).
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_confusions(scores, data.classes)
 
 # %% [markdown]
@@ -163,11 +163,11 @@ reasons = not_comparable(["lra_image"], f"substitute dataset ({provenance.datase
 display(verdict_table(verdicts_for_run(["lra_image"], metrics, profile, reasons)))
 display(Markdown(in_words(metrics, provenance, deviation, comparable=not reasons)))
 
-# %%
+# %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, datasets=[provenance], not_comparable=reasons, device=setup.device.type,
+record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"dataset": provenance.dataset + (" (substitute for CIFAR-10)" if provenance.substitute else ""),
               "image_acc": "test accuracy of the weights with the best validation loss; CI: Wilson over test images, "
                            "one seed", "paper_style": "test-subset accuracy at the best test-subset loss (selected on test)",
               "image_acc_recurrent": "the Note's model: forget, K drawn from 16..48 in training, 32 at evaluation",
-              "side": side, "configuration": deviation or "the Note's", "where": setup.description})
+              "side": side, "configuration": deviation or "the Note's"})

@@ -34,14 +34,14 @@
 # This chapter checks the arithmetic, refits the Chinchilla data the interval rests on, and asks how
 # much the interval depends on which fit one believes.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
 grid: str = "full"  # start grid of the multi-start L-BFGS-B fit of Hoffmann et al. (full: 4,500 starts); one of full, coarse
 n_bootstrap: int = 1000  # bootstrap resamples of Epoch's likelihood fit (Epoch used 4,000); range 10..100000
 seed: int = 42  # seed of the bootstrap resampling; range 0..1000000
 drop_highest_loss: int = 5  # highest-loss runs dropped before fitting (Epoch drops 5); range 0..50
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -71,7 +71,7 @@ metrics: dict[str, float] = {}
 #
 # Hoffmann et al. print $\beta = 0.28$ (Approach 3). The paper's numbers should follow exactly.
 
-# %%
+# %% tags=["hide-input"]
 table, found = arithmetic()
 metrics.update(found)
 table.style.format("{:.3f}")
@@ -94,7 +94,7 @@ table.style.format("{:.3f}")
 # Epoch's estimate (maximum likelihood under a Huber-shaped error density with a fitted scale, BFGS),
 # then bootstrap Epoch's estimate.
 
-# %%
+# %% tags=["hide-input"]
 points = load_chinchilla(drop_highest_loss=drop_highest_loss)
 hoffmann_method = fit_huber_grid(points.N, points.D, points.loss, grid=grid)
 likelihood = fit_huber_likelihood(points.N, points.D, points.loss)
@@ -102,7 +102,7 @@ print(f"{len(points)} runs; {points.provenance.note}")
 fits_table(likelihood, hoffmann_method).style.format(
     {"E": "{:.4f}", "A": "{:.1f}", "B": "{:.1f}", "alpha": "{:.4f}", "beta": "{:.4f}"})
 
-# %%
+# %% tags=["hide-input"]
 samples = bootstrap(points.N, points.D, points.loss, n_resamples=n_bootstrap, seed=seed)
 metrics.update(refit_metrics(likelihood, hoffmann_method, samples))
 glue("n_points", len(points), display=False)
@@ -124,12 +124,12 @@ glue("n_points", len(points), display=False)
 # irreducible-loss term, so $L$ itself plays the role of the KL there: listed for contrast, not
 # strictly comparable.
 
-# %%
+# %% tags=["hide-input"]
 rows = gamma_rows(likelihood, hoffmann_method, metrics)
 sensitivity_table(rows).style.format(
     {"β": "{:.4f}", "γ_low = 1−2β": "{:.3f}", "γ_high = 1−β": "{:.3f}", "midpoint": "{:.3f}"}).hide(axis="index")
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_gamma_intervals(rows)
 
 # %% [markdown]
@@ -139,7 +139,7 @@ fig = plot_gamma_intervals(rows)
 # (the KL of an efficient model) and the two rates it is equated with, anchored at the largest corpus.
 # Right: the refit's loss surface as iso-loss curves over the runs.
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_excess_loss(points, likelihood)
 
 # %% [markdown]
@@ -150,7 +150,7 @@ fig = plot_excess_loss(points, likelihood)
 # not Kausik's (the fewest parameters that fit a given corpus), so it is listed only for contrast:
 # every published $x$ lies between 0.82 and 2.70, above the whole interval $[0.44, 0.72]$.
 
-# %%
+# %% tags=["hide-input"]
 compute_optimal_table().style.format({"x in N_opt ∝ D_opt^x": "{:.2f}"}).hide(axis="index")
 
 # %% [markdown]
@@ -163,7 +163,7 @@ verdicts = verdicts_for_run(["gamma_interval", "gamma_midpoint", "doubling_multi
 display(verdict_table(verdicts))
 display(Markdown(in_words(verdicts, metrics, rows, len(points))))
 
-# %%
+# %% tags=["remove-cell"]
 glue_metrics(metrics)
 record(metrics=metrics, datasets=[points.provenance],
        notes={"reconstruction": "γ ∈ [1−2β, 1−β] is our reconstruction, not the paper's text",

@@ -29,7 +29,7 @@
 # without positions and with a **learnable α**, the two regular baselines, and count-based n-gram
 # models as the floor that every neural model has to beat.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
 n_embd: int = 384  # width of every model (paper 384); range 8..4096
 n_head: int = 6  # attention heads (paper 6); range 1..64
@@ -51,7 +51,7 @@ threads: int = 0  # torch CPU threads, 0 keeps the torch default; range 0..1024
 checkpoint_every: int = 0  # save a resumable checkpoint in the cache every so many steps, 0 for never; range 0..1000000
 resume: bool = False  # continue every run from its checkpoint when one exists
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -72,6 +72,7 @@ from paperlib.chapters.shakespeare import (
                                            samples_markdown,
                                            scaled_down,
                                            shakespeare_configs,
+                                           text_source,
                                            train_model,
                                            window_sets,
 )
@@ -94,14 +95,12 @@ glue("where", setup.description, display=False)
 # ## 1. The text
 #
 # nanoGPT's preparation: the 65 distinct characters are the vocabulary, the first 90 % of the text
-# trains and the last 10 % validates. This run: {glue:text}`text_source`.
+# trains and the last 10 % validates. This run: {glue:md}`text_source:myst`.
 
-# %%
+# %% tags=["hide-input"]
 text, provenance = load_shakespeare()
 data = CharData.from_text(text)
-glue("text_source", f"{provenance.dataset} from {provenance.source}"
-     + (" (**an approximation, not the canonical file: no number here is comparable**)" if provenance.substitute else ""),
-     display=False)
+glue("text_source", Markdown(text_source(provenance)), display=False)
 print(f"{len(text):,} characters, vocabulary {data.vocab_size}; train {len(data.train):,}, validation {len(data.val):,}")
 print(f"sha256 {provenance.sha256}")
 
@@ -112,7 +111,7 @@ print(f"sha256 {provenance.sha256}")
 # uniform distribution with Witten–Bell weights. Seconds of CPU, no training; a neural model that does
 # not beat the 5-gram has not learned more than local spelling.
 
-# %%
+# %% tags=["hide-input"]
 ngram = NGram(ngram_max, data.vocab_size).fit(data.train.numpy())
 metrics.update(ngram_losses(ngram, data))
 ngram_table(metrics, ngram_max).style.format("{:.3f}")
@@ -128,7 +127,7 @@ ngram_table(metrics, ngram_max).style.format("{:.3f}")
 # evaluation mode (no dropout), on {glue:text}`where`. The learnable α starts at 0.5 (as for copy and
 # image); weight decay applies to matrices only, so nothing but the loss pulls α.
 
-# %%
+# %% tags=["hide-input"]
 configs = shakespeare_configs(data.vocab_size, block, context, n_embd, n_head, dropout)
 batches = batch_sizes(batch_recurrent, batch_regular_1, batch_regular_6)
 evaluate = lm_metrics(*window_sets(data, context, eval_windows))
@@ -137,7 +136,7 @@ runs = {name: train_model(name, cfg, data, context=context, batch_size=batches[n
                           checkpointing=Checkpointing(checkpoint_every, resume))
         for name, cfg in configs.items()}
 
-# %%
+# %% tags=["hide-input"]
 table, found = results(runs, batches, context)
 metrics.update(found)
 table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "FLOPs/sample, ours": "{:.3g}",
@@ -152,7 +151,7 @@ table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "
 #
 # ## 4. Validation loss against training compute (the Note's Fig. 2)
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_losses(runs, metrics.get("val_loss_ngram5"))
 
 # %% [markdown]
@@ -167,7 +166,7 @@ fig = plot_losses(runs, metrics.get("val_loss_ngram5"))
 # {glue:text}`alpha_learned:.3f` (best validation loss {glue:text}`val_loss_recurrent_alpha:.4f`, against
 # {glue:text}`val_loss_recurrent_pos:.4f` for the same model with α fixed at 0).
 
-# %%
+# %% tags=["hide-input"]
 found, better = headline_metrics(metrics, runs["recurrent_alpha"])
 metrics.update(found)
 fig = plot_alpha(runs["recurrent_alpha"])
@@ -179,7 +178,7 @@ fig = plot_alpha(runs["recurrent_alpha"])
 # seed, sampling every character from its predicted distribution (temperature 1), from the final
 # weights.
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(samples_markdown(runs, ngram, data, context, block, sample_chars, seed)))
 
 # %% [markdown]
@@ -196,11 +195,11 @@ reasons = not_comparable(claim_ids, "approximation of tiny Shakespeare, not the 
 display(verdict_table(verdicts_for_run(claim_ids, metrics, profile, reasons)))
 display(Markdown(in_words(metrics, better, deviation)))
 
-# %%
+# %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, datasets=[provenance], not_comparable=reasons, device=setup.device.type,
+record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"val_loss_recurrent": f"the better of the two forget variants ({better}); CI is ±1.96 s.e. over "
                                     "evaluation windows of one seed",
               "val_loss": "best validation loss over the evaluations, on fixed random windows of the split",
               "training_flops": "forward FLOPs per window (our count) × windows seen", "block": block,
-              "configuration": deviation or "the Note's", "where": setup.description})
+              "configuration": deviation or "the Note's"})

@@ -63,7 +63,7 @@
 # the highest mean accuracy at that checkpoint among `plain`, `max`, `mean`, `sum` and `unsorted` on the
 # same trunk; for the loss, `l1` is compared with cross-entropy on the same model.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
 mlp_variants: str = "plain,wf,max,mean,sum,unsorted,scaled,wf_x90,wf_m4,alt,log,logpow,learned,l1,l2"  # MLP models, comma-separated (see the table above)
 cnn_variants: str = "plain,wf,max,mean,sum"  # CNN models, comma-separated
@@ -76,7 +76,7 @@ train_size: int = 60000  # training images used, the first n (fewer only to prov
 test_size: int = 10000  # test images evaluated at every checkpoint, the first n (fewer only to prove the code path); range 500..10000
 threads: int = 1  # torch CPU threads, 0 for torch's default (1 avoids oversubscribing a shared 2-core machine); range 0..64
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -111,7 +111,7 @@ metrics: dict[str, float] = {}
 # %% [markdown]
 # ## 1. Data and models
 
-# %%
+# %% tags=["hide-input"]
 mnist = load_mnist()
 train_x, train_y = as_images(mnist.train_images[:train_size]), mnist.train_labels[:train_size]
 test_x, test_y = as_images(mnist.test_images[:test_size]), mnist.test_labels[:test_size]
@@ -127,7 +127,7 @@ sizes
 #
 # ## 2. Training
 
-# %%
+# %% tags=["hide-input"]
 runs = run_seeds(names, range(seeds), train_x, train_y, test_x, test_y, steps=epochs * epoch, setup=setup,
                  batch_size=batch_size, lr=lr, cnn_channels=channels)
 acc = ci_table(runs, ["model", "step"], "acc")
@@ -149,7 +149,7 @@ glue("seeds", seeds, display=False)
 #
 # Test accuracy against optimizer steps (log scale): mean over seeds with its 95 % confidence band.
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_learning_curves(acc, names)
 
 # %% [markdown]
@@ -165,7 +165,7 @@ fig = plot_learning_curves(acc, names)
 # WF's lead, the early gain comes from the scale, not from sorting. A per-variant learning-rate sweep
 # is not run here; `lr` is a parameter.
 
-# %%
+# %% tags=["hide-input"]
 ablation_table(runs, sorted({50, 100, 200, epoch} & set(runs.step)))
 
 # %% [markdown]
@@ -176,7 +176,7 @@ ablation_table(runs, sorted({50, 100, 200, epoch} & set(runs.step)))
 # first checkpoint at which the mean test accuracy reaches 97 % and 98 % (an upper bound: the
 # checkpoints are sparse; blank if never reached).
 
-# %%
+# %% tags=["hide-input"]
 compute_table(runs, sizes, epochs * epoch).style.format(
     {"s / 100 steps": "{:.2f}", "steps to 97%": "{:.0f}", "s to 97%": "{:.1f}", "steps to 98%": "{:.0f}",
      "s to 98%": "{:.1f}"}, na_rep="")
@@ -187,7 +187,7 @@ compute_table(runs, sizes, epochs * epoch).style.format(
 # For each claim: the paired difference at 100 steps against the best control, with its 95 % CI, and
 # the number of checkpoints of at most 200 steps at which that CI lies above 0 (two are needed).
 
-# %%
+# %% tags=["hide-input"]
 found, evidence = claim_evidence(runs, names)
 metrics.update(found)
 glue("checkpoints_checked", sum(1 for s in runs.step.unique() if s <= 200), display=False)
@@ -206,14 +206,15 @@ glue("checkpoints_checked", sum(1 for s in runs.step.unique() if s <= 200), disp
 # %% tags=["remove-input"]
 reduced = train_size < 60000 or test_size < 10000
 reduction = f"code-path run: {train_size} training and {test_size} test images" if reduced else None
-verdicts = verdicts_for_run(list(evidence), metrics, profile, not_comparable(evidence, reduction))
+verdicts = verdicts_for_run(list(evidence), metrics, profile, not_comparable(evidence, reduction),
+                            parameters={"cnn_channels": cnn_channels})
 display(verdict_table(verdicts))
 display(Markdown(in_words(runs, acc, names, verdicts, evidence)))
 
-# %%
+# %% tags=["remove-cell"]
 glue_metrics(metrics)
 record(metrics=metrics, datasets=[mnist.provenance], not_comparable=not_comparable(evidence, reduction),
-       device=setup.device.type,
+       setup=setup,
        notes={"models": ",".join(names), "cnn_channels": cnn_channels,
               "best_controls_at_100": {claim: control for claim, (_, control) in evidence.items()},
               "reading": "per-class groups of m ReLU units, sorted descending, weighted 1/k (methods page, "

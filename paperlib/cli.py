@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,11 +57,13 @@ def write_claims_page(output_dir: Path) -> Path:
 
 def cmd_book(args: argparse.Namespace) -> int:
     write_claims_page(book_dir())
-    command = ["jupyter-book", "build", str(project_root()), "-W", "-n", "--keep-going"]
     jb = Path(sys.executable).with_name("jupyter-book")
-    if jb.exists():
-        command[0] = str(jb)
-    result = subprocess.run(command)
+    program = str(jb) if jb.exists() else shutil.which("jupyter-book")
+    if program is None:
+        print("paperlib: error: building the book needs Jupyter Book, which is not installed here; install the "
+              "book extras with `.venv/bin/pip install -e '.[book]'` (or run `bash scripts/install.sh`)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = subprocess.run([program, "build", str(project_root()), "-W", "-n", "--keep-going"])
     if result.returncode == 0:
         print(f"book: {project_root() / '_build' / 'html' / 'index.html'}")
     return result.returncode

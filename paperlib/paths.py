@@ -51,3 +51,18 @@ def checkpoints_dir() -> Path:
     if os.environ.get("PAPERLIB_CHECKPOINTS"):
         return Path(os.environ["PAPERLIB_CHECKPOINTS"]).expanduser()
     return cache_dir() / "checkpoints"
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """A path as a page or record may show it: relative to the project when it is beside or inside it
+    (``../shared/data/…``), under ``~`` when in the home folder, else unchanged."""
+    path = Path(path).expanduser()
+    try:
+        base = project_root()
+    except FileNotFoundError:
+        base = None
+    if base is not None and path.is_absolute() and path.is_relative_to(base.parent):
+        return os.path.relpath(path, base)
+    if path.is_absolute() and path.is_relative_to(Path.home()):
+        return str(Path("~") / path.relative_to(Path.home()))
+    return str(path)

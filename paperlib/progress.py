@@ -2,7 +2,8 @@
 
 In Jupyter or a terminal the user gets a live tqdm bar. Inside `paperlib run` (which sets
 ``PAPERLIB_PROGRESS=log``) a redrawn bar would be stored in the executed notebook hundreds of times,
-so the same calls print a handful of plain lines instead.
+so the same calls print a handful of plain lines to stderr instead: `paperlib run` shows them live on
+its console and leaves them out of the page.
 """
 
 from __future__ import annotations
@@ -86,4 +87,4 @@ class progress:  # noqa: N801 - used like tqdm
     def _print_line(self) -> None:
         self._logged = self.count
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.postfix.items())
-        print(f"{self.desc}: {self.count}/{self.total}" + (f" ({shown})" if shown else ""), file=sys.stdout, flush=True)
+        print(f"{self.desc}: {self.count}/{self.total}" + (f" ({shown})" if shown else ""), file=sys.stderr, flush=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import pytest
@@ -63,3 +66,21 @@ def write_notebook() -> Callable[[Path, str, str], Path]:
         return path
 
     return write
+
+
+class BookBuild(NamedTuple):
+    result: subprocess.CompletedProcess
+    html: Path
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory: pytest.TempPathFactory) -> BookBuild:
+    """The book built once per session as CI builds it (``-W -n --keep-going``) into a temporary folder: the
+    finished process (not checked here) and its ``_build/html``."""
+    from paperlib.paths import project_root
+
+    out = tmp_path_factory.mktemp("book-build")
+    jb = shutil.which("jupyter-book", path=str(project_root() / ".venv" / "bin")) or shutil.which("jupyter-book")
+    result = subprocess.run([jb, "build", str(project_root()), "--path-output", str(out), "-W", "-n", "--keep-going"],
+                            capture_output=True, text=True)
+    return BookBuild(result, out / "_build" / "html")

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from paperlib.book.records import load_records
+from paperlib import cli
 from paperlib.cli import main
 from paperlib.paths import book_dir
 
@@ -48,3 +49,11 @@ def test_claims_command_prints_the_dashboard_and_writes_the_page(tmp_path, capsy
     assert out.splitlines()[0].split() == ["claim", "paper", "ours", "spread", "profile", "verdict"]
     assert "gamma_interval" in out and page.read_text().startswith("# Claims dashboard")
     assert load_records(book_dir() / "results"), "the committed records are read, not an empty folder"
+
+
+def test_book_without_jupyter_book_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "write_claims_page", lambda folder: None)
+    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    monkeypatch.setattr(cli.sys, "executable", "/nowhere/bin/python")
+    assert main(["book"]) == 2
+    assert "pip install -e '.[book]'" in capsys.readouterr().err

@@ -2,8 +2,6 @@
 
 import ast
 import json
-import shutil
-import subprocess
 
 import jupytext
 import nbformat
@@ -73,13 +71,9 @@ def test_quick_profile_runs_through_papermill(name, tmp_path, linked_cache):
 
 
 @pytest.mark.slow
-def test_book_builds_with_warnings_as_errors(tmp_path):
-    out = tmp_path / "build"
-    jb = shutil.which("jupyter-book", path=str(project_root() / ".venv" / "bin")) or shutil.which("jupyter-book")
-    result = subprocess.run([jb, "build", str(project_root()), "--path-output", str(out), "-W", "-n", "--keep-going"],
-                            capture_output=True, text=True)
+def test_book_builds_with_warnings_as_errors(book_build):
+    result, html = book_build
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    html = out / "_build" / "html"
     assert (html / "index.html").is_file()
     for page in ["claims", *[n for n in NAMES if (book_dir() / f"{n}.ipynb").exists()]]:
         assert (html / "book" / f"{page}.html").is_file()

@@ -1,4 +1,4 @@
-"""Progress: a few plain lines under `paperlib run` (log mode), a tqdm bar otherwise."""
+"""Progress: a few plain lines on stderr under `paperlib run` (log mode), a tqdm bar otherwise."""
 
 import pytest
 from tqdm.std import tqdm
@@ -12,7 +12,10 @@ def log_mode(monkeypatch):
 
 
 def lines(capsys) -> list[str]:
-    return capsys.readouterr().out.splitlines()
+    """The lines logged on stderr; nothing may go to stdout (it would land on the page)."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return captured.err.splitlines()
 
 
 def test_a_loop_logs_a_handful_of_lines_then_the_final_count(log_mode, capsys):

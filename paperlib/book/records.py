@@ -19,10 +19,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from paperlib.atomic import atomic_write_json
 from paperlib.data.sources import Provenance
 from paperlib.paths import project_root
-from paperlib.training.device import cpu_model
+from paperlib.training.device import DeviceSetup, cpu_model, device_name
 
 RECORD_PART_ENV = "PAPERLIB_RECORD_PART"
 SCHEMA_VERSION = 1
@@ -34,9 +36,10 @@ class RecordError(ValueError):
 
 def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping[str, Any]] = (),
            not_comparable: Mapping[str, str] | None = None, notes: Mapping[str, Any] | None = None,
-           device: str = "cpu") -> None:
-    """Record a notebook's results: flat numeric ``metrics``, dataset provenance, and for each claim
-    id measured on a substitute dataset or a scaled-down configuration, the reason (``not_comparable``).
+           setup: DeviceSetup | None = None) -> None:
+    """Record a notebook's results: flat numeric ``metrics``, dataset provenance, for each claim id
+    measured on a substitute dataset or a scaled-down configuration the reason (``not_comparable``),
+    and where it computed (`setup`; None: the CPU, as configured by torch's defaults).
 
     Outside `paperlib run` (no ``$PAPERLIB_RECORD_PART``) nothing is written.
     """
@@ -57,7 +60,8 @@ def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping
         "datasets": [d.as_dict() if isinstance(d, Provenance) else dict(d) for d in datasets],
         "not_comparable": dict(not_comparable or {}),
         "notes": dict(notes or {}),
-        "device": device,
+        "device": setup.device.type if setup else "cpu",
+        "where": setup.description if setup else device_name(torch.device("cpu")),
     }
     target = os.environ.get(RECORD_PART_ENV)
     if target:
@@ -74,7 +78,7 @@ def complete_record(part: Mapping[str, Any], notebook: str, profile: str, parame
         "parameters": dict(parameters),
         "started_at": started_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 2),
-        "hardware": hardware(part.get("device", "cpu")),
+        "hardware": hardware(part.get("device", "cpu"), part.get("where", "")),
         "versions": versions(),
         "source": source_revision(),
         **part,
@@ -96,17 +100,13 @@ def load_records(results_dir: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
-def hardware(device: str = "cpu") -> dict[str, Any]:
-    """CPU model and core count, and the GPU's name when one was used."""
+def hardware(device: str = "cpu", where: str = "") -> dict[str, Any]:
+    """CPU model and core count, the device used and how (`where`: threads, precision), and the GPU's
+    name when one is present."""
     info: dict[str, Any] = {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "platform": platform.platform(),
-                            "device": device}
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
-    except ImportError:
-        pass
+                            "device": device, "where": where}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
     return info
 
 

@@ -4,12 +4,16 @@ Parameters are validated before anything runs. The executed notebook replaces ``
 only when the run succeeds; a failed run is kept as ``OUTPUT/NAME.failed.ipynb`` and the error says
 which cell raised. The record goes to ``OUTPUT/results/NAME.json``. A `paper`-profile run on a
 machine without a CUDA GPU goes ahead, with a warning: the paper's configurations are sized for one.
+
+What the notebook writes to stderr (progress lines, warnings) is shown live on this console and left
+out of the page; the page gains a box saying what was run, where, and how long it took.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -19,9 +23,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import papermill
 import yaml
 
+from paperlib.atomic import atomic_write_text
 from paperlib.book.parameters import (
     Parameter,
     ParameterError,
@@ -29,6 +35,7 @@ from paperlib.book.parameters import (
     validate,
 )
 from paperlib.book.records import RECORD_PART_ENV, complete_record, write_record
+from paperlib.book.render import run_summary
 from paperlib.paths import notebooks_dir, profiles_dir, project_root
 from paperlib.progress import LOG_MODE_ENV
 
@@ -79,7 +86,8 @@ def plan_run(name: str, profile: str = DEFAULT_PROFILE, overrides: Mapping[str, 
     declared = declared_parameters(name)
     if "profile" not in declared:
         raise ParameterError(f"notebook {name!r} must declare `profile: str` in its parameters cell")
-    values = validate(declared, profile_values(profile, name), f"profile {profile!r} for {name}")
+    values = {param.name: param.default for param in declared.values()}  # the record lists every value used
+    values.update(validate(declared, profile_values(profile, name), f"profile {profile!r} for {name}"))
     values.update(validate(declared, overrides or {}, "command line"))
     values["profile"] = profile
     if profile == "paper" and not _cuda_available():
@@ -112,7 +120,7 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None) -> Pa
             papermill.execute_notebook(
                 str(notebook_path(plan.notebook)), str(scratch), parameters=plan.parameters,
                 kernel_name="python3", cwd=str(project_root()), progress_bar=False,
-                execution_timeout=timeout_s,
+                execution_timeout=timeout_s, stderr_file=sys.stderr,
             )
         except papermill.PapermillExecutionError as error:
             os.replace(scratch, failed)
@@ -130,7 +138,22 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None) -> Pa
         if not part_path.is_file():
             raise NotebookFailed(f"notebook {plan.notebook!r} ran but never called paperlib.book.records.record()")
         part = json.loads(part_path.read_text())
-        os.replace(scratch, final)
+        rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at)
+        atomic_write_text(final, nbformat.writes(finish_page(nbformat.read(scratch, as_version=4), rec)))
     failed.unlink(missing_ok=True)
-    rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at)
     return write_record(output_dir / "results", rec)
+
+
+def finish_page(nb: nbformat.NotebookNode, rec: dict[str, Any]) -> nbformat.NotebookNode:
+    """The executed notebook as the book shows it: stderr outputs dropped, papermill's injected parameters
+    collapsed, and the run's summary (`run_summary`) after the title cell."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+    first_markdown = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    nb.cells.insert(first_markdown + 1, nbformat.v4.new_markdown_cell(run_summary(rec), metadata={"tags": ["run-summary"]}))
+    return nb

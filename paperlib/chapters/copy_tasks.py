@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -28,6 +28,7 @@ from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches
 from paperlib.models import n_params
 from paperlib.models.paper_configs import paper_model
 from paperlib.models.rnn import RNNModel, hidden_for_params
+from paperlib.plots import page_figure
 from paperlib.stats import mean_ci
 from paperlib.training.curriculum import Curriculum, LrRule
 from paperlib.training.device import DeviceSetup
@@ -42,6 +43,7 @@ ModelKind = Literal["recurrent", "forget", "regular", "gru", "lstm"]
 COPY_TASKS: tuple[str, ...] = get_args(CopyTask)
 MODEL_KINDS: tuple[str, ...] = get_args(ModelKind)
 TASK_LABELS = {"copy": "copy", "selective_copy": "selective copy"}
+ROLE_COLOURS = {"recurrent": "C0", "forget": "C1", "regular": "C2", "rnn": "C3"}
 PAPER_PARAMS = 508_705  # the paper's copy model (methods page, parameter counts)
 CHANCE = 1 / 14  # 14 data symbols
 FULL_NOISE = 4096  # noise tokens at the paper's length 4,128
@@ -256,48 +258,51 @@ def length_changes(experiment: Experiment, batch_size: int) -> pd.DataFrame:
 
 
 def plot_curves(experiment: Experiment, threshold: float) -> Figure:
-    """Per task: loss and validation accuracy of the paper's model against samples, with the curriculum's
-    sequence length on a second axis (the Note's Fig. 4)."""
-    fig, axes = plt.subplots(len(COPY_TASKS), 2, figsize=(13, 4.2 * len(COPY_TASKS)), squeeze=False)
-    for (ax_loss, ax_acc), task in zip(axes, COPY_TASKS):
+    """Per task: loss, then validation accuracy, of the paper's model against samples, with the
+    curriculum's sequence length on a second axis (the Note's Fig. 4)."""
+    fig, axes = page_figure(2 * len(COPY_TASKS), row_height=3.0)
+    for i, task in enumerate(COPY_TASKS):
+        ax_loss, ax_acc = axes[2 * i], axes[2 * i + 1]
         h = experiment.runs[task]["recurrent"].history
         ax_loss.plot(h["samples"], h["train_loss"], label="training loss")
         ax_loss.plot(h["samples"], h["val_loss"], label="validation loss")
         ax_loss.axhline(threshold, color="grey", lw=0.8, ls="--", label=f"threshold {threshold}")
-        ax_loss.set(yscale="log", xlabel="training samples", ylabel="cross-entropy", title=f"{TASK_LABELS[task]}: loss")
+        ax_loss.set(yscale="log", ylabel="cross-entropy", title=f"{TASK_LABELS[task]}: loss")
         ax_acc.plot(h["samples"], h["val_acc"], color="C2", label="validation token accuracy")
         ax_acc.set(xlabel="training samples", ylabel="token accuracy", ylim=(0, 1.02),
                    title=f"{TASK_LABELS[task]}: accuracy")
-        lengths = h["noise_len"] + 2 * N_DATA  # the length trained at up to each validation
         for ax in (ax_loss, ax_acc):
-            twin = ax.twinx()
-            twin.step(h["samples"], lengths, where="pre", color="black", lw=1, alpha=0.5, label="sequence length")
-            twin.set(yscale="log", ylabel="sequence length (curriculum)")
-            twin.set_yticks(sorted(lengths.unique()), [str(n) for n in sorted(lengths.unique())])
-            twin.minorticks_off()
-            twin.grid(False)
-        ax_loss.legend(loc="lower left", fontsize=9)
-    fig.tight_layout()
+            _length_axis(ax, h["samples"], h["noise_len"] + 2 * N_DATA)  # the length trained at up to each validation
+        ax_loss.legend(loc="lower left")
     return fig
+
+
+def _length_axis(ax: Axes, samples: pd.Series, lengths: pd.Series) -> None:
+    twin = ax.twinx()
+    twin.step(samples, lengths, where="pre", color="black", lw=1, alpha=0.5, label="sequence length")
+    twin.set(yscale="log", ylabel="length")
+    twin.set_yticks(sorted(lengths.unique()), [str(n) for n in sorted(lengths.unique())])
+    twin.minorticks_off()
+    twin.grid(False)
 
 
 def plot_validation_accuracy(experiment: Experiment) -> Figure:
     """Every model's validation accuracy against samples, each at its own curriculum length."""
-    fig, axes = plt.subplots(1, len(COPY_TASKS), figsize=(13, 4.2), squeeze=False)
-    for ax, task in zip(axes[0], COPY_TASKS):
-        for run in experiment.runs[task].values():
+    fig, axes = page_figure(len(COPY_TASKS), row_height=3.4, squeeze=False)
+    for ax, task in zip(axes[:, 0], COPY_TASKS):
+        for role, run in experiment.runs[task].items():
             h = run.history
-            ax.plot(h["samples"], h["val_acc"], label=f"{run.kind} (reached {run.final_len + 2 * N_DATA})")
+            ax.plot(h["samples"], h["val_acc"], color=ROLE_COLOURS[role],
+                    label=f"{run.kind} (reached {run.final_len + 2 * N_DATA})")
         ax.axhline(CHANCE, color="grey", lw=0.8, ls=":", label="chance 1/14")
         ax.set(xlabel="training samples", ylabel="validation token accuracy", ylim=(0, 1.02), title=TASK_LABELS[task])
-        ax.legend(fontsize=9)
-    fig.tight_layout()
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig
 
 
 def plot_alpha(experiment: Experiment) -> Figure:
     """α of the paper's model against samples: learnable on copy, fixed on selective copy."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = page_figure(row_height=3.4)
     for task in COPY_TASKS:
         h = experiment.runs[task]["recurrent"].history
         ax.plot(h["samples"], h["alpha"], label=f"{TASK_LABELS[task]} ({'learnable' if task == 'copy' else 'fixed'})")

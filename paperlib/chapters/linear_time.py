@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -21,6 +20,7 @@ from paperlib.bench import PowerFit, Series, crossover, local_exponents, measure
 from paperlib.book.claims import CLAIMS_BY_ID, LINEAR_EXPONENT_MAX
 from paperlib.flops import count_flops, paper_flops
 from paperlib.models.paper_configs import PaperModel, build, paper_config, paper_model
+from paperlib.plots import page_figure
 
 # (label, model, arch, overrides, the Note's FLOPs/sample); the image row is the July-2025 forget model.
 NOTE_TABLE = [
@@ -151,13 +151,13 @@ def crossover_words(n: float, shortest: float) -> str:
 def plot_series(series: Sequence[Series], columns: tuple[str, str], scale: float, ylabel: str,
                 titles: tuple[str, str], fit_min: int) -> Figure:
     """Two log-log panels of `columns` against length, each series with its fitted line, and slopes 1 and 2."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, axes = page_figure(2, row_height=3.8, sharex=True)
     for ax, column, title in zip(axes, columns, titles):
         _plot_column(ax, series, column, scale, fit_min)
-        ax.set(xscale="log", yscale="log", xlabel="sequence length N", ylabel=ylabel, title=title)
+        ax.set(xscale="log", yscale="log", ylabel=ylabel, title=title)
         ax.set_xscale("log", base=2)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[-1].set_xlabel("sequence length N")
     return fig
 
 
@@ -199,14 +199,14 @@ def ratio_metrics(ratios: pd.DataFrame) -> dict[str, float]:
 
 def plot_cost_ratios(ratios: pd.DataFrame, block: int) -> Figure:
     """Regular/recurrent cost against length: the formula, our count and the two measured times."""
-    fig, ax = plt.subplots()
+    fig, ax = page_figure(row_height=4.0)
     for column, style in zip(ratios.columns[:4], ("s--", "d--", "o-", "o-")):
         ax.plot(ratios.index, ratios[column], style, label=column)
     ax.axhline(1, color="grey", lw=1)
     ax.set(xscale="log", yscale="log", xlabel="sequence length N", ylabel="regular / recurrent",
            title=f"Cost ratio, regular against recurrent K = {block}")
     ax.set_xscale("log", base=2)
-    ax.legend(fontsize=8)
+    ax.legend()
     return fig
 
 

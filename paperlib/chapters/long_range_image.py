@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -26,6 +25,7 @@ from paperlib.data.sources import Provenance
 from paperlib.flops import paper_flops
 from paperlib.models.paper_configs import build, paper_config
 from paperlib.models.transformer import TransformerConfig
+from paperlib.plots import page_figure
 from paperlib.stats import wilson_interval
 from paperlib.training.batches import shuffled_batches, split_validation, tensor_batches
 from paperlib.training.callbacks import KeepBest, StopBelow, best_model
@@ -87,11 +87,12 @@ def data_statement(provenance: Provenance, side: int, splits: Splits, n_classes:
 
 def plot_examples(splits: Splits, classes: tuple[str, ...], side: int) -> Figure:
     """The first training image of each class, as the model's tokens."""
-    fig, axes = plt.subplots(1, len(classes), figsize=(12, 1.6))
-    for c, ax in enumerate(axes):
-        ax.imshow(splits.train_x[splits.train_y == c][0].reshape(side, side), cmap="gray", vmin=0, vmax=255)
-        ax.set_title(classes[c], fontsize=8)
+    fig, axes = page_figure(2, (len(classes) + 1) // 2, row_height=1.9)
+    for c, ax in enumerate(axes.flat):
         ax.axis("off")
+        if c < len(classes):
+            ax.imshow(splits.train_x[splits.train_y == c][0].reshape(side, side), cmap="gray", vmin=0, vmax=255)
+            ax.set_title(classes[c], fontsize=10)
     return fig
 
 
@@ -166,14 +167,13 @@ def results(runs: Mapping[str, Run], splits: Splits, seq_len: int
 
 def plot_training(runs: Mapping[str, Run], substitute: bool) -> Figure:
     """Loss and validation accuracy against training FLOPs (the Note's Fig. 3)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6))
+    fig, (left, right) = page_figure(2, row_height=3.4, sharex=True)
     for i, (name, run) in enumerate(runs.items()):
         h = run.history
         left.plot(h.train_flops, h.val_loss, "-o", ms=3, color=f"C{i}", label=f"{MODEL_LABELS[name]}: validation")
         left.plot(h.train_flops, h.train_loss, "--", color=f"C{i}", alpha=0.6)
         right.plot(h.train_flops, 100 * h.val_acc, "-o", ms=3, color=f"C{i}", label=MODEL_LABELS[name])
-    for ax in (left, right):
-        ax.set(xscale="log", xlabel="training FLOPs (forward, our count)")
+    right.set(xscale="log", xlabel="training FLOPs (forward, our count)")
     left.set(ylabel="cross-entropy", title="Loss: validation (solid), training (dashed)")
     if not substitute:
         right.axhline(100 * NOTE_IMAGE_ACC["recurrent"], color="black", lw=0.8, ls="-.",
@@ -182,26 +182,23 @@ def plot_training(runs: Mapping[str, Run], substitute: bool) -> Figure:
     right.set(ylabel="validation accuracy (%)", title="Accuracy")
     handles, labels = left.get_legend_handles_labels()
     extra = right.get_legend_handles_labels()
-    fig.legend(handles + extra[0][len(runs):], labels + extra[1][len(runs):], loc="upper center",
-               bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8)
-    fig.tight_layout()
+    fig.legend(handles + extra[0][len(runs):], labels + extra[1][len(runs):], loc="outside lower center", ncol=2)
     return fig
 
 
 def plot_confusions(scores: Mapping[str, Scores], classes: tuple[str, ...]) -> Figure:
     """Row-normalised confusion matrices of the Note's model and the regular one on the test images."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.4))
+    fig, axes = page_figure(2, row_height=6.0)
     for ax, name in zip(axes, ("recurrent", "regular")):
         counts = scores[name].confusion(len(classes))
         shares = counts / counts.sum(axis=1, keepdims=True)
         ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
         for (r, c), v in np.ndenumerate(shares):
-            ax.text(c, r, f"{100 * v:.0f}", ha="center", va="center", fontsize=7, color="white" if v > 0.5 else "black")
-        ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
-        ax.set_yticks(range(len(classes)), classes, fontsize=8)
-        ax.set(title=f"{MODEL_LABELS[name]} ({100 * scores[name].acc:.1f} %)", xlabel="predicted")
+            ax.text(c, r, f"{100 * v:.0f}", ha="center", va="center", fontsize=9, color="white" if v > 0.5 else "black")
+        ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+        ax.set_yticks(range(len(classes)), classes)
+        ax.set(title=f"{MODEL_LABELS[name]} ({100 * scores[name].acc:.1f} %)", xlabel="predicted", ylabel="true")
         ax.grid(False)
-    fig.tight_layout()
     return fig
 
 

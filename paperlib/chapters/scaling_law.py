@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from paperlib.book.claims import Verdict
 from paperlib.data.chinchilla import ChinchillaPoints
+from paperlib.plots import page_figure
 from paperlib.scaling.fit import ChinchillaFit
 from paperlib.scaling.gamma import gamma_ci, gamma_interval
 from paperlib.scaling.published import (
@@ -113,7 +113,7 @@ def compute_optimal_table() -> pd.DataFrame:
 
 def plot_gamma_intervals(rows: Sequence[GammaRow]) -> Figure:
     """A bar [1−2β, 1−β] per fit, whiskers from the CI of β, against the paper's [0.44, 0.72]."""
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = page_figure(row_height=4.6)
     for i, row in enumerate(rows):
         g = gamma_interval(row.beta)
         ax.plot([g.low, g.high], [i, i], lw=6, alpha=0.75, solid_capstyle="butt", color=f"C{min(i, 9)}")
@@ -127,14 +127,14 @@ def plot_gamma_intervals(rows: Sequence[GammaRow]) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("γ in N ∝ D^γ  (bar: [1−2β, 1−β]; whiskers: 95 % CI of each end)")
     ax.set_title("The γ interval per fit")
-    ax.legend(loc="upper right")
+    fig.legend(loc="outside lower center")
     return fig
 
 
 def plot_excess_loss(points: ChinchillaPoints, fit: ChinchillaFit) -> Figure:
     """Left: excess loss L − E per run against tokens, with B·D^−β and the two learning rates anchored at
     the largest corpus. Right: the fit's iso-loss curves over the runs."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, (left, right) = page_figure(2, row_height=4.2)
     sc = left.scatter(points.D, points.loss - fit.E, c=np.log10(points.N), s=14, cmap="viridis")
     fig.colorbar(sc, ax=left, label="log10 N")
     D = np.logspace(np.log10(points.D.min()), 12.5, 100)
@@ -144,14 +144,13 @@ def plot_excess_loss(points: ChinchillaPoints, fit: ChinchillaFit) -> Figure:
     left.plot(D, kl[-1] * np.sqrt(D[-1] / D), "C1--", label="slow rate √(d/D) (slope −1/2)")
     left.set(xscale="log", yscale="log", xlabel="tokens D", ylabel="excess loss L − E (nats)",
              title="Excess loss (KL) against data", ylim=(0.02, 5))
-    left.legend(fontsize=9)
+    left.legend(loc="lower left")
     n_grid, d_grid = np.meshgrid(np.logspace(7.5, 10.5, 200), np.logspace(8.5, 11.8, 200))
     contours = right.contour(n_grid, d_grid, fit.loss(n_grid, d_grid), levels=np.arange(2.0, 4.01, 0.2), cmap="magma")
-    right.clabel(contours, fmt="%.1f", fontsize=8)
+    right.clabel(contours, fmt="%.1f", fontsize=9)
     right.scatter(points.N, points.D, c=points.loss, s=12, cmap="magma", edgecolor="k", linewidth=0.2)
     right.set(xscale="log", yscale="log", xlabel="parameters N", ylabel="tokens D",
               title="Refit loss surface (iso-loss curves)")
-    fig.tight_layout()
     return fig
 
 

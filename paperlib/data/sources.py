@@ -14,13 +14,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
 from paperlib.atomic import atomic_write_bytes
-from paperlib.paths import cache_dir
+from paperlib.paths import cache_dir, display_path
 
 
 class DataError(RuntimeError):
@@ -36,7 +37,7 @@ class NamedPathMissing(DataError):
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where the data of a run came from; goes into the run record."""
+    """Where the data of a run came from; goes into the run record (paths as `display_path` shows them)."""
 
     dataset: str
     source: str
@@ -44,6 +45,10 @@ class Provenance:
     path: str = ""
     substitute: bool = False
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.path:
+            object.__setattr__(self, "path", display_path(self.path))
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -89,7 +94,7 @@ class LocalFile:
 
     @property
     def description(self) -> str:
-        where = str(self.path) if self.path else "unset"
+        where = display_path(self.path) if self.path else "unset"
         return f"${self.env_var} ({os.environ.get(self.env_var, 'unset')})" if self.env_var else where
 
     def fetch(self, pinned: PinnedFile, workdir: Path) -> Path | None:
@@ -194,13 +199,21 @@ def obtain(dataset: str, pinned: PinnedFile, sources: list[Source]) -> tuple[Pat
     raise DataError(f"no source gave a verified copy of {pinned.name} (sha256 {pinned.sha256[:12]}…):\n  {tried}")
 
 
+def _reason(error: Exception) -> str:
+    """Why a source failed, in a few words (a page shows it)."""
+    if isinstance(error, (urllib.error.URLError, TimeoutError, ConnectionError)):
+        return "not reachable from this machine"
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
 def _try(source: Source, pinned: PinnedFile, workdir: Path | None, failures: list[str]) -> Path | None:
     try:
         path = source.fetch(pinned, workdir or Path(tempfile.gettempdir()))
     except NamedPathMissing:
         raise
     except Exception as error:  # a source failing is normal offline; the next one is tried
-        failures.append(f"{source.description}: {type(error).__name__}: {error}")
+        failures.append(f"{source.description}: {_reason(error)}")
         return None
     if path is None:
         failures.append(f"{source.description}: not available")

@@ -55,8 +55,10 @@ EPS = 1e-9
 AT_THE_LINE = [
     ("rt_linear_time", {"time_exponent_recurrent": 1.0, "time_exponent_recurrent.ci_high": claims.LINEAR_EXPONENT_MAX},
      "time_exponent_recurrent.ci_high", +1),
-    ("rt_memory", {"memory_exponent_recurrent": 1.0, "memory_exponent_recurrent.ci_high": claims.LINEAR_EXPONENT_MAX},
-     "memory_exponent_recurrent.ci_high", +1),
+    ("rt_memory", {"memory_exponent_recurrent": 1.0, "memory_exponent_recurrent.ci_high": claims.LINEAR_EXPONENT_MAX,
+                   "memory_ratio_at_max_len": 1.5}, "memory_exponent_recurrent.ci_high", +1),
+    ("rt_memory", {"memory_exponent_recurrent": 1.0, "memory_exponent_recurrent.ci_high": 1.0,
+                   "memory_ratio_at_max_len": 1.0 + 1e-6}, "memory_ratio_at_max_len", -1),
     ("shakespeare_forget", {"alpha_learned": claims.FORGET_ALPHA_MAX}, "alpha_learned", +1),
     ("copy_4128", {"copy_acc": claims.COPY_ACC_MIN}, "copy_acc", -1),
     ("selective_copy_4128", {"selective_copy_acc": claims.SELECTIVE_COPY_ACC_MIN}, "selective_copy_acc", -1),

@@ -13,6 +13,7 @@ from paperlib.book.records import (RECORD_PART_ENV, RecordError, complete_record
                                    source_revision, write_record)
 from paperlib.data.sources import Provenance
 from paperlib.paths import project_root
+from paperlib.training.device import configure_device, cpu_model
 
 
 def test_record_writes_the_part_where_the_runner_asks(tmp_path, monkeypatch):
@@ -24,6 +25,16 @@ def test_record_writes_the_part_where_the_runner_asks(tmp_path, monkeypatch):
     assert part["metrics"] == {"acc": 0.5, "n": 3.0, "bad": None}
     assert part["datasets"][0]["sha256"] == "ab" * 32
     assert part["not_comparable"] == {"copy_4128": "length 256 only"}
+
+
+def test_record_says_where_it_computed(tmp_path, monkeypatch):
+    target = tmp_path / "part.json"
+    monkeypatch.setenv(RECORD_PART_ENV, str(target))
+    record({"acc": 0.5}, setup=configure_device("cpu", precision="bf16"))
+    part = json.loads(target.read_text())
+    assert part["device"] == "cpu" and part["where"].endswith("bf16 autocast")
+    record({"acc": 0.5})
+    assert json.loads(target.read_text())["where"].startswith(cpu_model())
 
 
 def test_record_outside_a_run_writes_nothing(tmp_path, monkeypatch):

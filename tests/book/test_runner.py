@@ -2,11 +2,13 @@
 
 import warnings
 
+import nbformat
 import pytest
 import torch
 
 from paperlib.book import runner
 from paperlib.book.parameters import ParameterError
+from paperlib.book.render import run_summary
 from paperlib.book.runner import NotebookFailed, RunPlan, execute, plan_run, profile_values
 
 
@@ -47,3 +49,25 @@ def test_a_raising_notebook_names_the_cell_and_keeps_the_previous_output(tmp_pat
     assert (out / "boom.ipynb").read_text() == "previous good run"
     assert (out / "boom.failed.ipynb").is_file()
     assert not (out / "results").exists()
+
+
+def test_the_plan_lists_every_parameter_the_run_uses():
+    plan = plan_run("scaling_law", "quick")
+    assert set(plan.parameters) == {"profile", "grid", "n_bootstrap", "seed", "drop_highest_loss"}
+    assert plan.parameters["drop_highest_loss"] == 5  # the notebook's default, recorded too
+
+
+def test_the_page_drops_stderr_collapses_injected_parameters_and_says_what_ran():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nIntro."),
+                nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell("print('hi')")]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n"),
+                           nbformat.v4.new_output("stream", name="stderr", text="runs: 1/5\n")]
+    rec = {"notebook": "t", "profile": "cpu", "wall_time_s": 3.0, "started_at": "2026-01-01T00:00:00+00:00",
+           "hardware": {"where": "here"}}
+    page = runner.finish_page(nb, rec)
+    assert [c.cell_type for c in page.cells] == ["markdown", "markdown", "code", "code"]
+    assert page.cells[1].source == run_summary(rec) and "run-summary" in page.cells[1].metadata["tags"]
+    assert "hide-input" in page.cells[2].metadata["tags"]
+    assert [o.name for o in page.cells[3].outputs] == ["stdout"]

@@ -5,6 +5,8 @@ import gzip
 import hashlib
 import re
 import shutil
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +16,9 @@ from paperlib.data import images, text as text_module
 from paperlib.data.arrays import array_sha256, cached_arrays
 from paperlib.data.chinchilla import CSV_PATH, load_chinchilla
 from paperlib.data.mnist import load_mnist, parse_idx, read_idx_dir
-from paperlib.data.sources import DataError, LocalFile, NamedPathMissing, PinnedFile, obtain
+from paperlib.data.sources import DataError, LocalFile, NamedPathMissing, PinnedFile, Provenance, Url, obtain
 from paperlib.data.text import CANONICAL, load_shakespeare, markdown_play_to_dialogue, split_train_val
-from paperlib.paths import shared_dir
+from paperlib.paths import display_path, project_root, shared_dir
 
 
 class CountingSource:
@@ -208,3 +210,24 @@ def test_auto_images_do_not_fall_back_past_a_named_missing_substitute(isolated_c
     monkeypatch.setenv("PAPERLIB_FASHION_MNIST_DIR", str(tmp_path / "no-fashion"))
     with pytest.raises(NamedPathMissing, match="no-fashion"):
         images.load_images("auto")
+
+
+def test_pages_and_records_show_paths_relative_to_the_project_or_home(monkeypatch, tmp_path):
+    root = project_root()
+    assert display_path(root.parent / "shared" / "data" / "x.txt") == "../shared/data/x.txt"
+    assert display_path(root / "book" / "a.json") == "book/a.json"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert display_path(tmp_path / ".cache" / "f") == "~/.cache/f"
+    assert Provenance("d", "s", "0" * 64, str(root.parent / "shared" / "f")).path == "../shared/f"
+
+
+def test_an_unreachable_url_is_reported_in_a_few_words(isolated_cache):
+    def unreachable(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(urllib.request, "urlopen", unreachable)
+        with pytest.raises(DataError) as error:
+            obtain("x", PinnedFile("x.bin", "0" * 64), [Url("https://example.org/x.bin")])
+    assert "https://example.org/x.bin: not reachable from this machine" in str(error.value)
+    assert "Errno" not in str(error.value)

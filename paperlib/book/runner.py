@@ -36,7 +36,7 @@ from paperlib.book.parameters import (
 )
 from paperlib.book.records import RECORD_PART_ENV, complete_record, write_record
 from paperlib.book.render import run_summary
-from paperlib.paths import notebooks_dir, profiles_dir, project_root
+from paperlib.paths import display_path, notebooks_dir, profiles_dir, project_root
 from paperlib.progress import LOG_MODE_ENV
 
 PROFILES = ("quick", "cpu", "paper")
@@ -139,14 +139,17 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None) -> Pa
             raise NotebookFailed(f"notebook {plan.notebook!r} ran but never called paperlib.book.records.record()")
         part = json.loads(part_path.read_text())
         rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at)
-        atomic_write_text(final, nbformat.writes(finish_page(nbformat.read(scratch, as_version=4), rec)))
+        atomic_write_text(final, nbformat.writes(finish_page(nbformat.read(scratch, as_version=4), rec, final)))
     failed.unlink(missing_ok=True)
     return write_record(output_dir / "results", rec)
 
 
-def finish_page(nb: nbformat.NotebookNode, rec: dict[str, Any]) -> nbformat.NotebookNode:
-    """The executed notebook as the book shows it: stderr outputs dropped, papermill's injected parameters
-    collapsed, and the run's summary (`run_summary`) after the title cell."""
+def finish_page(nb: nbformat.NotebookNode, rec: dict[str, Any], final: Path) -> nbformat.NotebookNode:
+    """The executed notebook as the book shows it, written to `final`: stderr outputs dropped, papermill's
+    injected parameters collapsed, the run's summary (`run_summary`) after the title cell, and papermill's
+    record of its input and output paths relative to the project."""
+    papermill_meta = nb.metadata.get("papermill", {})
+    papermill_meta.update(input_path=display_path(notebook_path(rec["notebook"])), output_path=display_path(final))
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

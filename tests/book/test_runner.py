@@ -10,6 +10,7 @@ from paperlib.book import runner
 from paperlib.book.parameters import ParameterError
 from paperlib.book.render import run_summary
 from paperlib.book.runner import NotebookFailed, RunPlan, execute, plan_run, profile_values
+from paperlib.paths import project_root
 
 
 def test_profiles_are_validated_and_the_profile_is_injected():
@@ -64,9 +65,11 @@ def test_the_page_drops_stderr_collapses_injected_parameters_and_says_what_ran()
                 nbformat.v4.new_code_cell("print('hi')")]
     nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n"),
                            nbformat.v4.new_output("stream", name="stderr", text="runs: 1/5\n")]
-    rec = {"notebook": "t", "profile": "cpu", "wall_time_s": 3.0, "started_at": "2026-01-01T00:00:00+00:00",
+    rec = {"notebook": "scaling_law", "profile": "cpu", "wall_time_s": 3.0, "started_at": "2026-01-01T00:00:00+00:00",
            "hardware": {"where": "here"}}
-    page = runner.finish_page(nb, rec)
+    nb.metadata["papermill"] = {"input_path": "/abs/notebooks/t.ipynb", "output_path": "/abs/book/.run-x/t.ipynb"}
+    page = runner.finish_page(nb, rec, project_root() / "book" / "scaling_law.ipynb")
+    assert page.metadata["papermill"]["output_path"] == "book/scaling_law.ipynb"
     assert [c.cell_type for c in page.cells] == ["markdown", "markdown", "code", "code"]
     assert page.cells[1].source == run_summary(rec) and "run-summary" in page.cells[1].metadata["tags"]
     assert "hide-input" in page.cells[2].metadata["tags"]

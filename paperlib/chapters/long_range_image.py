@@ -9,8 +9,10 @@ reported too, labelled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,11 +24,11 @@ from paperlib.book.claims import NOTE_IMAGE_ACC
 from paperlib.book.page import deviations
 from paperlib.data.images import ImageTokens, downsample
 from paperlib.data.sources import Provenance
-from paperlib.flops import paper_flops
+from paperlib.flops import paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import build, paper_config
 from paperlib.models.transformer import TransformerConfig
 from paperlib.plots import page_figure
-from paperlib.stats import wilson_interval
+from paperlib.stats import mean_ci
 from paperlib.training.batches import shuffled_batches, split_validation, tensor_batches
 from paperlib.training.callbacks import KeepBest, StopBelow, best_model
 from paperlib.training.device import DeviceSetup
@@ -46,6 +48,8 @@ NOTE_CONFIG = {"side": 32, "dropout": 0.05, "recurrent_steps": 80000, "recurrent
                "regular_batch": 40, "lr": 0.0005}  # the Note's Table 4 runs (July 2025)
 NOTE_PARAMS = {"recurrent": "53.6K", "regular": "90K"}
 EVAL_BATCH = 250
+COLLAPSE_MARGIN = 0.05  # a final training loss this close to ln(classes) is a run that did not learn
+COLLAPSE_SHARE = 0.9  # or one class predicted for at least this share of the test images
 
 
 @dataclass
@@ -139,67 +143,158 @@ def train_model(name: str, cfg: TransformerConfig, x: Tensor, y: Tensor, *, batc
                checkpointing=checkpointing)
 
 
-def results(runs: Mapping[str, Run], splits: Splits, seq_len: int
-            ) -> tuple[pd.DataFrame, dict[str, float], dict[str, Scores]]:
-    """Per model: the weights selected on validation scored once on the final test images (Wilson CI), the
-    Note's test-selected number, size and cost; the metrics; and each model's test scores."""
-    rows, metrics, scores = [], {}, {}
+def equal_compute_steps(configs: Mapping[str, TransformerConfig], seq_len: int, recurrent_steps: int,
+                        recurrent_batch: int, regular_batch: int) -> int:
+    """Steps of the regular model that give it the training FLOPs of the Note's recurrent model."""
+    recurrent = train_flops_per_sample(configs["recurrent"], seq_len) * recurrent_steps * recurrent_batch
+    return max(1, round(recurrent / (train_flops_per_sample(configs["regular"], seq_len) * regular_batch)))
+
+
+def train_seeds(configs: Mapping[str, TransformerConfig], splits: Splits, seeds: Sequence[int], *,
+                batch_size: Mapping[str, int], steps: Mapping[str, int], **train: Any) -> dict[str, list[Run]]:
+    """Every model of `configs` trained once per seed (the split stays fixed; the seed sets the weights and
+    the order of the images); keyword arguments go to `train_model`."""
+    return {name: [train_model(f"{name}-seed{seed}", cfg, splits.train_x, splits.train_y, seed=seed,
+                               batch_size=batch_size[name], steps=steps[name], **train) for seed in seeds]
+            for name, cfg in configs.items()}
+
+
+@dataclass
+class SeedResult:
+    """One trained run, judged: its test scores with the weights selected on validation, and why it is
+    a collapsed run ("" when it learned)."""
+
+    run: Run
+    scores: Scores
+    collapse: str
+
+
+def collapse_diagnosis(run: Run, scores: Scores, n_classes: int) -> str:
+    """Why a run did not learn, or "": its last training loss within COLLAPSE_MARGIN of ln(classes) (the loss
+    of a uniform guess), or one class predicted for at least COLLAPSE_SHARE of the test images."""
+    chance = math.log(n_classes)
+    last = run.history.train_loss.dropna()
+    reasons = []
+    if len(last) and last.iloc[-1] > chance - COLLAPSE_MARGIN:
+        reasons.append(f"training loss {last.iloc[-1]:.3f} at the end, the chance level ln {n_classes} = {chance:.3f}")
+    counts = torch.bincount(scores.predictions, minlength=n_classes)
+    share = float(counts.max()) / len(scores.predictions)
+    if share >= COLLAPSE_SHARE:
+        reasons.append(f"class {int(counts.argmax())} predicted for {share:.0%} of the test images")
+    return "; ".join(reasons)
+
+
+def judge_seeds(runs: Mapping[str, Sequence[Run]], splits: Splits, n_classes: int) -> dict[str, list[SeedResult]]:
+    """Each run's selected weights scored once on the final test images, and its collapse diagnosis."""
     x, y = splits.test_x[splits.final_test], splits.test_y[splits.final_test]
-    for name, run in runs.items():
-        selected, paper_style = run.best("val_loss"), run.best("test_loss")
-        scores[name] = score(best_model(run.state), tensor_batches(x, y, EVAL_BATCH))
-        low, high = wilson_interval(int(scores[name].correct().sum()), len(y))
-        metrics |= {f"image_acc_{name}": scores[name].acc, f"image_acc_{name}.ci_low": low,
-                    f"image_acc_{name}.ci_high": high, f"image_acc_{name}_paper_style": float(paper_style["test_acc"]),
-                    f"image_val_acc_{name}": float(selected["val_acc"]), f"params_{name}": run.params}
+    judged = {}
+    for name, seeds in runs.items():
+        judged[name] = []
+        for run in seeds:
+            scores = score(best_model(run.state), tensor_batches(x, y, EVAL_BATCH))
+            judged[name].append(SeedResult(run, scores, collapse_diagnosis(run, scores, n_classes)))
+    return judged
+
+
+def results(judged: Mapping[str, Sequence[SeedResult]], seq_len: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per model, over the seeds that learned: test accuracy (selected on validation) with its 95 % CI over
+    seeds, the Note's test-selected number, size and cost, and how many seeds collapsed; the metrics."""
+    rows, metrics = [], {}
+    for name, seeds in judged.items():
+        learned = [r for r in seeds if not r.collapse]
+        run = seeds[0].run
+        acc = mean_ci([r.scores.acc for r in learned]) if learned else (math.nan,) * 3
+        paper_style = [float(r.run.best("test_loss")["test_acc"]) for r in learned]
+        metrics |= {f"image_acc_{name}": acc[0], f"image_acc_{name}.ci_low": acc[1], f"image_acc_{name}.ci_high": acc[2],
+                    f"image_acc_{name}_paper_style": _mean(paper_style),
+                    f"image_val_acc_{name}": _mean([float(r.run.best("val_loss")["val_acc"]) for r in learned]),
+                    f"image_collapsed_{name}": len(seeds) - len(learned), f"params_{name}": run.params}
         if "alpha" in run.history:
-            metrics[f"alpha_{name}"] = float(run.history.alpha.iloc[-1])
+            metrics[f"alpha_{name}"] = _mean([float(r.run.history.alpha.iloc[-1]) for r in seeds])
         rows.append({"model": MODEL_LABELS[name], "params": run.params, "paper params": NOTE_PARAMS.get(name, "—"),
                      "FLOPs/sample, paper formula": paper_flops(run.cfg, seq_len),
                      "FLOPs/sample, ours": run.flops_per_sample, "steps": run.state.step,
-                     "training FLOPs": run.history.train_flops.iloc[-1], "selected at step": int(selected["step"]),
-                     "val acc there": selected["val_acc"], "test acc (selected on validation)": scores[name].acc,
-                     "95 % CI": f"[{100 * low:.1f}, {100 * high:.1f}]",
-                     "paper-style: test-subset acc at best test-subset loss": paper_style["test_acc"],
-                     "paper": NOTE_IMAGE_ACC.get(name, float("nan")), "train time (s)": run.state.train_time})
-    return pd.DataFrame(rows).set_index("model"), metrics, scores
+                     "training FLOPs": run.history.train_flops.iloc[-1],
+                     "seeds learned": f"{len(learned)} of {len(seeds)}", "test acc": acc[0],
+                     "95 % CI over seeds": "—" if math.isnan(acc[1]) else f"[{100 * acc[1]:.1f}, {100 * acc[2]:.1f}]",
+                     "Note-style (test-selected)": _mean(paper_style),
+                     "paper": NOTE_IMAGE_ACC.get(name, math.nan),
+                     "train time (s)": _mean([r.run.state.train_time for r in seeds])})
+    return pd.DataFrame(rows).set_index("model"), metrics
 
 
-def plot_training(runs: Mapping[str, Run], substitute: bool) -> Figure:
-    """Loss and validation accuracy against training FLOPs (the Note's Fig. 3)."""
+def seed_table(judged: Mapping[str, Sequence[SeedResult]]) -> pd.DataFrame:
+    """Every run: its seed, the step its weights were selected at, its test accuracy, and whether it collapsed."""
+    return pd.DataFrame([{"model": MODEL_LABELS[name], "seed": r.run.state.seed,
+                          "selected at step": int(r.run.best("val_loss")["step"]), "test acc": r.scores.acc,
+                          "collapsed": r.collapse or "no"}
+                         for name, seeds in judged.items() for r in seeds]).set_index(["model", "seed"])
+
+
+def _mean(values: Sequence[float]) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
+
+
+def position_words(params: Mapping[str, float], side: int, width: int = 32) -> str:
+    """Why the recurrent model's size differs from the Note's 53.6K: its position table has side² rows."""
+    ours, note_rows = int(params["params_recurrent"]), 1024
+    return (f"{ours:,} parameters against the Note's 53,664: the learned position table has one row of width "
+            f"{width} per token, {side * side:,} rows here against {note_rows:,} for 32×32 images "
+            f"({side * side * width:,} against {note_rows * width:,} parameters); the layer itself is the same")
+
+
+def plot_training(runs: Mapping[str, Sequence[Run]], substitute: bool) -> Figure:
+    """Loss and validation accuracy against training FLOPs, every seed (the Note's Fig. 3)."""
     fig, (left, right) = page_figure(2, row_height=3.4, sharex=True)
-    for i, (name, run) in enumerate(runs.items()):
-        h = run.history
-        left.plot(h.train_flops, h.val_loss, "-o", ms=3, color=f"C{i}", label=f"{MODEL_LABELS[name]}: validation")
-        left.plot(h.train_flops, h.train_loss, "--", color=f"C{i}", alpha=0.6)
-        right.plot(h.train_flops, 100 * h.val_acc, "-o", ms=3, color=f"C{i}", label=MODEL_LABELS[name])
+    for i, (name, seeds) in enumerate(runs.items()):
+        for j, run in enumerate(seeds):
+            h, label = run.history, (MODEL_LABELS[name] if j == 0 else None)
+            left.plot(h.train_flops, h.val_loss, "-o", ms=3, color=f"C{i}", label=label)
+            left.plot(h.train_flops, h.train_loss, "--", color=f"C{i}", alpha=0.5)
+            right.plot(h.train_flops, 100 * h.val_acc, "-o", ms=3, color=f"C{i}")
     right.set(xscale="log", xlabel="training FLOPs (forward, our count)")
-    left.set(ylabel="cross-entropy", title="Loss: validation (solid), training (dashed)")
+    left.axhline(math.log(10), color="grey", lw=0.8, ls=":", label="chance, ln 10")
+    left.set(ylabel="cross-entropy", title="Loss: validation (solid), training (dashed); one line per seed")
     if not substitute:
         right.axhline(100 * NOTE_IMAGE_ACC["recurrent"], color="black", lw=0.8, ls="-.",
                       label=f"Note: recurrent {NOTE_IMAGE_ACC['recurrent']:.2%}")
-    right.axhline(10, color="grey", ls=":", label="chance")
+    right.axhline(10, color="grey", ls=":")
     right.set(ylabel="validation accuracy (%)", title="Accuracy")
     handles, labels = left.get_legend_handles_labels()
     extra = right.get_legend_handles_labels()
-    fig.legend(handles + extra[0][len(runs):], labels + extra[1][len(runs):], loc="outside lower center", ncol=2)
+    fig.legend(handles + extra[0], labels + extra[1], loc="outside lower center", ncol=2)
     return fig
 
 
-def plot_confusions(scores: Mapping[str, Scores], classes: tuple[str, ...]) -> Figure:
-    """Row-normalised confusion matrices of the Note's model and the regular one on the test images."""
+def plot_confusions(judged: Mapping[str, Sequence[SeedResult]], classes: tuple[str, ...]) -> Figure:
+    """Row-normalised confusion matrices of the Note's model and the regular one, pooled over the seeds
+    that learned (rows: true class)."""
     fig, axes = page_figure(2, row_height=6.0)
     for ax, name in zip(axes, ("recurrent", "regular")):
-        counts = scores[name].confusion(len(classes))
-        shares = counts / counts.sum(axis=1, keepdims=True)
+        learned = [r for r in judged[name] if not r.collapse] or list(judged[name])
+        counts = sum(r.scores.confusion(len(classes)) for r in learned)
+        shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
         for (r, c), v in np.ndenumerate(shares):
             ax.text(c, r, f"{100 * v:.0f}", ha="center", va="center", fontsize=9, color="white" if v > 0.5 else "black")
         ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
         ax.set_yticks(range(len(classes)), classes)
-        ax.set(title=f"{MODEL_LABELS[name]} ({100 * scores[name].acc:.1f} %)", xlabel="predicted", ylabel="true")
+        acc = float(np.trace(counts)) / counts.sum()
+        ax.set(title=f"{MODEL_LABELS[name]} ({100 * acc:.1f} %, {len(learned)} seeds)", xlabel="predicted",
+               ylabel="true")
         ax.grid(False)
     return fig
+
+
+def collapse_reasons(judged: Mapping[str, Sequence[SeedResult]]) -> str | None:
+    """A not-comparable reason when a run of the Note's model collapsed (it is left out of the headline)."""
+    seeds = judged["recurrent"]
+    collapsed = [r for r in seeds if r.collapse]
+    if not collapsed:
+        return None
+    return (f"{len(collapsed)} of {len(seeds)} runs of the Note's model collapsed ({collapsed[0].collapse}); the "
+            "accuracy is over the runs that learned" if len(collapsed) < len(seeds) else
+            f"every run of the Note's model collapsed ({collapsed[0].collapse}): no accuracy to judge")
 
 
 def scaled_down(ours: Mapping[str, object]) -> str:
@@ -208,21 +303,31 @@ def scaled_down(ours: Mapping[str, object]) -> str:
 
 
 def in_words(metrics: Mapping[str, float], provenance: Provenance, deviation: str, comparable: bool) -> str:
-    """The verdict in a few sentences: the two models, the best one, what the random block length did."""
+    """The verdict in a few sentences: the two models, the best one, collapses, what the random block did."""
     m = metrics
-    names = [n for n in MODEL_LABELS if f"image_acc_{n}" in m]
-    best = max(names, key=lambda n: m[f"image_acc_{n}"])
-    fixed_better = m["image_acc_recurrent_fixed.ci_low"] > m["image_acc_recurrent.ci_high"]
-    random_better = m["image_acc_recurrent_fixed.ci_high"] < m["image_acc_recurrent.ci_low"]
-    verdict = (f"the verdict compares with the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10." if comparable else
-               f"none of these numbers is comparable with the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10.")
-    return (
-        f"**In words.** On {provenance.dataset}{' (a substitute)' if provenance.substitute else ''}, the Note's "
-        f"recurrent model reached {100 * m['image_acc_recurrent']:.2f} % against {100 * m['image_acc_regular']:.2f} % "
-        f"for the 4-layer transformer; the best model of this run is the {MODEL_LABELS[best]} "
-        f"({100 * m[f'image_acc_{best}']:.2f} %). The same layer with the block fixed at 32 reached "
-        f"{100 * m['image_acc_recurrent_fixed']:.2f} %, so drawing the block length at random "
-        + ("held the Note's model back in this budget. " if fixed_better else "helped. " if random_better else
-           "made no clear difference (the 95 % intervals overlap). ")
-        + (f"Configuration: {deviation}; {verdict}" if deviation else verdict[0].upper() + verdict[1:])
-    )
+    names = [n for n in MODEL_LABELS if not math.isnan(m.get(f"image_acc_{n}", math.nan))]
+    collapsed = {n: int(m[f"image_collapsed_{n}"]) for n in MODEL_LABELS if m.get(f"image_collapsed_{n}")}
+    words = [f"**In words.** On {provenance.dataset}{' (a substitute)' if provenance.substitute else ''}"]
+    if "recurrent" in names and "regular" in names:
+        words.append(f", the Note's recurrent model reached {100 * m['image_acc_recurrent']:.2f} % against "
+                     f"{100 * m['image_acc_regular']:.2f} % for the 4-layer transformer (means over the seeds that learned)")
+    if names:
+        best = max(names, key=lambda n: m[f"image_acc_{n}"])
+        words.append(f"; the best model of this run is the {MODEL_LABELS[best]} ({100 * m[f'image_acc_{best}']:.2f} %). ")
+    else:
+        words.append(": no model learned in this run. ")
+    if collapsed:
+        words.append("Collapsed runs (constant predictions, left out of every number): "
+                     + ", ".join(f"{MODEL_LABELS[n]} {k}" for n, k in collapsed.items()) + ". ")
+    if {"recurrent", "recurrent_fixed"} <= set(names):
+        fixed_better = m["image_acc_recurrent_fixed.ci_low"] > m["image_acc_recurrent.ci_high"]
+        random_better = m["image_acc_recurrent_fixed.ci_high"] < m["image_acc_recurrent.ci_low"]
+        words.append(f"The same layer with the block fixed at 32 reached {100 * m['image_acc_recurrent_fixed']:.2f} %, "
+                     "so drawing the block length at random "
+                     + ("held the Note's model back in this budget. " if fixed_better else "helped. " if random_better else
+                        "made no clear difference (the 95 % intervals over seeds overlap). "))
+    if deviation:
+        words.append(f"Configuration: {deviation}. ")
+    words.append(f"The verdict compares with the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10." if comparable else
+                 f"None of these numbers is comparable with the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10.")
+    return "".join(words)

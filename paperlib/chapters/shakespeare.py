@@ -9,10 +9,16 @@ drawn once, so every model is scored on the same characters. The optimizer is na
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import partial
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from torch import Tensor, nn
 
 from paperlib.book.claims import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
@@ -25,7 +31,9 @@ from paperlib.models.paper_configs import build, paper_config
 from paperlib.models.sampling import lm_next_probs, ngram_next_probs, sample
 from paperlib.models.transformer import TransformerConfig
 from paperlib.plots import page_figure
+from paperlib.stats import mean_ci
 from paperlib.training.batches import fixed_windows, random_windows, window_batches
+from paperlib.training.callbacks import WarmupCosine
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import score
 from paperlib.training.loop import Evaluate, init
@@ -34,12 +42,17 @@ from paperlib.training.optim import nanogpt_adamw
 from paperlib.training.run import Checkpointing, Run, fit
 
 MODEL_LABELS = {  # name: what the chapter calls it
-    "recurrent_pos": "recurrent, 1 layer, positions",
-    "recurrent_nopos": "recurrent, 1 layer, no positions",
-    "recurrent_alpha": "recurrent, 1 layer, learnable α",
+    "recurrent_pos": "recurrent, forget, positions (Note)",
+    "recurrent_nopos": "recurrent, forget, no positions (Note)",
+    "recurrent_k16": "recurrent, forget, K 16 (Feb-2026 code)",
+    "recurrent_alpha": "recurrent, learnable α from 0.5 (Note's K)",
+    "recurrent_alpha_k16": "recurrent, learnable α from 0.5, K 16",
     "regular_1": "regular, 1 layer",
     "regular_6": "regular, 6 layers",
 }
+FORGET_VARIANTS = ("recurrent_pos", "recurrent_nopos")  # the paper's 1.4699–1.4738 covers both
+ALPHA_MODELS = ("recurrent_alpha", "recurrent_alpha_k16")  # the forget claim reads the first of these that trained
+LEARNED_MARGIN = 0.25  # nats below the 1-gram's loss a model must reach to count as having trained
 NOTE_CONFIG = {"n_embd": 384, "n_head": 6, "context": 256, "dropout": 0.2, "steps": 10000, "batch_recurrent": 256,
                "batch_regular_1": 128, "batch_regular_6": 64}  # the Note's Table 3 runs (July 2025)
 NGRAM_ANCHORS = {1: 3.347, 2: 2.486, 3: 2.049, 4: 1.774, 5: 1.669, 6: 1.698}  # methods page, published results
@@ -48,13 +61,17 @@ FLOOR_ORDER = 5  # the n-gram model every neural model has to beat
 
 def shakespeare_configs(vocab_size: int, block: int, context: int, n_embd: int, n_head: int, dropout: float
                         ) -> dict[str, TransformerConfig]:
-    """The chapter's models (keys of `MODEL_LABELS`): the recurrent layer with forget (α = 0) with and
-    without learned positions, with a learnable α (starting at 0.5), and the regular 1- and 6-layer models."""
+    """The chapter's models (keys of `MODEL_LABELS`): the recurrent layer with forget (α = 0) at block `block`
+    with and without learned positions and at the Feb-2026 code's K = 16; with a learnable α starting at 0.5
+    (as for copy and image) at `block` and at K = 16; and the regular 1- and 6-layer models."""
     shape = {"vocab_size": vocab_size, "n_embd": n_embd, "n_head": n_head, "n_positions": context, "dropout": dropout}
+    recurrent = partial(paper_config, "shakespeare", "recurrent", block=block)
     return {
-        "recurrent_pos": paper_config("shakespeare", "recurrent", block=block, **shape),
-        "recurrent_nopos": paper_config("shakespeare", "recurrent", block=block, **{**shape, "n_positions": 0}),
-        "recurrent_alpha": paper_config("shakespeare", "recurrent", block=block, alpha="learn", alpha_value=0.5, **shape),
+        "recurrent_pos": recurrent(**shape),
+        "recurrent_nopos": recurrent(**{**shape, "n_positions": 0}),
+        "recurrent_k16": paper_config("shakespeare", "recurrent", block=16, **shape),
+        "recurrent_alpha": recurrent(alpha="learn", alpha_value=0.5, **shape),
+        "recurrent_alpha_k16": paper_config("shakespeare", "recurrent", block=16, alpha="learn", alpha_value=0.5, **shape),
         "regular_1": paper_config("shakespeare", "regular", **shape),
         "regular_6": paper_config("shakespeare", "regular", n_layer=6, **shape),
     }
@@ -62,8 +79,8 @@ def shakespeare_configs(vocab_size: int, block: int, context: int, n_embd: int, 
 
 def batch_sizes(recurrent: int, regular_1: int, regular_6: int) -> dict[str, int]:
     """Windows per step of each model (the Note gives the recurrent models a larger batch)."""
-    return {"recurrent_pos": recurrent, "recurrent_nopos": recurrent, "recurrent_alpha": recurrent,
-            "regular_1": regular_1, "regular_6": regular_6}
+    return {name: regular_1 if name == "regular_1" else regular_6 if name == "regular_6" else recurrent
+            for name in MODEL_LABELS}
 
 
 def ngram_losses(ngram: NGram, data: CharData) -> dict[str, float]:
@@ -99,81 +116,188 @@ def _window_losses(model: nn.Module, windows: Tensor) -> Tensor:
 
 
 def train_model(name: str, cfg: TransformerConfig, data: CharData, *, context: int, batch_size: int, steps: int,
-                lr: float, seed: int, evals: int, evaluate: Evaluate, setup: DeviceSetup,
+                lr: float, seed: int, evals: int, evaluate: Evaluate, setup: DeviceSetup, warmup: int = 0,
+                schedule: Literal["constant", "cosine"] = "constant",
                 checkpointing: Checkpointing = Checkpointing()) -> Run:
-    """Train one model on random windows of the training text with nanoGPT's optimizer.
+    """Train one model on random windows of the training text with nanoGPT's optimizer, at a constant
+    learning rate (the Note's) or with nanoGPT's warm-up and cosine decay to a tenth over the run.
 
-    Every model gets the same seed, hence the same initial random state and the same batches.
+    Models with the same seed start from the same random state and see the same batches.
     """
     state = init(lambda: build(cfg), nanogpt_adamw(lr), seed, setup)
+    callbacks = [WarmupCosine(warmup, steps)] if schedule == "cosine" else []
     return fit(name, cfg, state, random_windows(data.train, context, batch_size), model_loss(), steps=steps,
                batch_size=batch_size, seq_len=context, evals=evals, evaluate=evaluate, chapter="shakespeare",
-               checkpointing=checkpointing)
+               callbacks=callbacks, checkpointing=checkpointing)
 
 
-def results(runs: Mapping[str, Run], batches: Mapping[str, int], context: int) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Per model: size, cost, best validation loss with its standard error, and the Note's value; the metrics."""
+def train_seeds(configs: Mapping[str, TransformerConfig], data: CharData, seeds: Sequence[int], *,
+                batch_size: Mapping[str, int], **train: Any) -> dict[str, list[Run]]:
+    """Every model trained once per seed; keyword arguments go to `train_model`."""
+    return {name: [train_model(f"{name}-seed{seed}", cfg, data, seed=seed, batch_size=batch_size[name], **train)
+                   for seed in seeds] for name, cfg in configs.items()}
+
+
+def best_losses(runs: Sequence[Run]) -> list[float]:
+    """Each run's best validation loss."""
+    return [float(run.history.val_loss.min()) for run in runs]
+
+
+def results(runs: Mapping[str, Sequence[Run]], batches: Mapping[str, int], context: int
+            ) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per model, over its seeds: best validation loss with its 95 % CI, size, cost, and the Note's value;
+    and the metrics (``val_loss_NAME`` with ``.ci_low``/``.ci_high``, ``params_NAME``, ``train_flops_NAME``)."""
     rows, metrics = [], {}
-    for name, run in runs.items():
-        best = run.best("val_loss")
+    for name, seeds in runs.items():
+        run, (mean, low, high) = seeds[0], mean_ci(best_losses(seeds))
+        flops = float(np.mean([r.history.train_flops.iloc[-1] for r in seeds]))
         rows.append({"model": MODEL_LABELS[name], "params": run.params, "batch": batches[name],
                      "FLOPs/sample, paper formula": paper_flops(run.cfg, context),
-                     "FLOPs/sample, ours": run.flops_per_sample, "best val loss": best["val_loss"],
-                     "s.e.": best["val_loss_se"], "at step": int(best["step"]),
-                     "training FLOPs to best": best["train_flops"], "train loss there": best["train_eval_loss"],
-                     "paper": NOTE_SHAKESPEARE_LOSS.get(name, float("nan")), "train time (s)": run.state.train_time})
-        metrics |= {f"val_loss_{name}": float(best["val_loss"]), f"val_loss_{name}.se": float(best["val_loss_se"]),
-                    f"params_{name}": run.params}
+                     "FLOPs/sample, ours": run.flops_per_sample, "training FLOPs": flops, "best val loss": mean,
+                     "95 % CI over seeds": f"[{low:.3f}, {high:.3f}]" if len(seeds) > 1 else "—",
+                     "paper": NOTE_SHAKESPEARE_LOSS.get(name, math.nan),
+                     "train time (s)": float(np.mean([r.state.train_time for r in seeds]))})
+        metrics |= {f"val_loss_{name}": mean, f"val_loss_{name}.ci_low": low, f"val_loss_{name}.ci_high": high,
+                    f"params_{name}": run.params, f"train_flops_{name}": flops}
     return pd.DataFrame(rows).set_index("model"), metrics
 
 
-def headline_metrics(metrics: Mapping[str, float], alpha_run: Run) -> tuple[dict[str, float], str]:
-    """The claim's numbers: the better of the two forget variants (the paper's range covers both) with a
-    ±1.96 s.e. interval, and the learnable α at the last step; and which variant was better."""
-    better = min(("recurrent_pos", "recurrent_nopos"), key=lambda n: metrics[f"val_loss_{n}"])
-    loss, se = metrics[f"val_loss_{better}"], metrics[f"val_loss_{better}.se"]
-    found = {"val_loss_recurrent": loss, "val_loss_recurrent.ci_low": loss - 1.96 * se,
-             "val_loss_recurrent.ci_high": loss + 1.96 * se,
-             "alpha_learned": float(alpha_run.history.alpha.iloc[-1]),
-             "alpha_raw": float(alpha_run.state.model.alpha_raw.detach())}
-    return found, better
+def trained(metrics: Mapping[str, float], runs: Sequence[Run]) -> bool:
+    """Whether every seed's best validation loss is `LEARNED_MARGIN` below the 1-gram's (a model that only
+    learned character frequencies sits at the 1-gram's loss)."""
+    unigram = metrics.get("val_loss_ngram1", math.inf)
+    return all(loss < unigram - LEARNED_MARGIN for loss in best_losses(runs))
 
 
-def plot_losses(runs: Mapping[str, Run], floor: float | None) -> Figure:
-    """Validation loss against training FLOPs (the Note's Fig. 2), and train and validation loss by step."""
-    fig, (left, right) = page_figure(2, row_height=3.6)
-    for i, (name, run) in enumerate(runs.items()):
+def headline_metrics(metrics: Mapping[str, float], runs: Mapping[str, Sequence[Run]]) -> tuple[dict[str, float], str, str]:
+    """The claims' numbers: the better forget variant (by its mean over seeds) with its CI over seeds; and
+    the final α, mean and CI over seeds, of the first model of `ALPHA_MODELS` that trained (``alpha_model_trained``
+    is 0 when none did). Returns them, the better forget variant and the α model read."""
+    better = min(FORGET_VARIANTS, key=lambda n: metrics[f"val_loss_{n}"])
+    candidates = [n for n in ALPHA_MODELS if n in runs]
+    alpha_model = next((n for n in candidates if trained(metrics, runs[n])), candidates[0])
+    alpha, alpha_low, alpha_high = mean_ci([float(r.history.alpha.iloc[-1]) for r in runs[alpha_model]])
+    found = {"val_loss_recurrent": metrics[f"val_loss_{better}"],
+             "val_loss_recurrent.ci_low": metrics[f"val_loss_{better}.ci_low"],
+             "val_loss_recurrent.ci_high": metrics[f"val_loss_{better}.ci_high"],
+             "alpha_learned": alpha, "alpha_learned.ci_low": alpha_low, "alpha_learned.ci_high": alpha_high,
+             "alpha_raw": float(np.mean([float(r.state.model.alpha_raw.detach()) for r in runs[alpha_model]])),
+             "alpha_model_trained": float(trained(metrics, runs[alpha_model]))}
+    for name in candidates:
+        found[f"alpha_final_{name}"] = float(np.mean([float(r.history.alpha.iloc[-1]) for r in runs[name]]))
+        found[f"trained_{name}"] = float(trained(metrics, runs[name]))
+    return found, better, alpha_model
+
+
+def alpha_gradients(cfg: TransformerConfig, data: CharData, context: int, batch_size: int, seed: int,
+                    starts: Sequence[float] = (0.0, 0.1, 0.5)) -> pd.DataFrame:
+    """The loss's gradient with respect to the raw α at initialisation, for each starting α, on one batch of
+    training windows: positive means gradient descent lowers α. At α = 0 a positive gradient pushes the raw
+    parameter below zero, where the clamp to [0, 1] passes no gradient: α then stays 0 whatever the loss."""
+    rows = []
+    for start in starts:
+        torch.manual_seed(seed)
+        model = build(replace(cfg, alpha="learn", alpha_value=start, dropout=0.0))
+        windows = fixed_windows(data.train, context, batch_size, seed=seed)
+        model_loss()(model, (windows[:, :-1], windows[:, 1:])).backward()
+        rows.append({"α at the start": f"{start:g}", "∂loss/∂α": float(model.alpha_raw.grad)})
+    return pd.DataFrame(rows).set_index("α at the start")
+
+
+def mean_curve(runs: Sequence[Run], column: str) -> pd.DataFrame:
+    """`column`, the training FLOPs and the training seconds at each evaluation step, averaged over seeds."""
+    frames = [r.history[["step", "train_flops", "time", column]] for r in runs]
+    return pd.concat(frames).groupby("step", as_index=False).mean()
+
+
+def loss_at_flops(runs: Sequence[Run], budget: float) -> float:
+    """The best validation loss reached within `budget` training FLOPs, averaged over seeds: each seed's
+    running best, interpolated in log FLOPs between evaluations (NaN before the first evaluation)."""
+    values = []
+    for run in runs:
         h = run.history
-        left.plot(h.train_flops, h.val_loss, "-o", ms=3, color=f"C{i}", label=MODEL_LABELS[name])
-        right.plot(h.step, h.val_loss, "-", color=f"C{i}", label=f"{MODEL_LABELS[name]}: validation")
-        right.plot(h.step, h.train_eval_loss, "--", color=f"C{i}", alpha=0.7)
-    best_note = min(NOTE_SHAKESPEARE_LOSS["recurrent_pos"], NOTE_SHAKESPEARE_LOSS["recurrent_nopos"])
-    for ax in (left, right):
+        if budget < h.train_flops.iloc[0]:
+            return math.nan
+        values.append(float(np.interp(np.log(budget), np.log(h.train_flops), h.val_loss.cummin())))
+    return float(np.mean(values))
+
+
+def matched_compute(runs: Mapping[str, Sequence[Run]]) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Every model at the training compute the cheapest model used (the paper's Fig. 2 compares along FLOPs):
+    the best validation loss each had reached by then; and the metrics ``val_loss_at_budget_NAME``."""
+    budget = min(float(np.mean([r.history.train_flops.iloc[-1] for r in seeds])) for seeds in runs.values())
+    losses = {name: loss_at_flops(seeds, budget) for name, seeds in runs.items()}
+    table = pd.DataFrame({"model": [MODEL_LABELS[n] for n in losses], "val loss at the budget": list(losses.values())})
+    return table.set_index("model"), {"flops_budget": budget, **{f"val_loss_at_budget_{n}": v for n, v in losses.items()}}
+
+
+def compute_to_floor(runs: Sequence[Run], floor: float) -> dict[str, float]:
+    """How far a model's mean curve is from `floor`: the loss it lost per doubling of training compute over
+    the second half of its evaluations (a least-squares line in log2 FLOPs), and the training FLOPs at which
+    that line meets the floor: a lower bound on the compute needed, since loss curves flatten."""
+    curve = mean_curve(runs, "val_loss")
+    tail = curve.iloc[len(curve) // 2:]
+    if len(tail) < 2:
+        return {"loss_per_doubling": math.nan, "flops_to_floor": math.nan}
+    slope = float(np.polyfit(np.log2(tail.train_flops), tail.val_loss, 1)[0])
+    end_flops, end_loss = float(curve.train_flops.iloc[-1]), float(curve.val_loss.iloc[-1])
+    if end_loss <= floor:
+        reached = float(curve.train_flops[curve.val_loss <= floor].iloc[0])
+        return {"loss_per_doubling": -slope, "flops_to_floor": reached}
+    if slope >= 0:
+        return {"loss_per_doubling": -slope, "flops_to_floor": math.inf}
+    return {"loss_per_doubling": -slope, "flops_to_floor": end_flops * 2 ** ((end_loss - floor) / -slope)}
+
+
+def plot_losses(runs: Mapping[str, Sequence[Run]], floor: float | None, budget: float | None = None) -> Figure:
+    """Validation loss against training FLOPs (the Note's Fig. 2) and against training seconds, and train
+    and validation loss against steps; each model's mean over seeds."""
+    fig, (by_flops, by_time, by_step) = page_figure(3, row_height=3.3)
+    for i, (name, seeds) in enumerate(runs.items()):
+        val, train = mean_curve(seeds, "val_loss"), mean_curve(seeds, "train_eval_loss")
+        by_flops.plot(val.train_flops, val.val_loss, "-o", ms=3, color=f"C{i}", label=MODEL_LABELS[name])
+        by_time.plot(val.time, val.val_loss, "-o", ms=3, color=f"C{i}")
+        by_step.plot(val.step, val.val_loss, "-", color=f"C{i}")
+        by_step.plot(train.step, train.train_eval_loss, "--", color=f"C{i}", alpha=0.7)
+    best_note = min(NOTE_SHAKESPEARE_LOSS[n] for n in FORGET_VARIANTS)
+    for ax in (by_flops, by_time, by_step):
+        first = ax is by_flops
         if floor is not None:
-            ax.axhline(floor, color="grey", ls=":", label=f"{FLOOR_ORDER}-gram (validation)")
-        ax.axhline(best_note, color="black", lw=0.8, ls="-.", label=f"Note: best recurrent, {best_note}")
-    left.set(xscale="log", xlabel="training FLOPs (forward, our count)", ylabel="validation loss (nats/char)",
-             title="Validation loss vs training compute")
-    right.set(xlabel="step", ylabel="loss (nats/char)", title="Train (dashed) and validation (solid)")
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=2)
+            ax.axhline(floor, color="grey", ls=":", label=f"{FLOOR_ORDER}-gram (validation)" if first else None)
+        ax.axhline(best_note, color="black", lw=0.8, ls="-.", label=f"Note: best recurrent, {best_note}" if first else None)
+        ax.set_ylabel("loss (nats/char)")
+    if budget is not None:
+        by_flops.axvline(budget, color="grey", lw=0.8, label="matched-compute budget")
+    by_flops.set(xscale="log", xlabel="training FLOPs (forward, our count)", title="Validation loss vs training compute")
+    by_time.set(xscale="log", xlabel="training seconds on this machine", title="Validation loss vs training time")
+    by_time.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log axis overlap
+    by_step.set(xlabel="step", title="Train (dashed) and validation (solid) vs steps")
+    fig.legend(*by_flops.get_legend_handles_labels(), loc="outside lower center", ncol=2)
     return fig
 
 
-def plot_alpha(run: Run) -> Figure:
-    """The learnable α against steps, with the claim's threshold."""
-    fig, ax = page_figure(row_height=3.2)
-    ax.plot(run.history.step, run.history.alpha, "-o", ms=3)
-    ax.axhline(FORGET_ALPHA_MAX, color="grey", ls=":", label=f"claim's threshold {FORGET_ALPHA_MAX}")
-    ax.set(xlabel="step", ylabel="α (clamped to [0, 1])", title="The learnable α", ylim=(-0.02, 1.02))
-    ax.legend()
+def plot_alpha(runs: Mapping[str, Sequence[Run]]) -> Figure:
+    """Each learnable α against steps (every seed), and those models' validation loss beside the forget one's."""
+    fig, (alpha_ax, loss_ax) = page_figure(2, row_height=3.2, sharex=True)
+    for i, name in enumerate(n for n in (*ALPHA_MODELS, "recurrent_pos") if n in runs):
+        for j, run in enumerate(runs[name]):
+            label = MODEL_LABELS[name] if j == 0 else None
+            if "alpha" in run.history:
+                alpha_ax.plot(run.history.step, run.history.alpha, "-o", ms=3, color=f"C{i}", label=label)
+            loss_ax.plot(run.history.step, run.history.val_loss, "-", color=f"C{i}", label=label)
+    alpha_ax.axhline(FORGET_ALPHA_MAX, color="grey", ls=":", label=f"claim's threshold {FORGET_ALPHA_MAX}")
+    alpha_ax.set(ylabel="α (clamped to [0, 1])", title="The learnable α, every seed", ylim=(-0.02, 1.02))
+    loss_ax.set(xlabel="step", ylabel="validation loss", title="Did the model train?")
+    for ax in (alpha_ax, loss_ax):
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig
 
 
-def samples_markdown(runs: Mapping[str, Run], ngram: NGram, data: CharData, context: int, block: int,
+def samples_markdown(runs: Mapping[str, Sequence[Run]], ngram: NGram, data: CharData, context: int, block: int,
                      n_chars: int, seed: int) -> str:
-    """Each model's continuation of the same prompt (the validation split's first characters), same seed."""
+    """Each model's (first seed's) continuation of the same prompt (the validation split's first characters)."""
     prompt = data.val[: max(32, block + 1)]
-    samplers = {MODEL_LABELS[name]: lm_next_probs(run.state.model, context) for name, run in runs.items()}
+    samplers = {MODEL_LABELS[name]: lm_next_probs(seeds[0].state.model, context) for name, seeds in runs.items()}
     samplers[f"{ngram.order}-gram"] = ngram_next_probs(ngram)
     prompt_text = data.decode(prompt)
     lines = [f"**Prompt:** `{prompt_text!r}`", ""]
@@ -183,26 +307,50 @@ def samples_markdown(runs: Mapping[str, Run], ngram: NGram, data: CharData, cont
     return "\n".join(lines)
 
 
-def in_words(metrics: Mapping[str, float], better: str, deviation: str) -> str:
-    """The verdicts in a few sentences: the ordering of the models, the n-gram floor, α."""
+def in_words(metrics: Mapping[str, float], better: str, alpha_model: str, deviation: str) -> str:
+    """The verdicts in a few sentences: the ordering at the end and at matched compute, the n-gram floor, α."""
     m = metrics
     floor = m.get(f"val_loss_ngram{FLOOR_ORDER}")
-    neural = {MODEL_LABELS[n]: m[f"val_loss_{n}"] for n in MODEL_LABELS}
-    beat = [label for label, loss in neural.items() if floor is not None and loss < floor]
+    names = [n for n in MODEL_LABELS if f"val_loss_{n}" in m]
+    beat = [MODEL_LABELS[n] for n in names if floor is not None and m[f"val_loss_{n}"] < floor]
     ordering_holds = m["val_loss_recurrent"] < min(m["val_loss_regular_1"], m["val_loss_regular_6"])
-    return (
-        f"**In words.** The better recurrent variant ({MODEL_LABELS[better]}) reached {m['val_loss_recurrent']:.4f}, "
-        f"the regular 1-layer model {m['val_loss_regular_1']:.4f} and the 6-layer model "
-        f"{m['val_loss_regular_6']:.4f}; the paper's ordering (recurrent below both) "
-        + ("holds" if ordering_holds else "does not hold") + " in this run. "
-        + (f"Against the {FLOOR_ORDER}-gram floor ({floor:.3f}): " + (
+    at_budget = {n: m[f"val_loss_at_budget_{n}"] for n in names
+                 if not math.isnan(m.get(f"val_loss_at_budget_{n}", math.nan))}
+    words = [f"**In words.** The better recurrent variant ({MODEL_LABELS[better]}) reached {m['val_loss_recurrent']:.4f}, "
+             f"the regular 1-layer model {m['val_loss_regular_1']:.4f} and the 6-layer model "
+             f"{m['val_loss_regular_6']:.4f} (means over seeds); the paper's ordering (recurrent below both) "
+             + ("holds" if ordering_holds else "does not hold") + " at the end of this run."]
+    if at_budget:
+        best = min(at_budget, key=at_budget.get)
+        words.append(f" At equal training compute ({m['flops_budget']:.2g} FLOPs) the best is the {MODEL_LABELS[best]} "
+                     f"({at_budget[best]:.4f}).")
+    if floor is not None:
+        reach = m.get("flops_to_floor", math.nan)
+        words.append(f" Against the {FLOOR_ORDER}-gram floor ({floor:.3f}): " + (
             f"beaten by {', '.join(beat)}." if beat else
-            "**no neural model beats it** in this run's budget, so these numbers say little about the paper's.")
-           if floor is not None else "")
-        + f" The learnable α ended at {m['alpha_learned']:.3f}"
-        + (" (forgetting)." if m["alpha_learned"] <= FORGET_ALPHA_MAX else " (not forgetting).")
-        + (f" Configuration: {deviation}: not comparable with the paper's numbers." if deviation else "")
-    )
+            "**no neural model beats it** in this run's budget, so these numbers say little about the paper's"
+            + (f"; the best model's curve, extended at its recent slope, would need at least {reach:.2g} training "
+               "FLOPs." if math.isfinite(reach) else ".")))
+    untrained = [MODEL_LABELS[n] for n in ALPHA_MODELS if m.get(f"trained_{n}") == 0.0]
+    if untrained:
+        words.append(f" **Did not train** (validation loss within {LEARNED_MARGIN} nats of the 1-gram's): "
+                     f"{', '.join(untrained)}; its α says nothing about forgetting.")
+    if m.get("alpha_model_trained", 1.0):
+        words.append(f" The learnable α of the {MODEL_LABELS[alpha_model]} went from 0.5 to {m['alpha_learned']:.3f}"
+                     + (" (forgetting)." if m["alpha_learned"] <= FORGET_ALPHA_MAX else
+                        f" (moving towards forgetting, but above the claim's {FORGET_ALPHA_MAX})."
+                        if m["alpha_learned"] < 0.5 else " (not forgetting)."))
+    if deviation:
+        words.append(f" Configuration: {deviation}: not comparable with the paper's numbers.")
+    return "".join(words)
+
+
+def forget_claim_reason(metrics: Mapping[str, float]) -> str | None:
+    """A not-comparable reason for the forget claim when no learnable-α model trained."""
+    if metrics.get("alpha_model_trained", 1.0):
+        return None
+    return (f"no learnable-α model trained (validation loss within {LEARNED_MARGIN} nats of the 1-gram's "
+            f"{metrics['val_loss_ngram1']:.3f}): no α is a finding")
 
 
 def text_source(provenance: Provenance) -> str:

@@ -9,9 +9,15 @@ i.e. R·299/1000 + G·587/1000 + B·114/1000 rounded, flattened row-major to 1,0
 
 The substitute where CIFAR-10 cannot be had: Fashion-MNIST from the Debian package
 ``dataset-fashion-mnist`` (``apt-get download`` + ``dpkg -x``, every file sha256-verified) or a local
-folder of its idx files (``$PAPERLIB_FASHION_MNIST_DIR``), zero-padded from 28x28 to 32x32; failing
-that, MNIST padded the same way. A substitute's `Provenance` says so (``substitute=True``): no number
-obtained on it is comparable with LRA's.
+folder of its idx files (``$PAPERLIB_FASHION_MNIST_DIR``), brought from 28x28 to 32x32 (`fit`); failing
+that, MNIST the same way. A substitute's `Provenance` says so (``substitute=True``): no number obtained
+on it is comparable with LRA's.
+
+How 28x28 becomes 32x32 matters for a model that reads the last token (methods page, image substitute): zero
+padding (`fit="pad"`) makes the border tokens identical for every image, and averaged down to 16x16 it
+leaves the last row and column constant; a forget-recurrent layer whose last block is all border can
+then collapse to a constant prediction. `fit="resize"` (the default) resizes bilinearly instead, so
+every token comes from the image.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ SEQ_LEN = SIDE * SIDE
 ImageDataset = Literal["auto", "cifar10", "fashion_mnist", "mnist"]
 IMAGE_DATASETS: tuple[str, ...] = get_args(ImageDataset)
 SUBSTITUTE_NOTE = "substitute, not CIFAR-10: not comparable with LRA numbers"
+Fit = Literal["resize", "pad"]
+FIT_WORDS = {"resize": "resized bilinearly from 28x28 to 32x32", "pad": "zero-padded from 28x28 to 32x32"}
 
 # --- CIFAR-10 ---------------------------------------------------------------------------------
 CIFAR_ARCHIVE = PinnedFile("cifar-10-python.tar.gz", "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")
@@ -98,7 +106,7 @@ class ImageTokens:
 
 
 def load_images(dataset: ImageDataset = "auto", cifar_dir: str | os.PathLike | None = None,
-                fashion_dir: str | os.PathLike | None = None) -> ImageTokens:
+                fashion_dir: str | os.PathLike | None = None, fit: Fit = "resize") -> ImageTokens:
     """The image task's data: ``cifar10``, a named substitute, or ``auto`` (CIFAR-10, else Fashion-MNIST,
     else MNIST; the reason for falling back goes into the provenance note)."""
     if dataset not in IMAGE_DATASETS:
@@ -106,11 +114,11 @@ def load_images(dataset: ImageDataset = "auto", cifar_dir: str | os.PathLike | N
     if dataset == "cifar10":
         return load_cifar10(cifar_dir)
     if dataset == "fashion_mnist":
-        return load_fashion_mnist(fashion_dir)
+        return load_fashion_mnist(fashion_dir, fit)
     if dataset == "mnist":
-        return padded_mnist()
+        return mnist_tokens(fit)
     reasons = []
-    for loader in (lambda: load_cifar10(cifar_dir), lambda: load_fashion_mnist(fashion_dir)):
+    for loader in (lambda: load_cifar10(cifar_dir), lambda: load_fashion_mnist(fashion_dir, fit)):
         try:
             data = loader()
             break
@@ -119,7 +127,7 @@ def load_images(dataset: ImageDataset = "auto", cifar_dir: str | os.PathLike | N
         except DataError as error:
             reasons.append(" ".join(str(error).split()))
     else:
-        data = padded_mnist()
+        data = mnist_tokens(fit)
     if reasons:
         note = f"{data.provenance.note}; fell back because: " + " / ".join(reasons)
         data.provenance = replace(data.provenance, note=note)
@@ -143,6 +151,20 @@ def pad_to_tokens(images: np.ndarray) -> np.ndarray:
     out = np.zeros((n, SIDE, SIDE), dtype=np.uint8)
     out[:, top:top + h, left:left + w] = images
     return out.reshape(n, SEQ_LEN)
+
+
+def resize_to_tokens(images: np.ndarray) -> np.ndarray:
+    """(N, h, w) uint8 -> resized bilinearly (half-pixel centres) to (N, 32, 32), rounded -> (N, 1024) tokens."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).float().unsqueeze(1)
+    resized = torch.nn.functional.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False)
+    return resized.round().clamp(0, 255).to(torch.uint8).reshape(len(images), SEQ_LEN).numpy()
+
+
+def to_tokens(images: np.ndarray, fit: Fit) -> np.ndarray:
+    """28x28 images as 1,024 tokens, by `fit` (see the module docstring)."""
+    if fit not in FIT_WORDS:
+        raise ValueError(f"fit must be one of {sorted(FIT_WORDS)}, got {fit!r}")
+    return resize_to_tokens(images) if fit == "resize" else pad_to_tokens(images)
 
 
 def downsample(tokens: torch.Tensor, side: int) -> torch.Tensor:
@@ -281,8 +303,8 @@ class DebMember:
         return workdir / "root" / self.member
 
 
-def load_fashion_mnist(folder: str | os.PathLike | None = None) -> ImageTokens:
-    """Fashion-MNIST zero-padded to 32x32: a local folder of the idx files (``.gz`` or not, Debian's or
+def load_fashion_mnist(folder: str | os.PathLike | None = None, fit: Fit = "resize") -> ImageTokens:
+    """Fashion-MNIST as 32x32 tokens (`fit`): a local folder of the idx files (``.gz`` or not, Debian's or
     upstream's, since the decompressed payloads are verified), else the Debian package via the cache."""
     folder = named_folder(folder, "PAPERLIB_FASHION_MNIST_DIR")
     payloads, provenance = _fashion_folder(folder) if folder else _fashion_package()
@@ -292,8 +314,8 @@ def load_fashion_mnist(folder: str | os.PathLike | None = None) -> ImageTokens:
         if actual != FASHION_FILES[name][2]:
             raise DataError(f"Fashion-MNIST {name}: payload sha256 {actual[:12]}… is not the published one")
         arrays[name] = parse_idx(payload, name)
-    provenance = replace(provenance, substitute=True, note=f"Fashion-MNIST zero-padded 28x28 -> 32x32; {SUBSTITUTE_NOTE}")
-    return _tokens(pad_to_tokens(arrays["train_images"]), arrays["train_labels"], pad_to_tokens(arrays["test_images"]),
+    provenance = replace(provenance, substitute=True, note=f"Fashion-MNIST {FIT_WORDS[fit]}; {SUBSTITUTE_NOTE}")
+    return _tokens(to_tokens(arrays["train_images"], fit), arrays["train_labels"], to_tokens(arrays["test_images"], fit),
                    arrays["test_labels"], FASHION_CLASSES, provenance)
 
 
@@ -318,10 +340,10 @@ def _fashion_package() -> tuple[dict[str, bytes], Provenance]:
     return payloads, provenance
 
 
-def padded_mnist() -> ImageTokens:
-    """The second substitute: MNIST (verified by `load_mnist`) zero-padded to 32x32."""
+def mnist_tokens(fit: Fit = "resize") -> ImageTokens:
+    """The second substitute: MNIST (verified by `load_mnist`) as 32x32 tokens (`fit`)."""
     mnist = load_mnist()
     provenance = replace(mnist.provenance, dataset="mnist", substitute=True,
-                         note=f"MNIST zero-padded 28x28 -> 32x32; {SUBSTITUTE_NOTE}")
-    return _tokens(pad_to_tokens(mnist.train_images.numpy()), mnist.train_labels.numpy(),
-                   pad_to_tokens(mnist.test_images.numpy()), mnist.test_labels.numpy(), MNIST_CLASSES, provenance)
+                         note=f"MNIST {FIT_WORDS[fit]}; {SUBSTITUTE_NOTE}")
+    return _tokens(to_tokens(mnist.train_images.numpy(), fit), mnist.train_labels.numpy(),
+                   to_tokens(mnist.test_images.numpy(), fit), mnist.test_labels.numpy(), MNIST_CLASSES, provenance)

@@ -1,11 +1,12 @@
-"""Callbacks shared by the chapters: keep the best weights, stop early."""
+"""Callbacks shared by the chapters: keep the best weights, stop early, schedule the learning rate."""
 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Literal
 
-from torch import nn
+from torch import Tensor, nn
 
 from paperlib.training.loop import Callback, State
 
@@ -48,3 +49,29 @@ def best_model(state: State) -> nn.Module:
     if "best" in state.extra:
         model.load_state_dict(state.extra["best"]["weights"])
     return model.eval()
+
+
+class WarmupCosine(Callback):
+    """nanoGPT's learning-rate schedule: linear warm-up over `warmup` steps to the optimizer's initial lr,
+    then a cosine decay to `min_ratio` of it at step `total`, and constant after."""
+
+    def __init__(self, warmup: int, total: int, min_ratio: float = 0.1):
+        if warmup < 0 or total < 1 or not 0 <= min_ratio <= 1:
+            raise ValueError(f"need warmup >= 0, total >= 1 and 0 <= min_ratio <= 1; got {warmup}, {total}, {min_ratio}")
+        self.warmup, self.total, self.min_ratio = warmup, total, min_ratio
+
+    def lr_at(self, step: int, peak: float) -> float:
+        """The learning rate of the optimizer step taken after `step` steps."""
+        if step < self.warmup:
+            return peak * (step + 1) / (self.warmup + 1)
+        if step >= self.total:
+            return peak * self.min_ratio
+        progress = (step - self.warmup) / max(1, self.total - self.warmup)
+        return peak * (self.min_ratio + (1 - self.min_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def on_start(self, state: State) -> None:
+        state.extra.setdefault("peak_lr", state.lr)  # a resumed run keeps the peak it started with
+        state.lr = self.lr_at(state.step, state.extra["peak_lr"])
+
+    def on_step(self, state: State, loss: Tensor) -> None:
+        state.lr = self.lr_at(state.step, state.extra["peak_lr"])

@@ -1,13 +1,34 @@
-"""The image chapter's pure pieces: splits, the data statement, the models, departures from the Note, the prose."""
+"""The image chapter's pure pieces: splits, the data statement, the models, collapses, seeds, departures from the
+Note, the prose."""
 
+import math
+from types import SimpleNamespace
+
+import pandas as pd
 import pytest
 import torch
 
-from paperlib.chapters.long_range_image import (MODEL_LABELS, NOTE_CONFIG, data_statement, image_configs, in_words,
-                                                prepare, scaled_down)
+from paperlib.chapters.long_range_image import (
+    MODEL_LABELS,
+    NOTE_CONFIG,
+    SeedResult,
+    collapse_diagnosis,
+    collapse_reasons,
+    data_statement,
+    equal_compute_steps,
+    image_configs,
+    in_words,
+    position_words,
+    prepare,
+    results,
+    scaled_down,
+    seed_table,
+)
 from paperlib.data.images import ImageTokens
 from paperlib.data.sources import Provenance
+from paperlib.flops import train_flops_per_sample
 from paperlib.models.recurrent import RecurrentConfig
+from paperlib.training.evaluation import Scores
 
 SUBSTITUTE = Provenance("fashion-mnist", "Debian", "0", substitute=True, note="Fashion-MNIST zero-padded")
 CIFAR = Provenance("cifar10", "the canonical archive", "0")
@@ -83,5 +104,69 @@ def test_in_words_follows_the_numbers():
     assert overlap.endswith("overlap). The verdict compares with the Note's 43.09% on CIFAR-10.")
     held_back = in_words(metrics(fixed=(0.50, 0.48, 0.52)), SUBSTITUTE, "side 8 (paper 32)", False)
     assert "held the Note's model back" in held_back and "fashion-mnist (a substitute)" in held_back
-    assert "Configuration: side 8 (paper 32); none of these numbers is comparable" in held_back
+    assert "Configuration: side 8 (paper 32). None of these numbers is comparable" in held_back
     assert "helped" in in_words(metrics(fixed=(0.30, 0.28, 0.32)), CIFAR, "", True)
+
+
+def fake_run(final_train_loss: float, seed: int = 0, acc_path=(0.3, 0.5)) -> SimpleNamespace:
+    """What `results` and `collapse_diagnosis` read of a trained run."""
+    history = pd.DataFrame({"step": [10, 20], "train_loss": [2.4, final_train_loss], "val_loss": [2.0, 1.5],
+                            "val_acc": list(acc_path), "test_loss": [2.0, 1.6], "test_acc": list(acc_path),
+                            "train_flops": [1e6, 2e6]})
+    run = SimpleNamespace(history=history, params=1000, cfg=image_configs(64, 0.0)["recurrent_fixed"],
+                          flops_per_sample=1e3, state=SimpleNamespace(step=20, seed=seed, train_time=3.0))
+    run.best = lambda metric, mode="min": history.loc[history[metric].idxmin()]
+    return run
+
+
+def scores(predictions: list[int], labels: list[int]) -> Scores:
+    n = len(labels)
+    return Scores(torch.zeros(n), torch.tensor(predictions), torch.tensor(labels), torch.zeros(1))
+
+
+def test_a_run_that_stopped_learning_is_diagnosed_as_collapsed():
+    varied = scores([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], list(range(10)))
+    assert collapse_diagnosis(fake_run(1.2), varied, 10) == ""
+    at_chance = collapse_diagnosis(fake_run(2.30), varied, 10)
+    assert at_chance.startswith("training loss 2.300 at the end, the chance level ln 10 = 2.303")
+    constant = collapse_diagnosis(fake_run(1.2), scores([3] * 9 + [4], list(range(10))), 10)
+    assert constant == "class 3 predicted for 90% of the test images"
+
+
+def judged_runs(collapsed_recurrent: int = 0) -> dict[str, list[SeedResult]]:
+    good = scores(list(range(10)), list(range(10)))
+    half = scores([0] * 10, list(range(10)))
+    recurrent = [SeedResult(fake_run(1.0, seed), good if seed % 2 else half, "") for seed in range(3)]
+    for r in recurrent[:collapsed_recurrent]:
+        r.collapse = "class 0 predicted for 100% of the test images"
+    return {"recurrent": recurrent, "regular": [SeedResult(fake_run(1.0, s), good, "") for s in range(2)]}
+
+
+def test_results_average_over_the_seeds_that_learned_and_count_the_others():
+    table, metrics = results(judged_runs(collapsed_recurrent=1), 64)
+    assert metrics["image_collapsed_recurrent"] == 1 and metrics["image_collapsed_regular"] == 0
+    assert metrics["image_acc_recurrent"] == pytest.approx((1.0 + 0.1) / 2)  # seeds 1 and 2, not the collapsed seed 0
+    assert metrics["image_acc_regular"] == 1.0 and table.loc[MODEL_LABELS["recurrent"], "seeds learned"] == "2 of 3"
+    _, none_learned = results(judged_runs(collapsed_recurrent=3), 64)
+    assert math.isnan(none_learned["image_acc_recurrent"])
+    assert list(seed_table(judged_runs(1)).collapsed)[:2] == ["class 0 predicted for 100% of the test images", "no"]
+
+
+def test_a_collapse_of_the_notes_model_is_a_reason_not_to_compare():
+    assert collapse_reasons(judged_runs(0)) is None
+    assert collapse_reasons(judged_runs(1)).startswith("1 of 3 runs of the Note's model collapsed")
+    assert "no accuracy to judge" in collapse_reasons(judged_runs(3))
+
+
+def test_position_words_explain_the_size_against_the_note():
+    words = position_words({"params_recurrent": 22944}, side=16)
+    assert words.startswith("22,944 parameters against the Note's 53,664") and "256 rows here against 1,024" in words
+    assert "(8,192 against 32,768 parameters)" in words
+
+
+def test_the_regular_model_can_get_the_recurrent_models_training_compute():
+    configs = image_configs(256, 0.0)
+    steps = equal_compute_steps(configs, 256, recurrent_steps=400, recurrent_batch=32, regular_batch=32)
+    regular = train_flops_per_sample(configs["regular"], 256) * steps * 32
+    recurrent = train_flops_per_sample(configs["recurrent"], 256) * 400 * 32
+    assert steps < 400 and abs(regular - recurrent) <= train_flops_per_sample(configs["regular"], 256) * 32

@@ -8,8 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from paperlib.chapters.shakespeare import (MODEL_LABELS, NOTE_CONFIG, batch_sizes, headline_metrics, in_words,
-                                           lm_metrics, ngram_table, scaled_down, shakespeare_configs)
+from paperlib.chapters.shakespeare import (ALPHA_MODELS, MODEL_LABELS, NOTE_CONFIG, alpha_gradients, batch_sizes,
+                                           compute_to_floor, forget_claim_reason, headline_metrics, in_words,
+                                           lm_metrics, loss_at_flops, matched_compute, ngram_table, results,
+                                           scaled_down, shakespeare_configs)
+from paperlib.data.text import CharData
 from paperlib.models.paper_configs import build
 from paperlib.training.batches import fixed_windows
 
@@ -21,6 +24,8 @@ def test_configs_are_the_chapters_models():
     assert list(configs) == list(MODEL_LABELS) == list(batch_sizes(8, 4, 2))
     assert configs["recurrent_nopos"].n_positions == 0 and configs["recurrent_pos"].n_positions == 16
     assert configs["recurrent_pos"].alpha == "forget" and configs["recurrent_alpha"].alpha == "learn"
+    assert configs["recurrent_k16"].block == configs["recurrent_alpha_k16"].block == 16
+    assert configs["recurrent_alpha"].block == 8 and configs["recurrent_alpha_k16"].alpha_value == 0.5
     assert (configs["regular_1"].n_layer, configs["regular_6"].n_layer) == (1, 6)
     assert batch_sizes(8, 4, 2)["recurrent_alpha"] == 8 and batch_sizes(8, 4, 2)["regular_6"] == 2
 
@@ -41,20 +46,78 @@ def test_lm_metrics_are_window_means_with_a_standard_error():
     assert "alpha" not in lm_metrics(train, val)(build(configs["regular_1"]).eval())
 
 
-def alpha_run(alphas=(0.5, 0.3, 0.05)):
-    model = SimpleNamespace(alpha_raw=torch.tensor(-0.2))
-    return SimpleNamespace(history=pd.DataFrame({"alpha": list(alphas)}), state=SimpleNamespace(model=model))
+def run(val_losses, flops=(1e6, 2e6, 4e6, 8e6), alphas=None, seed=0, alpha_raw=0.0) -> SimpleNamespace:
+    """What the chapter's functions read of a trained run."""
+    n = len(val_losses)
+    history = pd.DataFrame({"step": [10 * (i + 1) for i in range(n)], "train_flops": list(flops[:n]),
+                            "time": [float(i + 1) for i in range(n)], "val_loss": list(val_losses),
+                            "train_eval_loss": list(val_losses)})
+    if alphas is not None:
+        history["alpha"] = list(alphas)
+    return SimpleNamespace(history=history, params=100, cfg=shakespeare_configs(**TINY)["regular_1"],
+                           flops_per_sample=10.0, state=SimpleNamespace(train_time=4.0, seed=seed,
+                                                                         model=SimpleNamespace(alpha_raw=torch.tensor(alpha_raw))))
 
 
-def test_headline_numbers_take_the_better_forget_variant():
-    metrics = {"val_loss_recurrent_pos": 1.50, "val_loss_recurrent_pos.se": 0.01,
-               "val_loss_recurrent_nopos": 1.48, "val_loss_recurrent_nopos.se": 0.02}
-    found, better = headline_metrics(metrics, alpha_run())
-    assert better == "recurrent_nopos" and found["val_loss_recurrent"] == 1.48
-    assert (found["val_loss_recurrent.ci_low"], found["val_loss_recurrent.ci_high"]) == pytest.approx((1.4408, 1.5192))
-    assert found["alpha_learned"] == 0.05 and found["alpha_raw"] == pytest.approx(-0.2)
-    swapped = {**metrics, "val_loss_recurrent_pos": 1.40}
-    assert headline_metrics(swapped, alpha_run())[1] == "recurrent_pos"
+def test_results_average_each_models_best_loss_over_seeds():
+    runs = {"recurrent_pos": [run([3.0, 2.0, 2.2, 2.1]), run([3.0, 2.4, 2.2, 2.3])]}
+    table, metrics = results(runs, {"recurrent_pos": 8}, 16)
+    assert metrics["val_loss_recurrent_pos"] == pytest.approx(2.1)  # the mean of the best losses 2.0 and 2.2
+    assert metrics["val_loss_recurrent_pos.ci_low"] < 2.1 < metrics["val_loss_recurrent_pos.ci_high"]
+    assert metrics["train_flops_recurrent_pos"] == 8e6 and table["batch"].tolist() == [8]
+
+
+def headline_runs(alpha_losses=(2.0, 2.1), k16_losses=(2.2, 2.3)):
+    return {"recurrent_alpha": [run([3.4, loss], alphas=[0.5, 0.3], alpha_raw=0.3) for loss in alpha_losses],
+            "recurrent_alpha_k16": [run([3.4, loss], alphas=[0.5, 0.05], alpha_raw=0.05) for loss in k16_losses]}
+
+
+def test_headline_numbers_take_the_better_forget_variant_and_an_alpha_model_that_trained():
+    metrics = {"val_loss_ngram1": 3.3, "val_loss_recurrent_pos": 1.50, "val_loss_recurrent_pos.ci_low": 1.4,
+               "val_loss_recurrent_pos.ci_high": 1.6, "val_loss_recurrent_nopos": 1.48,
+               "val_loss_recurrent_nopos.ci_low": 1.45, "val_loss_recurrent_nopos.ci_high": 1.51}
+    found, better, alpha_model = headline_metrics(metrics, headline_runs())
+    assert (better, alpha_model) == ("recurrent_nopos", "recurrent_alpha")
+    assert found["val_loss_recurrent"] == 1.48 and found["val_loss_recurrent.ci_high"] == 1.51
+    assert found["alpha_learned"] == pytest.approx(0.3) and found["alpha_model_trained"] == 1.0
+    stuck = headline_runs(alpha_losses=(3.2, 3.25))  # within 0.25 nats of the 1-gram's 3.3: it did not train
+    found, _, alpha_model = headline_metrics(metrics, stuck)
+    assert alpha_model == "recurrent_alpha_k16" and found["alpha_learned"] == pytest.approx(0.05)
+    assert found["trained_recurrent_alpha"] == 0.0 and found["trained_recurrent_alpha_k16"] == 1.0
+    neither = headline_runs(alpha_losses=(3.2, 3.25), k16_losses=(3.3, 3.2))
+    found, _, alpha_model = headline_metrics(metrics, neither)
+    assert alpha_model == ALPHA_MODELS[0] and found["alpha_model_trained"] == 0.0
+    assert forget_claim_reason({**metrics, **found}).startswith("no learnable-α model trained")
+    assert forget_claim_reason({"alpha_model_trained": 1.0}) is None
+
+
+def test_models_are_compared_at_the_compute_of_the_cheapest():
+    cheap = [run([3.0, 2.5], flops=(1e6, 2e6))]
+    costly = [run([3.2, 2.8, 2.0, 1.5], flops=(1e6, 2e6, 4e6, 8e6))]
+    assert loss_at_flops(costly, 2e6) == pytest.approx(2.8)
+    assert loss_at_flops(costly, math.sqrt(2e6 * 4e6)) == pytest.approx(2.4)  # half way in log FLOPs
+    assert math.isnan(loss_at_flops(costly, 5e5))
+    table, found = matched_compute({"recurrent_pos": cheap, "regular_1": costly})
+    assert found["flops_budget"] == 2e6 and found["val_loss_at_budget_regular_1"] == pytest.approx(2.8)
+    assert table.loc[MODEL_LABELS["recurrent_pos"], "val loss at the budget"] == pytest.approx(2.5)
+
+
+def test_the_distance_to_the_floor_is_extrapolated_from_the_recent_slope():
+    curve = [run([3.0, 2.8, 2.6, 2.4], flops=(1e6, 2e6, 4e6, 8e6))]  # 0.2 nats per doubling
+    found = compute_to_floor(curve, floor=2.0)
+    assert found["loss_per_doubling"] == pytest.approx(0.2)
+    assert found["flops_to_floor"] == pytest.approx(8e6 * 2 ** 2)  # two more doublings from 2.4 to 2.0
+    assert compute_to_floor(curve, floor=2.7)["flops_to_floor"] == 4e6  # already below: where it first was
+    assert compute_to_floor([run([3.0, 3.0, 3.1, 3.2])], floor=2.0)["flops_to_floor"] == math.inf
+
+
+def test_alpha_gradients_are_measured_at_each_start():
+    text = "to be or not to be, that is the question " * 20
+    data = CharData.from_text(text)
+    cfg = shakespeare_configs(**{**TINY, "vocab_size": data.vocab_size})["recurrent_alpha"]
+    table = alpha_gradients(cfg, data, context=16, batch_size=4, seed=0)
+    assert table.index.tolist() == ["0", "0.1", "0.5"] and table["∂loss/∂α"].map(math.isfinite).all()
+    assert table.loc["0.5", "∂loss/∂α"] != table.loc["0.1", "∂loss/∂α"]
 
 
 def test_scaled_down_names_each_departure_from_the_note():
@@ -64,19 +127,23 @@ def test_scaled_down_names_each_departure_from_the_note():
         scaled_down({"threads": 1})
 
 
-def words(recurrent=1.45, regular=1.50, floor=1.60, alpha=0.05, deviation=""):
+def words(recurrent=1.45, regular=1.50, floor=1.60, alpha=0.05, deviation="", trained=1.0):
     m = {f"val_loss_{name}": regular for name in MODEL_LABELS}
-    m |= {"val_loss_recurrent_pos": recurrent, "val_loss_recurrent": recurrent, "alpha_learned": alpha}
+    m |= {"val_loss_recurrent_pos": recurrent, "val_loss_recurrent": recurrent, "alpha_learned": alpha,
+          "alpha_model_trained": trained, "trained_recurrent_alpha": trained, "flops_to_floor": 3e12}
     if floor is not None:
         m["val_loss_ngram5"] = floor
-    return in_words(m, "recurrent_pos", deviation)
+    return in_words(m, "recurrent_pos", "recurrent_alpha", deviation)
 
 
 def test_in_words_follows_the_numbers():
     assert "ordering (recurrent below both) holds" in words() and "(forgetting)." in words()
-    assert "does not hold" in words(recurrent=1.55) and "(not forgetting)." in words(alpha=0.2)
-    assert "floor (1.600): beaten by recurrent, 1 layer, positions. The" in words(regular=1.7)
-    assert "**no neural model beats it**" in words(floor=1.0) and "gram floor" not in words(floor=None)
+    assert "does not hold" in words(recurrent=1.55) and "(moving towards forgetting" in words(alpha=0.2)
+    assert "(not forgetting)." in words(alpha=0.6)
+    assert f"floor (1.600): beaten by {MODEL_LABELS['recurrent_pos']}." in words(regular=1.7)
+    assert "**no neural model beats it**" in words(floor=1.0) and "at least 3e+12 training FLOPs" in words(floor=1.0)
+    assert "gram floor" not in words(floor=None)
+    assert "**Did not train**" in words(trained=0.0) and "went from 0.5" not in words(trained=0.0)
     assert words(deviation="steps 4 (paper 10000)").endswith("Configuration: steps 4 (paper 10000): not comparable "
                                                              "with the paper's numbers.")
 

@@ -195,7 +195,7 @@ def test_a_missing_image_folder_named_by_the_environment_is_an_error(isolated_ca
 
 def test_auto_images_do_not_fall_back_from_a_named_missing_folder(isolated_cache, tmp_path, monkeypatch):
     monkeypatch.setattr(images, "load_fashion_mnist", no_fallback)
-    monkeypatch.setattr(images, "padded_mnist", no_fallback)
+    monkeypatch.setattr(images, "mnist_tokens", no_fallback)
     monkeypatch.setenv("PAPERLIB_CIFAR_DIR", str(tmp_path / "no-cifar"))
     with pytest.raises(NamedPathMissing, match="no-cifar"):
         images.load_images("auto")
@@ -206,7 +206,7 @@ def test_auto_images_do_not_fall_back_past_a_named_missing_substitute(isolated_c
         raise DataError("no CIFAR-10 here")
 
     monkeypatch.setattr(images, "load_cifar10", no_cifar)
-    monkeypatch.setattr(images, "padded_mnist", no_fallback)
+    monkeypatch.setattr(images, "mnist_tokens", no_fallback)
     monkeypatch.setenv("PAPERLIB_FASHION_MNIST_DIR", str(tmp_path / "no-fashion"))
     with pytest.raises(NamedPathMissing, match="no-fashion"):
         images.load_images("auto")

@@ -78,6 +78,21 @@ def test_padding_centres_28x28_in_32x32():
     assert tokens.shape == (2, 32, 32) and (tokens[:, 2:30, 2:30] == 7).all() and tokens.sum() == 2 * 7 * 28 * 28
 
 
+def test_resizing_fills_every_token_from_the_image_so_no_border_is_constant():
+    rng = np.random.default_rng(0)
+    pictures = rng.integers(1, 256, (3, 28, 28), dtype=np.uint8)
+    resized = images.to_tokens(pictures, "resize").reshape(3, 32, 32)
+    padded = images.to_tokens(pictures, "pad").reshape(3, 32, 32)
+    assert (padded[:, -1] == 0).all() and (padded[:, :, -1] == 0).all()  # the constant tail of padding
+    assert (resized > 0).all()  # every token is a pixel of the picture
+    flat = np.full((1, 28, 28), 90, dtype=np.uint8)
+    assert (images.to_tokens(flat, "resize") == 90).all()  # a uniform picture stays uniform
+    small = images.downsample(torch.from_numpy(images.to_tokens(pictures, "resize")), 16).reshape(3, 16, 16)
+    assert (small[:, -1] > 0).all() and (small[:, :, -1] > 0).all()
+    with pytest.raises(ValueError, match="fit"):
+        images.to_tokens(pictures, "stretch")
+
+
 def test_downsampling_averages_pixel_squares():
     tokens = torch.arange(1024).remainder(256).to(torch.uint8).reshape(1, 1024)
     small = images.downsample(tokens, 16).reshape(16, 16)
@@ -98,6 +113,6 @@ def test_auto_falls_back_to_the_substitute_and_says_why(monkeypatch):
 
     fake = images.ImageTokens(*[None] * 4, ("a",), Provenance("fashion-mnist", "test", "0", substitute=True, note="sub"))
     monkeypatch.setattr(images, "load_cifar10", no_cifar)
-    monkeypatch.setattr(images, "load_fashion_mnist", lambda folder=None: fake)
+    monkeypatch.setattr(images, "load_fashion_mnist", lambda folder=None, fit="resize": fake)
     data = load_images("auto")
     assert data.provenance.substitute and "no CIFAR-10 here" in data.provenance.note

@@ -4,9 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from paperlib.training.callbacks import KeepBest, StopBelow, best_model
+from paperlib.training.callbacks import KeepBest, StopBelow, WarmupCosine, best_model
 from paperlib.training.device import configure_device
-from paperlib.training.loop import init
+from paperlib.training.loop import Callback, init, train
+from paperlib.training.optim import OptimizerConfig
 
 
 def fresh_state():
@@ -58,3 +59,30 @@ def test_stop_below_stops_only_when_the_training_loss_is_below_the_threshold():
         assert not state.stop
     stop.on_eval(state, {"train_loss": 0.49})
     assert state.stop
+
+
+def test_warmup_cosine_follows_nanogpts_schedule():
+    schedule = WarmupCosine(warmup=10, total=110, min_ratio=0.1)
+    lrs = [schedule.lr_at(step, 1e-3) for step in range(130)]
+    assert lrs[0] == pytest.approx(1e-3 / 11) and lrs[9] == pytest.approx(1e-3 * 10 / 11)  # linear warm-up
+    assert lrs[10] == pytest.approx(1e-3) and lrs[60] == pytest.approx(0.55e-3)  # cosine from the peak, half way
+    assert lrs[110] == lrs[129] == pytest.approx(1e-4)  # the floor after `total`
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+
+
+def test_warmup_cosine_drives_the_optimizer_and_survives_a_resume():
+    state = init(lambda: nn.Linear(2, 1), OptimizerConfig(lr=1e-2), seed=0, setup=configure_device("cpu"))
+    schedule = WarmupCosine(warmup=2, total=6)
+    sample = lambda st: (torch.ones(4, 2), torch.zeros(4, 1))  # noqa: E731
+    loss = lambda model, batch: ((model(batch[0]) - batch[1]) ** 2).mean()  # noqa: E731
+    seen = []
+
+    class Spy(Callback):
+        def on_step(self, st, _):
+            seen.append(st.lr)
+
+    train(state, sample, loss, 3, callbacks=[schedule, Spy()], show_progress=False)
+    train(state, sample, loss, 8, callbacks=[WarmupCosine(warmup=2, total=6), Spy()], show_progress=False)
+    assert seen == pytest.approx([schedule.lr_at(step, 1e-2) for step in range(1, 9)])
+    with pytest.raises(ValueError):
+        WarmupCosine(warmup=-1, total=5)

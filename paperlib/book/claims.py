@@ -81,9 +81,10 @@ def _points(name: str) -> Callable[[Metrics], str]:
 
 
 _SHAKESPEARE_MAX = NOTE_SHAKESPEARE_LOSS["recurrent_pos"] + SHAKESPEARE_LOSS_TOLERANCE
-_WF_RULE = ("at ≥ 2 checkpoints of ≤ 200 steps the paired 95 % CI of WF minus the best control excludes 0 in WF's "
-            "favour; the best control is the same-size max, mean, sum or unsorted-1/k head, or the plain head, "
-            "whichever has the highest mean at that checkpoint")
+_WF_RULE = ("with every model at the learning rate that suits it best (chosen on held-out training images): at ≥ 2 "
+            "checkpoints of ≤ 200 steps the paired 95 % CI of WF minus the best control excludes 0 in WF's favour; "
+            "the best control is the same-size max, mean, sum or unsorted-1/k head, or the plain head, whichever "
+            "has the highest mean at that checkpoint")
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("gamma_interval", "γ lies in [0.44, 0.72]", "arithmetic", LLM_PAPER,
@@ -122,7 +123,7 @@ CLAIMS: tuple[Claim, ...] = (
           "no number published (abstract only)", "weber_fechner_mnist", ("wf_cnn_advantage_100", "wf_cnn_checkpoints_won"),
           "as for the MLP, with the CNN trunk", lambda m: m["wf_cnn_checkpoints_won"] >= 2,
           _points("wf_cnn_advantage_100"), _ci("wf_cnn_advantage_100", "+.2f", 100, " points"),
-          requires={"cnn_channels": "32,64"}),
+          requires={"tuned_cnn_channels": "32,64"}),
     Claim("wf_loss_variant", "Weber–Fechner in the loss helps", "empirical", WF_LOSS_PAPER,
           "Putting the Weber–Fechner law into the loss function enhances deep networks.",
           "no number published (abstract only)", "weber_fechner_mnist", ("wf_loss_advantage_100", "wf_loss_checkpoints_won"),
@@ -228,9 +229,10 @@ def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
 
 
 def _configuration_differs(claim: Claim, parameters: Mapping[str, Any]) -> str:
-    """Why the run's configuration is not the claim's (a parameter the claim requires differs), or ""."""
-    differ = [f"{name} {parameters[name]} (the claim's: {value})" for name, value in claim.requires.items()
-              if name in parameters and parameters[name] != value]
+    """Why the run's configuration is not the claim's (a parameter the claim requires differs or was not
+    recorded), or ""."""
+    differ = [f"{name} {parameters.get(name, 'not recorded')} (the claim's: {value})"
+              for name, value in claim.requires.items() if parameters.get(name) != value]
     return f"scaled-down configuration: {', '.join(differ)}" if differ else ""
 
 

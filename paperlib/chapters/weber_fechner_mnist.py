@@ -9,7 +9,9 @@ paired 95 % CI of a model minus its best control excludes 0 in the model's favou
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -22,6 +24,7 @@ from paperlib.plots import COLOURS, page_figure
 from paperlib.progress import progress
 from paperlib.stats import ci_table, paired_diff_ci
 from paperlib.training.batches import shuffled_batches, steps_per_epoch, tensor_batches
+from paperlib.training.callbacks import OneCycle
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import score
 from paperlib.training.loop import init, train
@@ -85,38 +88,98 @@ def eval_schedule(checkpoints: Iterable[int], every: int, steps: int) -> list[in
     return sorted({s for s in checkpoints if s <= steps} | set(range(every, steps + 1, every)))
 
 
-def model_sizes(names: Sequence[str], channels: tuple[int, int]) -> pd.DataFrame:
+def model_sizes(names: Sequence[str], channels: tuple[int, int], models: Mapping[str, Spec] = WF_MODELS
+                ) -> pd.DataFrame:
     """Per model: head, m, loss, parameters and multiply-adds per image."""
     rows = []
     for name in names:
-        spec, model = WF_MODELS[name], build(WF_MODELS[name], channels)
+        spec, model = models[name], build(models[name], channels)
         rows.append({"model": name, "head": spec.head, "m": spec.m, "loss": spec.loss,
                      "parameters": n_params(model), "multiply-adds / image": macs(model)})
     return pd.DataFrame(rows).set_index("model")
 
 
-def run_seeds(names: Sequence[str], seeds: Sequence[int], train_x: Tensor, train_y: Tensor, test_x: Tensor,
-              test_y: Tensor, steps: int, setup: DeviceSetup, batch_size: int = 32, lr: float = 1e-3,
-              checkpoints: Sequence[int] = CHECKPOINTS, cnn_channels: tuple[int, int] = (32, 64)) -> pd.DataFrame:
-    """Train each model with each seed; one row per (model, seed, evaluation).
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is trained: Adam's settings, the batch size and the learning-rate schedule."""
 
-    Evaluations on all of (test_x, test_y) follow `checkpoints` and every epoch.
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    batch_size: int = 32
+    one_cycle: bool = False  # PyTorch's OneCycleLR over the run (peak: lr), else a constant lr
+
+
+FAST_RECIPES = {  # the fastest published simple MNIST recipe (train_mnist_fast), and the same on the MLP
+    "fast_cnn": (Spec("fast", "plain"), Recipe(lr=0.01, betas=(0.7, 0.9), batch_size=256, one_cycle=True)),
+    "fast_mlp": (Spec("mlp", "plain"), Recipe(lr=0.01, betas=(0.7, 0.9), batch_size=256, one_cycle=True)),
+}
+
+
+def run_seeds(names: Sequence[str], seeds: Sequence[int], train_x: Tensor, train_y: Tensor, test_x: Tensor,
+              test_y: Tensor, steps: int, setup: DeviceSetup, recipe: Recipe | Mapping[str, Recipe] = Recipe(),
+              checkpoints: Sequence[int] = CHECKPOINTS, cnn_channels: tuple[int, int] = (32, 64),
+              keras: bool = False, models: Mapping[str, Spec] = WF_MODELS) -> pd.DataFrame:
+    """Train each model (of `models`) with each seed by its recipe; one row per (model, seed, evaluation).
+
+    Evaluations on all of (test_x, test_y) follow `checkpoints` and every epoch. Runs with one seed and
+    batch size see the same batches, in an order of their own per seed.
     """
-    sample = shuffled_batches(train_x, train_y, batch_size)
-    schedule = eval_schedule(checkpoints, steps_per_epoch(len(train_x), batch_size), steps)
     rows = []
     with progress(total=len(names) * len(seeds), desc="runs") as bar:
         for name in names:
-            spec = WF_MODELS[name]
+            spec, how = models[name], recipe[name] if isinstance(recipe, Mapping) else recipe
+            sample = shuffled_batches(train_x, train_y, how.batch_size)
+            schedule = eval_schedule(checkpoints, steps_per_epoch(len(train_x), how.batch_size), steps)
             for seed in seeds:
-                state = init(lambda: build(spec, cnn_channels), OptimizerConfig(lr=lr), seed, setup)
+                state = init(lambda: build(spec, cnn_channels, keras), OptimizerConfig(lr=how.lr, betas=how.betas),
+                             seed, setup)
                 train(state, sample, model_loss(CRITERIA[spec.loss]), steps, eval_steps=schedule,
                       evaluate=lambda model: score(model, tensor_batches(test_x, test_y)).summary(),
-                      show_progress=False)
-                rows += [{"model": name, "seed": seed, **r} for r in state.history]
+                      callbacks=[OneCycle(steps)] if how.one_cycle else [], show_progress=False)
+                rows += [{"model": name, "seed": seed, **r, "peak_lr": how.lr} for r in state.history]
                 bar.set_postfix(model=name)
                 bar.update(1)
     return pd.DataFrame(rows)
+
+
+def lr_grid(text: str) -> list[float]:
+    """'1e-4,1e-3' -> [0.0001, 0.001]; an entry that is not a positive number is an error naming it."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"lr_grid must be comma-separated numbers, got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise ValueError(f"lr_grid needs positive learning rates, got {text!r}")
+    return sorted(values)
+
+
+def sweep_lrs(names: Sequence[str], lrs: Sequence[float], seeds: Sequence[int], train_x: Tensor, train_y: Tensor,
+              val_x: Tensor, val_y: Tensor, steps: int, setup: DeviceSetup, **kwargs: Any) -> pd.DataFrame:
+    """`run_seeds` of every model at every learning rate, scored on the validation split (column `peak_lr`)."""
+    return pd.concat([run_seeds(names, seeds, train_x, train_y, val_x, val_y, steps, setup, Recipe(lr=lr), **kwargs)
+                      for lr in lrs], ignore_index=True)
+
+
+def best_lrs(sweep: pd.DataFrame, max_step: int = 200) -> dict[str, float]:
+    """Each model's learning rate with the highest validation accuracy averaged over its checkpoints of at
+    most `max_step` steps and its seeds: the few-iteration regime the claims are about."""
+    early = sweep[(sweep.step > 0) & (sweep.step <= max_step)]
+    mean = early.groupby(["model", "peak_lr"], sort=False).acc.mean().reset_index()
+    return {name: float(g.loc[g.acc.idxmax(), "peak_lr"]) for name, g in mean.groupby("model", sort=False)}
+
+
+def tuned_metrics(runs: pd.DataFrame, best: Mapping[str, float]) -> dict[str, float]:
+    """``best_lr.NAME``, ``acc_100_tuned.NAME`` (mean over seeds, with its CI; NaN for a run shorter than
+    100 steps) and ``seconds_to_98.NAME`` (NaN if never reached)."""
+    metrics: dict[str, float] = {}
+    acc = ci_table(runs[runs.step == 100], ["model"], "acc").set_index("model")
+    reached = time_to(runs, 0.98)
+    for name, lr in best.items():
+        metrics[f"best_lr.{name}"] = lr
+        metrics |= {f"acc_100_tuned.{name}{suffix}": float(acc.loc[name, column]) if name in acc.index else math.nan
+                    for suffix, column in (("", "mean"), (".ci_low", "ci_low"), (".ci_high", "ci_high"))}
+        metrics[f"seconds_to_98.{name}"] = float(reached.loc[name, "seconds"])
+    return metrics
 
 
 def accuracy_metrics(acc: pd.DataFrame, names: Sequence[str], epoch: int) -> dict[str, float]:
@@ -199,15 +262,54 @@ def time_to(runs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def compute_table(runs: pd.DataFrame, sizes: pd.DataFrame, steps: int) -> pd.DataFrame:
-    """Parameters, multiply-adds, training seconds per 100 steps, and steps and seconds to 97 % and 98 %."""
-    final = runs[runs.step == steps].groupby("model", sort=False).time.mean()
-    table = sizes[["parameters", "multiply-adds / image"]].assign(**{"s / 100 steps": 100 * final / steps})
-    for threshold in (0.97, 0.98):
+def compute_table(runs: pd.DataFrame, sizes: pd.DataFrame, thresholds: Sequence[float] = (0.97, 0.98, 0.99)
+                  ) -> pd.DataFrame:
+    """Per model of `runs`: parameters, multiply-adds, training seconds per 100 steps, the batch size and
+    learning rate, and the steps and seconds to each accuracy threshold (mean over seeds; blank if never)."""
+    last = runs.groupby(["model", "seed"], sort=False).last().reset_index()
+    per_step = last.groupby("model", sort=False).apply(lambda g: float((g.time / g.step).mean()), include_groups=False)
+    table = sizes.loc[per_step.index, ["parameters", "multiply-adds / image"]].assign(
+        **{"s / 100 steps": 100 * per_step, "lr": runs.groupby("model", sort=False).peak_lr.first()})
+    for threshold in thresholds:
         reached = time_to(runs, threshold)
         table[f"steps to {threshold:.0%}"] = reached.steps
         table[f"s to {threshold:.0%}"] = reached.seconds
     return table
+
+
+def plot_lr_sweep(sweep: pd.DataFrame, best: Mapping[str, float], step: int = 100) -> Figure:
+    """Validation accuracy at `step` against the learning rate, per model (mean over seeds), each model's
+    chosen learning rate circled; one panel per trunk."""
+    trunks = sorted({WF_MODELS[n].trunk for n in best})
+    fig, axes = page_figure(len(trunks), row_height=3.2, squeeze=False, sharex=True)
+    at = sweep[sweep.step == step].groupby(["model", "peak_lr"], sort=False).acc.mean().reset_index()
+    for ax, trunk in zip(axes[:, 0], trunks):
+        for i, (name, g) in enumerate((n, g) for n, g in at.groupby("model", sort=False) if WF_MODELS[n].trunk == trunk):
+            ax.plot(g.peak_lr, 100 * g.acc, "-o", ms=4, color=f"C{i}", label=name)
+            chosen = g[g.peak_lr == best[name]]
+            ax.plot(chosen.peak_lr, 100 * chosen.acc, "o", ms=11, mfc="none", color=f"C{i}")
+        ax.set(xscale="log", ylabel=f"validation acc. at {step} steps (%)", title=f"{trunk.upper()}: accuracy against learning rate")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[-1, 0].set_xlabel("Adam learning rate (circled: the one each model uses)")
+    return fig
+
+
+def plot_against_time(runs: pd.DataFrame, names: Sequence[str]) -> Figure:
+    """Test accuracy (mean over seeds) against steps and against training seconds on this machine."""
+    mean = runs[runs.model.isin(names) & (runs.step > 0)].groupby(["model", "step"], sort=False)[["acc", "time"]].mean()
+    fig, (by_step, by_time) = page_figure(2, row_height=3.4)
+    for i, name in enumerate(names):
+        curve = mean.loc[name]
+        style = "--" if name.startswith("fast") else "-"
+        by_step.plot(curve.index, 100 * curve.acc, style, marker="o", ms=3, color=f"C{i}", label=name)
+        by_time.plot(curve.time, 100 * curve.acc, style, marker="o", ms=3, color=f"C{i}")
+    for ax, label in ((by_step, "optimizer steps"), (by_time, "training seconds on this machine")):
+        for threshold in (97, 98, 99):
+            ax.axhline(threshold, color="grey", lw=0.6, ls=":")
+        ax.set(xscale="log", xlabel=label, ylabel="test accuracy (%)", ylim=(80, 100))
+    by_step.set_title("Each model at its own learning rate; the fast baselines dashed")
+    by_step.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
 
 
 def plot_learning_curves(acc: pd.DataFrame, names: Sequence[str]) -> Figure:

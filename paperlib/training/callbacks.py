@@ -51,7 +51,23 @@ def best_model(state: State) -> nn.Module:
     return model.eval()
 
 
-class WarmupCosine(Callback):
+class Schedule(Callback):
+    """A learning rate set before every step from the step count and the peak: the optimizer's lr when the
+    schedule first starts (kept in ``state.extra``, so a resumed run keeps it)."""
+
+    def lr_at(self, step: int, peak: float) -> float:
+        """The learning rate of the optimizer step taken after `step` steps."""
+        raise NotImplementedError
+
+    def on_start(self, state: State) -> None:
+        state.extra.setdefault("peak_lr", state.lr)
+        state.lr = self.lr_at(state.step, state.extra["peak_lr"])
+
+    def on_step(self, state: State, loss: Tensor) -> None:
+        state.lr = self.lr_at(state.step, state.extra["peak_lr"])
+
+
+class WarmupCosine(Schedule):
     """nanoGPT's learning-rate schedule: linear warm-up over `warmup` steps to the optimizer's initial lr,
     then a cosine decay to `min_ratio` of it at step `total`, and constant after."""
 
@@ -61,17 +77,32 @@ class WarmupCosine(Callback):
         self.warmup, self.total, self.min_ratio = warmup, total, min_ratio
 
     def lr_at(self, step: int, peak: float) -> float:
-        """The learning rate of the optimizer step taken after `step` steps."""
         if step < self.warmup:
             return peak * (step + 1) / (self.warmup + 1)
         if step >= self.total:
             return peak * self.min_ratio
         progress = (step - self.warmup) / max(1, self.total - self.warmup)
-        return peak * (self.min_ratio + (1 - self.min_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+        return _cosine(peak, peak * self.min_ratio, progress)
 
-    def on_start(self, state: State) -> None:
-        state.extra.setdefault("peak_lr", state.lr)  # a resumed run keeps the peak it started with
-        state.lr = self.lr_at(state.step, state.extra["peak_lr"])
 
-    def on_step(self, state: State, loss: Tensor) -> None:
-        state.lr = self.lr_at(state.step, state.extra["peak_lr"])
+class OneCycle(Schedule):
+    """The one-cycle schedule (PyTorch's OneCycleLR with cosine annealing, learning rate only): from
+    peak/`div` up to the optimizer's initial lr (the peak) over the first `pct_start` of `total` steps,
+    then down to peak/(`div` · `final_div`)."""
+
+    def __init__(self, total: int, pct_start: float = 0.3, div: float = 25.0, final_div: float = 1e4):
+        if total < 2 or not 0 < pct_start < 1 or div <= 0 or final_div <= 0:
+            raise ValueError(f"need total >= 2, 0 < pct_start < 1 and positive divisors; got {total}, {pct_start}")
+        self.total, self.pct_start, self.div, self.final_div = total, pct_start, div, final_div
+
+    def lr_at(self, step: int, peak: float) -> float:
+        start, end = peak / self.div, peak / self.div / self.final_div
+        up = self.pct_start * self.total - 1
+        if step <= up:
+            return _cosine(start, peak, step / up)
+        return _cosine(peak, end, min(1.0, (step - up) / (self.total - 1 - up)))
+
+
+def _cosine(start: float, end: float, fraction: float) -> float:
+    """From `start` (fraction 0) to `end` (fraction 1) along half a cosine."""
+    return end + (start - end) * (1 + math.cos(math.pi * fraction)) / 2

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from paperlib.chapters.weber_fechner_mnist import (WF_MODELS, ablation_table, advantage, checkpoints_won, controls_for,
+from paperlib.chapters.weber_fechner_mnist import (FAST_RECIPES, WF_MODELS, Recipe, best_lrs, compute_table, lr_grid,
+                                                   model_sizes, sweep_lrs, tuned_metrics, ablation_table, advantage, checkpoints_won, controls_for,
                                                    eval_schedule, model_names, parse_channels, run_seeds, time_to)
 from paperlib.data.mnist import as_images
 from paperlib.models.weber_fechner import REDUCTIONS
@@ -79,8 +80,8 @@ def random_images(n: int, seed: int):
 def runs():
     images, labels = random_images(64, seed=0)
     return run_seeds(["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"], [0, 1], images, labels, images[:20],
-                     labels[:20], steps=4, setup=configure_device("cpu"), batch_size=16, checkpoints=(1, 3),
-                     cnn_channels=(4, 8))
+                     labels[:20], steps=4, setup=configure_device("cpu"), recipe=Recipe(batch_size=16),
+                     checkpoints=(1, 3), cnn_channels=(4, 8))
 
 
 def test_run_seeds_evaluates_every_model_and_seed_on_the_schedule(runs):
@@ -94,7 +95,7 @@ def test_run_seeds_evaluates_every_model_and_seed_on_the_schedule(runs):
 def test_run_seeds_is_reproducible():
     images, labels = random_images(32, seed=1)
     again = [run_seeds(["mlp_wf"], [3], images, labels, images, labels, steps=2, setup=configure_device("cpu"),
-                       batch_size=16, checkpoints=(1,)).drop(columns="time") for _ in range(2)]
+                       recipe=Recipe(batch_size=16), checkpoints=(1,)).drop(columns="time") for _ in range(2)]
     pd.testing.assert_frame_equal(*again)
 
 
@@ -108,3 +109,42 @@ def test_ablation_table_and_time_to(runs):
     reached = time_to(runs, 0.0)
     assert (reached.steps == 1).all()
     assert math.isnan(time_to(runs, 1.01).steps.iloc[0]) and math.isnan(time_to(runs, 1.01).seconds.iloc[0])
+
+
+def test_lr_grid_reads_positive_rates_and_names_a_bad_one():
+    assert lr_grid("0.01, 1e-4,0.001") == [1e-4, 1e-3, 1e-2]
+    for bad in ("", "0.1,x", "0.1,-1"):
+        with pytest.raises(ValueError, match="lr_grid"):
+            lr_grid(bad)
+
+
+def test_each_model_keeps_the_rate_with_the_best_early_validation_accuracy():
+    rows = [{"model": m, "peak_lr": lr, "seed": s, "step": step, "acc": acc}
+            for m, good in (("mlp_wf", 0.01), ("mlp_plain", 0.001)) for lr in (0.001, 0.01) for s in (0, 1)
+            for step, acc in ((0, 0.1), (100, 0.9 if lr == good else 0.5), (500, 0.2 if lr == good else 0.99))]
+    assert best_lrs(pd.DataFrame(rows)) == {"mlp_wf": 0.01, "mlp_plain": 0.001}  # step 500 is past the regime
+
+
+def test_the_sweep_scores_every_rate_on_the_held_out_images_and_the_tuned_metrics_read_it():
+    images, labels = random_images(64, seed=2)
+    sweep = sweep_lrs(["mlp_plain"], [1e-3, 1e-2], [0], images[:48], labels[:48], images[48:], labels[48:], 3,
+                      configure_device("cpu"), checkpoints=(1, 2))
+    assert sorted(sweep.peak_lr.unique()) == [1e-3, 1e-2] and (sweep.acc * 16).round(6).mod(1).eq(0).all()
+    runs = sweep[sweep.peak_lr == 1e-2].assign(step=lambda d: d.step.replace({2: 100}))
+    found = tuned_metrics(runs, {"mlp_plain": 1e-2})
+    assert found["best_lr.mlp_plain"] == 1e-2 and 0 <= found["acc_100_tuned.mlp_plain"] <= 1
+    assert math.isnan(found["seconds_to_98.mlp_plain"]) or found["seconds_to_98.mlp_plain"] >= 0
+
+
+def test_fast_baselines_train_under_their_recipe_and_enter_the_compute_table():
+    images, labels = random_images(64, seed=3)
+    models = {n: spec for n, (spec, _) in FAST_RECIPES.items()}
+    recipes = {n: Recipe(r.lr, r.betas, 16, r.one_cycle) for n, (_, r) in FAST_RECIPES.items()}
+    runs = run_seeds(list(models), [0], images, labels, images[:16], labels[:16], 4, configure_device("cpu"),
+                     recipe=recipes, checkpoints=(1,), models=models)
+    assert set(runs.model) == {"fast_cnn", "fast_mlp"} and (runs.peak_lr == 0.01).all()
+    assert runs[runs.step == 4].lr.max() < 1e-6  # the one-cycle schedule ends far below its peak
+    table = compute_table(runs, model_sizes(list(models), (32, 64), models), thresholds=(0.0, 1.01))
+    assert list(table.index) == ["fast_cnn", "fast_mlp"] and (table["steps to 0%"] == 1).all()
+    assert table["steps to 101%"].isna().all() and (table["s / 100 steps"] > 0).all()
+    assert table.loc["fast_cnn", "parameters"] != table.loc["fast_mlp", "parameters"]  # each sized from its own spec

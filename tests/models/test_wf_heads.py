@@ -105,3 +105,22 @@ def test_multiply_adds_by_hand():
     assert macs(build(Spec("mlp", "plain"))) == 784 * 128 + 128 * 10
     assert macs(build(Spec("cnn", "plain"))) == 26 * 26 * 32 * 9 + 11 * 11 * 64 * 32 * 9 + 1600 * 10
     assert macs(build(Spec("mlp", "harmonic"))) == 784 * 128 + 128 * 80
+
+
+def test_keras_initialisation_zeroes_biases_and_bounds_weights_by_glorot():
+    torch.manual_seed(0)
+    model = build(Spec("cnn", "plain"), (4, 8), keras=True)
+    layers = [m for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    assert layers and all(float(m.bias.abs().max()) == 0 for m in layers)
+    for m in layers:
+        fan_in = m.weight[0].numel()
+        fan_out = m.weight.shape[0] * m.weight[0, 0].numel() if m.weight.dim() == 4 else m.weight.shape[0]
+        assert float(m.weight.abs().max()) <= math.sqrt(6 / (fan_in + fan_out)) + 1e-7
+    torch.manual_seed(0)
+    assert float(build(Spec("cnn", "plain"), (4, 8)).modules().__next__()[0][0].bias.abs().max()) > 0  # PyTorch's
+
+
+def test_the_fast_baselines_cnn_maps_an_image_to_ten_logits():
+    model = build(Spec("fast", "plain"))
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    assert n_params(model) == 24 * 26 + 32 * 24 * 25 + 32 + 512 * 256 + 256 + 2570

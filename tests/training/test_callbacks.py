@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from paperlib.training.callbacks import KeepBest, StopBelow, WarmupCosine, best_model
+from paperlib.training.callbacks import KeepBest, OneCycle, StopBelow, WarmupCosine, best_model
 from paperlib.training.device import configure_device
 from paperlib.training.loop import Callback, init, train
 from paperlib.training.optim import OptimizerConfig
@@ -86,3 +86,17 @@ def test_warmup_cosine_drives_the_optimizer_and_survives_a_resume():
     assert seen == pytest.approx([schedule.lr_at(step, 1e-2) for step in range(1, 9)])
     with pytest.raises(ValueError):
         WarmupCosine(warmup=-1, total=5)
+
+
+def test_one_cycle_equals_pytorchs_one_cycle_lr():
+    optimizer = torch.optim.Adam([nn.Parameter(torch.zeros(1))], lr=0.01)
+    reference = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, total_steps=235, cycle_momentum=False)
+    schedule, expected = OneCycle(235), []
+    for _ in range(235):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        if len(expected) < 235:
+            reference.step()
+    assert [schedule.lr_at(step, 0.01) for step in range(235)] == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError):
+        OneCycle(1)

@@ -43,7 +43,7 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
     problems: list[str] = []
     room = pack_budget(root) / MIB
     done = finished_chapters(root / CARRY)
-    lines.append(f"{'stage':<70} {'at most':>9} {'expected':>9} {'checkpoints':>12}")
+    lines.append(f"{'stage':<84} {'at most':>9} {'expected':>9} {'checkpoints':>12}")
     totals = [0.0, 0.0]
     for number, stage in enumerate(STAGES, 1):
         values = paper_values(stage.notebook)
@@ -52,10 +52,10 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
         totals = [totals[0] + at_most, totals[1] + expected]
         mib = sum(checkpoint_mib(r) for r in runs)
         title = f"{number}. {stage.title} [{stage.notebook}{', runs ' + stage.only_runs if stage.only_runs else ''}]"
-        lines.append(f"{title:<70} {at_most:>7.1f} m {expected:>7.1f} m {mib:>8.1f} MiB"
+        lines.append(f"{title:<84} {at_most:>7.1f} m {expected:>7.1f} m {mib:>8.1f} MiB"
                      + ("  (page already in gpu-carry)" if stage.notebook in done else ""))
         for run in runs:
-            lines.append(f"     {run.key:<46} {run.steps:>6} steps x {run.batch:>3} x {run.length:>4} tokens, "
+            lines.append(f"     {run.key:<44} {run.steps:>6} steps x {run.batch:>3} x {run.length:>4} tokens, "
                          f"{run.flops() / 1e15:7.2f} PFLOP, {throughput.minutes(run):6.1f} m")
         if mib > room:
             lines.append(f"     its checkpoints (~{mib:.0f} MiB) exceed what a command can carry (~{room:.0f} MiB): "
@@ -63,7 +63,7 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
         if not (values.get("checkpoint_every", 0) > 0 and "resume" in values):
             problems.append(f"the paper profile of {stage.notebook} has no checkpoint_every > 0 or no resume parameter")
             lines.append(f"     NOT RESUMABLE: {problems[-1]}")
-    lines += [f"{'total':<70} {totals[0]:>7.1f} m {totals[1]:>7.1f} m", ""]
+    lines += [f"{'total':<84} {totals[0]:>7.1f} m {totals[1]:>7.1f} m", ""]
     lines.append(f"travels to the device: ~{travelling_bytes(root) / MIB:.1f} MiB (tracked tree, {wheel_dir.name}, "
                  f"{data_dir.name}) of {DEVICE_TREE_LIMIT / MIB:.0f} MiB; a pack brought back may hold ~{room:.1f} MiB")
     report = wheels.check(wheel_dir, wheels.run_modules(root), wheels.read_pins(), wheels.read_image_packages())

@@ -5,7 +5,7 @@ for a 2D^2 term: regular L(N^2 D + N D^2), block recurrent L(N/K)(4DK^2 + 2KD^2 
 Our count (`count_flops`) follows the code: two FLOPs per multiply-add, every matmul of the layer
 (QKV 6TC^2, scores and values 4T^2C over the full T x T square, output 2TC^2, MLP 16TC^2), the head,
 and the alpha mixing (approximately); the windows are those `recur` actually runs. Norms, softmax and activations
-(O(T C) and O(T^2 H)) are left out.
+(O(T C) and O(T^2 H)) are left out. `rnn_flops` counts the GRU/LSTM baseline the same way.
 """
 
 from dataclasses import replace
@@ -70,3 +70,9 @@ def train_flops_per_sample(cfg: TransformerConfig, n: int) -> float:
         blocks = range(cfg.block_range[0], cfg.block_range[1] + 1)
         return sum(count_flops(replace(cfg, block=k, block_range=None), n) for k in blocks) / len(blocks)
     return float(count_flops(cfg, n))
+
+
+def rnn_flops(gates: int, hidden: int, n: int, vocab_size: int, n_out: int, n_layer: int = 1) -> int:
+    """Our forward FLOPs of the GRU/LSTM baseline (`paperlib.models.rnn`) on a sample of length n: per token and
+    layer, the input and hidden matmuls of every gate (4 gates H^2), and the head on the last n_out positions."""
+    return n_layer * n * 4 * gates * hidden * hidden + 2 * n_out * hidden * vocab_size

@@ -5,8 +5,16 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from paperlib.flops import count_flops, layer_flops, paper_flops, recurrent_segments, train_flops_per_sample
+from paperlib.flops import (
+    count_flops,
+    layer_flops,
+    paper_flops,
+    recurrent_segments,
+    rnn_flops,
+    train_flops_per_sample,
+)
 from paperlib.models.paper_configs import build, paper_config
+from paperlib.models.rnn import GATES, RNNModel
 
 
 @pytest.mark.parametrize(
@@ -67,3 +75,12 @@ def test_train_flops_average_the_random_block_range():
     assert train_flops_per_sample(fixed, 1024) == count_flops(fixed, 1024)
     expected = sum(count_flops(image(block=k), 1024) for k in range(16, 49)) / 33
     assert train_flops_per_sample(ranged, 1024) == pytest.approx(expected)
+
+
+def test_rnn_count_agrees_with_torch_flop_counter_on_the_gru():
+    """PyTorch counts the GRU's gate matmuls on the CPU (not the LSTM's, whose count is the same formula)."""
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        RNNModel("gru", hidden=40).eval()(torch.randint(16, (1, 50)))
+    assert counter.get_total_flops() == rnn_flops(GATES["gru"], 40, 50, 16, 16)
+    assert rnn_flops(GATES["lstm"], 40, 50, 16, 16, n_layer=2) == 2 * 50 * 16 * 40 * 40 + 2 * 16 * 40 * 16

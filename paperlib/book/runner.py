@@ -44,7 +44,11 @@ DEFAULT_PROFILE = "cpu"
 
 
 class NotebookFailed(RuntimeError):
-    """A cell of the notebook raised."""
+    """The notebook did not complete; `ename` names the exception a cell raised, if one did."""
+
+    def __init__(self, message: str, ename: str = ""):
+        super().__init__(message)
+        self.ename = ename
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,9 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None) -> Path:
-    """Run the plan with papermill; return the path of the run record."""
+def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Run the plan with papermill; return the path of the run record. `env` adds environment variables for
+    the notebook's kernel (e.g. a deadline, `paperlib.training.deadline`)."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     final = output_dir / f"{plan.notebook}.ipynb"
@@ -113,7 +118,8 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None) -> Pa
         scratch = Path(tmp) / final.name
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
-        env = {RECORD_PART_ENV: str(part_path), LOG_MODE_ENV: "log", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        env = {**(env or {}), RECORD_PART_ENV: str(part_path), LOG_MODE_ENV: "log",
+               "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
         try:
@@ -126,7 +132,7 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None) -> Pa
             os.replace(scratch, failed)
             raise NotebookFailed(
                 f"notebook {plan.notebook!r} failed in cell {error.cell_index} (execution count "
-                f"{error.exec_count}): {error.ename}: {error.evalue}\nthe failed run is kept at {failed}"
+                f"{error.exec_count}): {error.ename}: {error.evalue}\nthe failed run is kept at {failed}", error.ename
             ) from None
         finally:
             for key, value in saved.items():

@@ -330,14 +330,19 @@ def _fashion_folder(folder: Path) -> tuple[dict[str, bytes], Provenance]:
     return payloads, Provenance("fashion-mnist", f"idx files in {display_path(folder)}", sha, str(folder))
 
 
-def _fashion_package() -> tuple[dict[str, bytes], Provenance]:
-    payloads, provenance = {}, None
+def fashion_package_files() -> tuple[dict[str, Path], Provenance]:
+    """Debian's four sha256-verified ``.gz`` idx files (via the cache), by name, and their provenance."""
+    paths, provenance = {}, None
     for name, (stem, gz_sha, _) in FASHION_FILES.items():
         member = DebMember(FASHION_DEB, AptDownload(*FASHION_PACKAGE), f"{FASHION_MEMBER_DIR}/{stem}.gz")
-        path, found = obtain("fashion-mnist", PinnedFile(f"fashion-mnist-{stem}.gz", gz_sha), [member])
-        payloads[name] = gzip.decompress(path.read_bytes())
+        paths[name], found = obtain("fashion-mnist", PinnedFile(f"fashion-mnist-{stem}.gz", gz_sha), [member])
         provenance = provenance or replace(found, sha256=FASHION_DEB.sha256)
-    return payloads, provenance
+    return paths, provenance
+
+
+def _fashion_package() -> tuple[dict[str, bytes], Provenance]:
+    paths, provenance = fashion_package_files()
+    return {name: gzip.decompress(path.read_bytes()) for name, path in paths.items()}, provenance
 
 
 def mnist_tokens(fit: Fit = "resize") -> ImageTokens:

@@ -22,6 +22,14 @@ from paperlib.models import n_params
 from paperlib.models.transformer import TransformerConfig
 from paperlib.paths import checkpoints_dir
 from paperlib.training import checkpoint
+from paperlib.training.deadline import (
+    ONLY_RUNS_ENV,
+    Deadline,
+    DeadlineReached,
+    RunDeferred,
+    deadline_from_env,
+    deferred,
+)
 from paperlib.training.loop import Callback, Evaluate, LossFn, Sampler, State, train
 
 
@@ -48,17 +56,34 @@ def checkpoint_path(chapter: str, name: str, meta: Mapping[str, Any]) -> Path:
 def train_resumable(state: State, sample: Sampler, loss_fn: LossFn, steps: int, *, chapter: str, name: str,
                     meta: Mapping[str, Any], checkpointing: Checkpointing, callbacks: Iterable[Callback] = (),
                     **train_kwargs: Any) -> int | None:
-    """`train` under `checkpointing`; returns the step the run resumed from (None: it started afresh)."""
-    if not checkpointing.every:
-        train(state, sample, loss_fn, steps, callbacks=callbacks, **train_kwargs)
-        return None
+    """`train` under `checkpointing`; returns the step the run resumed from (None: it started afresh).
+
+    A run that still has steps to take obeys `paperlib.training.deadline`: deferred by
+    ``PAPERLIB_ONLY_RUNS``, it raises `RunDeferred` before its first step; before ``PAPERLIB_DEADLINE`` it
+    saves its checkpoint (when checkpointing) and raises `DeadlineReached`.
+    """
     path = checkpoint_path(chapter, name, meta)
     resumed = checkpoint.resume(path, state, meta) if checkpointing.resume else None
     if resumed is not None:
         print(f"{name}: resumed from step {resumed} of {path.name}", flush=True)
-    callbacks = [*callbacks, checkpoint.Checkpointer(path, checkpointing.every, meta)]
-    train(state, sample, loss_fn, steps, callbacks=callbacks, **train_kwargs)
-    checkpoint.save(path, state, meta)
+    if deferred(name) and state.step < steps and not state.stop:
+        raise RunDeferred(f"{name}: deferred at step {state.step} of {steps} ({ONLY_RUNS_ENV} does not name it)")
+    callbacks = [*callbacks]
+    if checkpointing.every:
+        callbacks.append(checkpoint.Checkpointer(path, checkpointing.every, meta))
+    at = deadline_from_env()
+    if at is not None:
+        callbacks.append(Deadline(at, steps))
+    try:
+        train(state, sample, loss_fn, steps, callbacks=callbacks, **train_kwargs)
+    except DeadlineReached as error:
+        if not checkpointing.every:
+            raise DeadlineReached(f"{name}: {error}; nothing saved (checkpoint_every is 0)") from None
+        checkpoint.save(path, state, meta)
+        raise DeadlineReached(f"{name}: {error}; checkpoint saved to {path}: run again with resume to continue"
+                              ) from None
+    if checkpointing.every:
+        checkpoint.save(path, state, meta)
     return resumed
 
 

@@ -1,5 +1,6 @@
 """Planning a run (profiles, overrides, the paper-profile warning) and executing a notebook that raises."""
 
+import os
 import warnings
 
 import nbformat
@@ -40,13 +41,16 @@ def test_no_warning_for_other_profiles_or_with_a_gpu(monkeypatch, profile, cuda)
 def test_a_raising_notebook_names_the_cell_and_keeps_the_previous_output(tmp_path, monkeypatch, write_notebook):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    write_notebook(notebooks / "boom.ipynb", 'profile: str = "cpu"  # profile\n', "raise ValueError('kaput')")
+    write_notebook(notebooks / "boom.ipynb", 'profile: str = "cpu"  # profile\n',
+                   "import os\nraise ValueError(os.environ['BOOM_WORD'])")
     monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
+    monkeypatch.delenv("BOOM_WORD", raising=False)
     out = tmp_path / "book"
     out.mkdir()
     (out / "boom.ipynb").write_text("previous good run")
-    with pytest.raises(NotebookFailed, match=r"cell 2 .*ValueError: kaput"):
-        execute(RunPlan("boom", "quick", {"profile": "quick"}), out)
+    with pytest.raises(NotebookFailed, match=r"cell 2 .*ValueError: kaput") as failure:
+        execute(RunPlan("boom", "quick", {"profile": "quick"}), out, env={"BOOM_WORD": "kaput"})  # for the kernel
+    assert failure.value.ename == "ValueError" and "BOOM_WORD" not in os.environ
     assert (out / "boom.ipynb").read_text() == "previous good run"
     assert (out / "boom.failed.ipynb").is_file()
     assert not (out / "results").exists()

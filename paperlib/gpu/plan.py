@@ -1,0 +1,207 @@
+"""The paper profile on one GPU: chapters in priority order, each resumed from its checkpoints, stopped cleanly
+before a deadline, and packed so that what a command made comes back and can be carried into the next one.
+
+Priority: copy at 4,128, Shakespeare, the long-range image task on its substitute, selective copy. Copy and
+selective copy are one notebook that trains copy's runs first; the plan runs it in two stages: first with
+``PAPERLIB_ONLY_RUNS=copy-*``, which trains copy's four runs and stops the notebook (`RunDeferred`) at the
+first selective-copy run, and last in full, which resumes copy's finished runs, trains selective copy's and
+writes the chapter's page. A stage interrupted by the deadline (`DeadlineReached`) has saved its checkpoint;
+the next command resumes it. A notebook that did not complete never becomes a page.
+
+Folders, relative to the project: the device writes everything into OUTPUT (executed notebooks, results/,
+checkpoints/, the plan's status and log); a returned pack is unpacked here into CARRY, which the next command
+carries and which seeds OUTPUT there with whatever OUTPUT lacks (a warm machine still has its own, newer one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from paperlib.atomic import atomic_write_json
+from paperlib.book.runner import NotebookFailed, execute, plan_run
+from paperlib.gpu.estimate import PlannedRun, copy_runs, image_runs, shakespeare_runs
+from paperlib.gpu.pack import MIB
+from paperlib.training.deadline import DEADLINE_ENV, ONLY_RUNS_ENV
+
+WHEELS, DATA, OUTPUT, CARRY = ".whl", ".gpu-data", "gpu-run", "gpu-carry"
+STATUS, LOG, SUMMARY = "plan.json", "log.txt", "summary.txt"
+DEVICE_TREE_LIMIT = 64 * MIB  # the working tree and carried paths that travel to the device
+RETURN_FILES, RETURN_FILE_BYTES, RETURN_TOTAL = 8, 16 * MIB, 64 * MIB  # what comes back from $OUT
+SUMMARY_ROOM = MIB // 4  # kept for the summary beside the parts
+TREE_MARGIN = 2 * MIB  # files the estimate of the travelling tree may miss
+NOT_TRAVELLING = {".git", ".venv", "__pycache__", ".pytest_cache", "_build", OUTPUT, CARRY}
+MIN_STAGE_S = 90.0  # a stage is not started with less time than this before the deadline
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A notebook run under the paper profile with `only_runs` as ``PAPERLIB_ONLY_RUNS`` ("": every run,
+    ending in the chapter's page); `runs` lists what it trains, for the estimate."""
+
+    notebook: str
+    title: str
+    runs: Callable[[Mapping[str, Any]], list[PlannedRun]]
+    only_runs: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.notebook}:{self.only_runs or 'page'}"
+
+
+STAGES = (
+    Stage("copy_tasks", "copy at 4,128", lambda v: copy_runs(v, "copy"), "copy-*"),
+    Stage("shakespeare", "Shakespeare: K 1 (Note), K 16 (Feb-2026), regular 1 and 6 layers", shakespeare_runs),
+    Stage("long_range_image", "long-range image on the substitute", image_runs),
+    Stage("copy_tasks", "selective copy at 4,128, then the chapter's page", lambda v: copy_runs(v, "selective_copy")),
+)
+
+
+def load_status(output: Path) -> dict[str, dict[str, Any]]:
+    """The plan's record of each stage (key -> status, detail, minutes), from earlier commands."""
+    path = output / STATUS
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def stage_done(stage: Stage, output: Path, status: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Done: the chapter's record exists (its page is written) or this stage's runs all trained."""
+    return (output / "results" / f"{stage.notebook}.json").is_file() or status.get(stage.key, {}).get("status") == "done"
+
+
+def seed(output: Path, carry: Path) -> int:
+    """Copy into `output` every file of `carry` it lacks; returns how many."""
+    copied = 0
+    for path in sorted(carry.rglob("*")) if carry.is_dir() else []:
+        target = output / path.relative_to(carry)
+        if path.is_file() and path.name != SUMMARY and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            copied += 1
+    return copied
+
+
+def run(output: Path, until: float, *, carry: Path | None = None, env: Mapping[str, str] | None = None,
+        stages: tuple[Stage, ...] = STAGES, run_notebook: Callable[..., Path] = execute) -> int:
+    """Run the stages not yet done, in order, until `until` (Unix seconds); 0 unless a stage failed.
+
+    Every notebook runs with ``resume``, its checkpoints under ``output/checkpoints`` and the deadline `until`;
+    a stage stopped by the deadline ends the command, a failed one is recorded and the next stage runs.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    if carry is not None:
+        print(f"plan: {seed(output, carry)} files from {carry} seeded {output}", flush=True)
+    base_env = {**(env or {}), "PAPERLIB_CHECKPOINTS": str((output / "checkpoints").resolve()), DEADLINE_ENV: str(until)}
+    status, code = load_status(output), 0
+    for number, stage in enumerate(stages, 1):
+        if stage_done(stage, output, status):
+            continue
+        if time.time() > until - MIN_STAGE_S:
+            print(f"plan: stage {number} ({stage.title}) not started: under {MIN_STAGE_S:.0f} s left", flush=True)
+            break
+        print(f"plan: stage {number}: {stage.title} ({stage.notebook}"
+              + (f", runs {stage.only_runs}" if stage.only_runs else "") + ")", flush=True)
+        began = time.time()
+        _note(output, status, stage, "running", "still running when the command ended: stopped hard", began)
+        try:
+            run_notebook(plan_run(stage.notebook, "paper", {"resume": True}), output,
+                         env={**base_env, ONLY_RUNS_ENV: stage.only_runs})
+            outcome, detail = "done", "the chapter's page and record are written"
+        except NotebookFailed as error:
+            outcome, detail = _outcome(error)
+            if outcome == "failed":
+                code = 1
+        _note(output, status, stage, outcome, detail, began)
+        print(f"plan: stage {number} {outcome}: {detail}", flush=True)
+        if outcome == "stopped":
+            break
+    return code
+
+
+def _note(output: Path, status: dict[str, dict[str, Any]], stage: Stage, outcome: str, detail: str,
+          began: float) -> None:
+    """Record the stage's state in the status file (written at once: a hard stop may follow)."""
+    status[stage.key] = {"status": outcome, "detail": detail, "minutes": round((time.time() - began) / 60, 2),
+                         "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    atomic_write_json(output / STATUS, status)
+
+
+def _outcome(error: NotebookFailed) -> tuple[str, str]:
+    first = str(error).splitlines()[0]
+    if error.ename == "RunDeferred":
+        return "done", "its runs are trained; the notebook stopped at the first run of a later stage"
+    if error.ename == "DeadlineReached":
+        return "stopped", f"deadline: {first}"
+    return "failed", str(error)
+
+
+def pack_list(output: Path, stages: tuple[Stage, ...] = STAGES) -> list[tuple[Path, str]]:
+    """What a pack holds, by priority: the plan's status and log, executed notebooks, records; then the
+    checkpoints of chapters without a page: the newest first (the run a deadline interrupted), then by the
+    chapter's next stage and newest first. Checkpoints of finished chapters are left behind."""
+    status = load_status(output)
+    light = [output / STATUS, output / LOG, *sorted(output.glob("*.ipynb")), *sorted((output / "results").glob("*.json"))]
+    pending = [s.notebook for s in stages if not stage_done(s, output, status)]
+    rank = {name: pending.index(name) for name in pending}
+    checkpoints = [p for p in (output / "checkpoints").glob("*/*.pt") if p.parent.name in rank]
+    checkpoints.sort(key=lambda p: (rank[p.parent.name], -p.stat().st_mtime))
+    if checkpoints:
+        newest = max(checkpoints, key=lambda p: p.stat().st_mtime)
+        checkpoints.remove(newest)
+        checkpoints.insert(0, newest)
+    return [(p, p.relative_to(output).as_posix()) for p in [*light, *checkpoints] if p.is_file()]
+
+
+def travelling_bytes(root: Path) -> int:
+    """About how much of `root` travels to the device: every file outside NOT_TRAVELLING (the device's own
+    output, the carry folder the next pack replaces, caches and builds)."""
+    total = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in NOT_TRAVELLING]
+        total += sum((Path(folder) / f).stat().st_size for f in files if not (Path(folder) / f).is_symlink())
+    return total
+
+
+def pack_budget(root: Path) -> int:
+    """Bytes a pack may hold: what comes back from the device, and what the next command can carry there
+    beside the working tree (wheels and data included)."""
+    carry_room = DEVICE_TREE_LIMIT - travelling_bytes(root) - TREE_MARGIN
+    return max(0, min(RETURN_TOTAL - SUMMARY_ROOM, carry_room))
+
+
+def summary(output: Path, packed_parts: list[Path], included: list[str], left_out: list[tuple[str, int]],
+            device: str, stages: tuple[Stage, ...] = STAGES) -> str:
+    """A few plain lines: each stage's state, what the pack holds and left out, and what to do next."""
+    status = load_status(output)
+    lines = [f"paper profile on {device}, packed {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "stages:"]
+    for number, stage in enumerate(stages, 1):
+        entry = status.get(stage.key)
+        state = ("done (page written)" if (output / "results" / f"{stage.notebook}.json").is_file() else
+                 f"{entry['status']} after {entry['minutes']} min: {entry['detail'].splitlines()[0]}" if entry else
+                 "not started")
+        lines.append(f"  {number}. {stage.title} [{stage.notebook}]: {state}")
+    size = sum(p.stat().st_size for p in packed_parts) / MIB
+    lines.append(f"pack: {len(packed_parts)} parts, {size:.1f} MiB, {len(included)} files")
+    lines += [f"  left out (on the device while it stays warm): {name} ({n / MIB:.1f} MiB)" for name, n in left_out]
+    lines += ["next: here, `bash scripts/paper_on_gpu.sh --unpack FILES_AT` puts this into gpu-carry/; then run",
+              f"  `bash scripts/paper_on_gpu.sh --minutes 9` with carry [\"{WHEELS}\", \"{DATA}\", \"{CARRY}\"]"]
+    return "\n".join(lines) + "\n"
+
+
+def finished_chapters(folder: Path) -> list[str]:
+    """Chapters whose record is in `folder` (their pages are written)."""
+    return sorted(p.stem for p in (folder / "results").glob("*.json"))
+
+
+def drop_finished_checkpoints(folder: Path) -> list[Path]:
+    """Remove the checkpoints of chapters whose page is written (nothing will resume them); returns them."""
+    dropped = [p for name in finished_chapters(folder) for p in sorted((folder / "checkpoints" / name).glob("*.pt"))]
+    for path in dropped:
+        path.unlink()
+    return dropped

@@ -1,0 +1,126 @@
+"""The plan's runs are the chapters' own, their cost follows the FLOP count, and every paper configuration trains
+a couple of steps on the CPU through the loop every chapter uses."""
+
+import json
+import warnings
+
+import pytest
+import torch
+
+from paperlib.book.runner import plan_run
+from paperlib.chapters.copy_tasks import make_model
+from paperlib.chapters.long_range_image import equal_compute_steps, image_configs
+from paperlib.chapters.shakespeare import shakespeare_configs
+from paperlib.flops import train_flops_per_sample
+from paperlib.gpu.estimate import (
+    DEFAULT_MFU,
+    PEAK_FLOPS,
+    SHAKESPEARE_VOCAB,
+    copy_runs,
+    image_runs,
+    load_throughput,
+    shakespeare_runs,
+)
+from paperlib.gpu.plan import STAGES
+from paperlib.models import n_params
+from paperlib.training.device import configure_device
+from paperlib.training.loop import init, train
+from paperlib.training.losses import model_loss
+from paperlib.training.optim import OptimizerConfig
+
+
+def paper(notebook):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return plan_run(notebook, "paper").parameters
+
+
+def by_name(runs):
+    """Run name (without chapter and seed) -> planned run."""
+    return {run.key.split("/")[1].rsplit("-seed", 1)[0]: run for run in runs}
+
+
+def test_shakespeare_runs_are_the_chapters_models_at_the_profiles_batches():
+    v = paper("shakespeare")
+    runs = by_name(shakespeare_runs(v))
+    chapter = shakespeare_configs(SHAKESPEARE_VOCAB, v["block"], v["context"], v["n_embd"], v["n_head"], v["dropout"])
+    assert {name: run.make().cfg for name, run in runs.items()} == chapter
+    assert runs["regular_6"].batch == v["batch_regular_6"] and runs["recurrent_pos"].batch == v["batch_recurrent"]
+    assert len(shakespeare_runs({**v, "seeds": 3})) == 3 * len(chapter)
+
+
+def test_image_runs_are_the_chapters_models_and_zero_regular_steps_match_compute():
+    v = paper("long_range_image")
+    runs = by_name(image_runs(v))
+    configs = image_configs(v["side"] ** 2, v["dropout"])
+    assert {name: run.make().cfg for name, run in runs.items()} == configs
+    matched = by_name(image_runs({**v, "regular_steps": 0}))["regular"].steps
+    assert matched == equal_compute_steps(configs, v["side"] ** 2, v["recurrent_steps"], v["recurrent_batch"],
+                                          v["regular_batch"])
+
+
+@pytest.mark.parametrize("task", ["copy", "selective_copy"])
+def test_copy_runs_are_the_chapters_models(task):
+    runs = copy_runs(paper("copy_tasks"), task)
+    kinds = [run.key.split("-", 1)[1] for run in runs]
+    assert kinds == ["recurrent", "forget", "regular", "gru"]
+    for kind, run in zip(kinds, runs):
+        ours, theirs = run.make(), make_model(task, kind)
+        assert n_params(ours) == n_params(theirs) and str(ours) == str(theirs)
+        assert getattr(ours, "cfg", None) == getattr(theirs, "cfg", None)
+
+
+def test_cost_is_three_forward_passes_per_training_sample_plus_the_evaluations():
+    v = paper("copy_tasks")
+    recurrent = copy_runs(v, "copy")[0]
+    assert recurrent.length == 4128 and recurrent.steps == v["copy_steps"] and recurrent.expected_steps == 900
+    assert recurrent.forward_flops == train_flops_per_sample(make_model("copy", "recurrent").cfg, 4128)
+    evals = (v["copy_steps"] // v["eval_every"] + 1) * v["eval_batches"] * 64 + 3 * v["final_batches"] * 64
+    assert recurrent.flops() == pytest.approx(recurrent.forward_flops * (3 * v["copy_steps"] * 64 + evals))
+    assert recurrent.flops(expected=True) < recurrent.flops() / 10
+
+
+def test_throughput_is_assumed_given_or_measured_per_run(tmp_path):
+    run = copy_runs(paper("copy_tasks"), "copy")[0]
+    assumed = load_throughput(tmp_path / "none.json")
+    assert assumed.fraction(run.key) == DEFAULT_MFU
+    assert assumed.minutes(run) == pytest.approx(run.flops() / (PEAK_FLOPS * DEFAULT_MFU) / 60)
+    assert load_throughput(mfu=0.5).minutes(run) == pytest.approx(assumed.minutes(run) * DEFAULT_MFU / 0.5)
+    measured = tmp_path / "throughput.json"
+    measured.write_text(json.dumps({"source": "bench", "mfu": {run.key: 0.1, "default": 0.05}}))
+    table = load_throughput(measured)
+    assert (table.fraction(run.key), table.fraction("other/run"), table.source) == (0.1, 0.05, "measured: bench")
+    measured.write_text(json.dumps({"mfu": {"x": 2}}))
+    with pytest.raises(ValueError, match="fractions in"):
+        load_throughput(measured)
+    with pytest.raises(ValueError, match="MFU must be in"):
+        load_throughput(mfu=0)
+
+
+def unique_paper_runs():
+    """Every run of every stage, one per distinct model and length."""
+    seen, unique = set(), []
+    for stage in STAGES:
+        for run in stage.runs(paper(stage.notebook)):
+            model = run.make()
+            identity = (repr(getattr(model, "cfg", model)), run.length)
+            if identity not in seen:
+                seen.add(identity)
+                unique.append(pytest.param(run, id=run.key))
+    return unique
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", unique_paper_runs())
+def test_every_paper_configuration_trains_two_steps_on_the_cpu(run):
+    """At its full paper length (4,128 for copy, 256 for Shakespeare, 1,024 for the image), batch 1."""
+    state = init(run.make, OptimizerConfig(lr=1e-3), 0, configure_device("cpu"))
+    vocab = state.model.wte.num_embeddings
+    x = torch.randint(vocab, (1, run.length))
+    head = getattr(getattr(state.model, "cfg", None), "head", "last")
+    y = {"lm": torch.randint(vocab, (1, run.length)), "last": torch.randint(vocab, (1, 16)),
+         "class": torch.randint(10, (1,))}[head]
+    before = [p.detach().clone() for p in state.model.parameters()]
+    train(state, lambda s: (x, y), model_loss(), 2, show_progress=False)
+    assert state.step == 2 and torch.isfinite(state.loss_sum)
+    assert any(not torch.equal(b, p) for b, p in zip(before, state.model.parameters()))

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from paperlib.atomic import atomic_write_json
 from paperlib.paths import checkpoints_dir
@@ -128,7 +128,7 @@ class Sweep:
         self._client: Client | None = None
         self._shares: dict[str, int] = {}
 
-    def __enter__(self) -> Sweep:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,9 +11,9 @@ from paperlib.scaling.efficient import Bisection, bisect_together, first_passing
 @pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 33])
 def test_bisection_finds_the_boundary_of_every_monotone_predicate(n):
     for boundary in range(n + 1):  # n: no rung passes
-        asked = []
+        asked: list[int] = []
 
-        def predicate(rung):
+        def predicate(rung, asked=asked, boundary=boundary):
             asked.append(rung)
             return rung >= boundary
 
@@ -43,7 +43,7 @@ def test_a_bisection_refuses_what_it_cannot_use():
     with pytest.raises(ValueError, match="outside"):
         search.record(0, True)
     with pytest.raises(RuntimeError, match="not finished"):
-        search.boundary
+        _ = search.boundary
 
 
 def test_interpolation_meets_the_target_in_log_size():

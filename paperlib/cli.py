@@ -6,6 +6,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 from paperlib.atomic import atomic_write_text
@@ -17,12 +18,15 @@ from paperlib.book.runner import (
     DEFAULT_PROFILE,
     PROFILES,
     NotebookFailed,
+    RunPlan,
     declared_parameters,
     execute,
+    execute_elsewhere,
     notebook_names,
     plan_run,
 )
 from paperlib.paths import book_dir, project_root
+from paperlib.sweep import SCHEDULER_ENV, dask_client, map_tasks, scheduler_address
 
 EXIT_BAD_INPUT = 2
 
@@ -42,12 +46,36 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError("name a notebook to run, or pass --all")
     overrides = dict(args.param or [])
     plans = [plan_run(name, args.profile, overrides) for name in names]  # validate all before running any
-    for plan in plans:
-        print(f"running {plan.notebook} with profile {plan.profile} ...", flush=True)
-        path = execute(plan, Path(args.output_dir), timeout_s=args.timeout)
-        print(f"  record: {path}")
+    scheduler = args.scheduler or (scheduler_address() if args.all else "")
+    if scheduler:
+        failed = run_on_cluster(plans, Path(args.output_dir).resolve(), scheduler, args.timeout)
+    else:
+        failed = 0
+        for plan in plans:
+            print(f"running {plan.notebook} with profile {plan.profile} ...", flush=True)
+            path = execute(plan, Path(args.output_dir), timeout_s=args.timeout)
+            print(f"  record: {path}")
     write_claims_page(Path(args.output_dir))
-    return 0
+    return 1 if failed else 0
+
+
+def run_on_cluster(plans: list[RunPlan], output_dir: Path, scheduler: str, timeout_s: int | None) -> int:
+    """Run every plan as a task on the Dask cluster at `scheduler` (one notebook per worker thread) and write each
+    page and record into `output_dir` as it finishes; the others go on when one fails. Returns how many failed."""
+    failed = 0
+    print(f"running {len(plans)} notebook(s) on the Dask cluster at {scheduler} ...", flush=True)
+    with dask_client(scheduler) as client:
+        task = partial(execute_elsewhere, shown_dir=output_dir, timeout_s=timeout_s)
+        for i, outcome in map_tasks(client, task, plans, "notebooks"):
+            files, error = ({}, f"{type(outcome).__name__}: {outcome}") if isinstance(outcome, BaseException) else outcome
+            for name, text in files.items():
+                atomic_write_text(output_dir / name, text)
+            if error:
+                failed += 1
+                print(f"paperlib: {plans[i].notebook}: {error}", file=sys.stderr, flush=True)
+            else:
+                print(f"  {plans[i].notebook}: record {output_dir / 'results' / f'{plans[i].notebook}.json'}", flush=True)
+    return failed
 
 
 def write_claims_page(output_dir: Path) -> Path:
@@ -110,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), help="override a parameter")
     run.add_argument("--output-dir", default=str(book_dir()), help="where executed notebooks and results/ go")
     run.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    run.add_argument("--scheduler", default="", metavar="ADDRESS",
+                     help=f"run the notebooks as tasks on the Dask cluster at ADDRESS, one per worker thread; with "
+                          f"--all the default is ${SCHEDULER_ENV} (unset: one after another on this machine)")
     run.set_defaults(func=cmd_run)
 
     sub.add_parser("book", help="build the book to _build/html (-W -n --keep-going)").set_defaults(func=cmd_book)

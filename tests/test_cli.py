@@ -1,5 +1,6 @@
 """The command line: parameter errors exit 2 before anything runs; listing, data and the claims page."""
 
+import os
 import subprocess
 import sys
 
@@ -57,3 +58,43 @@ def test_book_without_jupyter_book_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setattr(cli.sys, "executable", "/nowhere/bin/python")
     assert main(["book"]) == 2
     assert "pip install -e '.[book]'" in capsys.readouterr().err
+
+
+SEES_SCHEDULER = ("import os\nfrom paperlib.book.records import record\n"
+                  "record(metrics={'sees_scheduler': float('PAPERLIB_DASK_SCHEDULER' in os.environ)})")
+
+
+def test_run_on_a_dask_cluster_writes_every_page_here_and_reports_failures(tmp_path, monkeypatch, write_notebook):
+    from distributed import LocalCluster
+
+    from paperlib.book import runner
+    from paperlib.sweep import SCHEDULER_ENV
+
+    notebooks, out = tmp_path / "notebooks", tmp_path / "out"
+    notebooks.mkdir()
+    write_notebook(notebooks / "fine.ipynb", 'profile: str = "cpu"  # run profile\n', SEES_SCHEDULER)
+    write_notebook(notebooks / "boom.ipynb", 'profile: str = "cpu"  # run profile\n', "raise ValueError('kaput')")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://the-cluster:8786")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster:
+        code = main(["run", "fine", "boom", "--profile", "quick", "--scheduler", cluster.scheduler_address,
+                     "--output-dir", str(out)])
+    assert code == 1, "a failed notebook fails the command, after the others finished"
+    assert (out / "fine.ipynb").is_file() and (out / "boom.failed.ipynb").is_file()
+    assert not (out / "boom.ipynb").exists() and not list(out.glob(".run-*"))
+    record = load_records(out / "results")["fine"]
+    assert record["metrics"]["sees_scheduler"] == 0, "a chapter run on the cluster keeps its sweeps on its machine"
+    assert os.environ[SCHEDULER_ENV] == "tcp://the-cluster:8786"
+
+
+def test_named_notebooks_run_here_whatever_the_environment_says(tmp_path, monkeypatch, write_notebook):
+    from paperlib.book import runner
+    from paperlib.sweep import SCHEDULER_ENV
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "fine.ipynb", 'profile: str = "cpu"  # run profile\n', SEES_SCHEDULER)
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://no-such-cluster:1")
+    assert main(["run", "fine", "--profile", "quick", "--output-dir", str(tmp_path / "out")]) == 0
+    assert load_records(tmp_path / "out" / "results")["fine"]["metrics"]["sees_scheduler"] == 1

@@ -7,6 +7,9 @@ machine without a CUDA GPU goes ahead, with a warning: the paper's configuration
 
 What the notebook writes to stderr (progress lines, warnings) is shown live on this console and left
 out of the page; the page gains a box saying what was run, where, and how long it took.
+
+`execute_elsewhere` runs a plan in a scratch folder and returns the files it wrote, for a run on another
+machine (a Dask worker: `paperlib run --scheduler`).
 """
 
 from __future__ import annotations
@@ -106,13 +109,16 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, env: Mapping[str, str] | None = None) -> Path:
+def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, env: Mapping[str, str] | None = None,
+            shown_dir: Path | None = None) -> Path:
     """Run the plan with papermill; return the path of the run record. `env` adds environment variables for
-    the notebook's kernel (e.g. a deadline, `paperlib.training.deadline`)."""
+    the notebook's kernel (e.g. a deadline, `paperlib.training.deadline`); `shown_dir` is the folder the page
+    and the failed run will finally live in, when that is not `output_dir` (a run on another machine)."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     final = output_dir / f"{plan.notebook}.ipynb"
     failed = output_dir / f"{plan.notebook}.failed.ipynb"
+    shown = Path(shown_dir or output_dir)
     with tempfile.TemporaryDirectory(dir=output_dir, prefix=".run-") as tmp:
         part_path = Path(tmp) / "record-part.json"
         scratch = Path(tmp) / final.name
@@ -132,7 +138,8 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, env: 
             os.replace(scratch, failed)
             raise NotebookFailed(
                 f"notebook {plan.notebook!r} failed in cell {error.cell_index} (execution count "
-                f"{error.exec_count}): {error.ename}: {error.evalue}\nthe failed run is kept at {failed}", error.ename
+                f"{error.exec_count}): {error.ename}: {error.evalue}\nthe failed run is kept at {shown / failed.name}",
+                error.ename,
             ) from None
         finally:
             for key, value in saved.items():
@@ -145,9 +152,31 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, env: 
             raise NotebookFailed(f"notebook {plan.notebook!r} ran but never called paperlib.book.records.record()")
         part = json.loads(part_path.read_text())
         rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at)
-        atomic_write_text(final, nbformat.writes(finish_page(nbformat.read(scratch, as_version=4), rec, final)))
+        atomic_write_text(final, nbformat.writes(finish_page(nbformat.read(scratch, as_version=4), rec,
+                                                             shown / final.name)))
     failed.unlink(missing_ok=True)
     return write_record(output_dir / "results", rec)
+
+
+def execute_elsewhere(plan: RunPlan, shown_dir: Path, timeout_s: int | None = None) -> tuple[dict[str, str], str]:
+    """`execute` in a scratch folder: the files it wrote (the page and its record, or the failed run) as texts
+    by their path in the output folder, and the error ("" when it succeeded). The notebook's own sweeps run on
+    this machine: ``$PAPERLIB_DASK_SCHEDULER`` is hidden from it, so it never waits on the cluster running it."""
+    from paperlib.sweep import SCHEDULER_ENV
+
+    saved = os.environ.pop(SCHEDULER_ENV, None)
+    try:
+        with tempfile.TemporaryDirectory(prefix="paperlib-run-") as tmp:
+            error = ""
+            try:
+                execute(plan, Path(tmp), timeout_s, shown_dir)
+            except NotebookFailed as failure:
+                error = str(failure)
+            files = {str(p.relative_to(tmp)): p.read_text() for p in Path(tmp).rglob("*") if p.is_file()}
+    finally:
+        if saved is not None:
+            os.environ[SCHEDULER_ENV] = saved
+    return files, error
 
 
 def finish_page(nb: nbformat.NotebookNode, rec: dict[str, Any], final: Path) -> nbformat.NotebookNode:

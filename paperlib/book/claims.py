@@ -174,11 +174,16 @@ CLAIMS: tuple[Claim, ...] = (
           _pct_ci("selective_copy_acc")),
     Claim("rt_accumulate", "Accumulating beats forgetting on copy", "empirical", LLM_PAPER,
           "Recurrent transformers accumulate history for long-range tasks: accumulate succeeds where forget (α = 0) fails.",
-          "accumulate 100 %, forget not reported", "copy_tasks", ("copy_acc", "copy_acc_forget"),
-          (f"copy accuracy ≥ {100 * COPY_ACC_MIN:g} % with accumulate and < {100 * FORGET_COPY_ACC_MAX:g} % with α = 0 "
-           "at the same length"),
-          lambda m: m["copy_acc"] >= COPY_ACC_MIN and m["copy_acc_forget"] < FORGET_COPY_ACC_MAX,
-          lambda m: f"{100 * m['copy_acc']:.1f} % vs {100 * m['copy_acc_forget']:.1f} % (forget)"),
+          "accumulate 100 %, forget not reported", "copy_tasks",
+          ("copy_acc", "copy_stalled_forget", "copy_acc_compared_forget", "copy_compared_noise_len_forget"),
+          (f"copy accuracy ≥ {100 * COPY_ACC_MIN:g} % with accumulate, while α = 0 with the same samples and curriculum "
+           f"either stalls (its curriculum stops short of a length accumulate passed) or scores "
+           f"< {100 * FORGET_COPY_ACC_MAX:g} % at the longest length both trained at"),
+          lambda m: m["copy_acc"] >= COPY_ACC_MIN and (bool(m["copy_stalled_forget"])
+                                                       or m["copy_acc_compared_forget"] < FORGET_COPY_ACC_MAX),
+          lambda m: f"{100 * m['copy_acc']:.1f} % vs {100 * m['copy_acc_compared_forget']:.1f} % (forget, at length "
+                    f"{int(m['copy_compared_noise_len_forget']) + 32}"
+                    + (", where it stalled)" if m["copy_stalled_forget"] else ")")),
     Claim("lra_image", "Long-range image classification (LRA Image)", "empirical", LLM_PAPER,
           "On LRA Image (grayscale CIFAR-10, 1024 tokens) a 53.6K-parameter block-recurrent layer reaches 43.09 %, "
           "against 42.9 % for a 4-layer transformer.",

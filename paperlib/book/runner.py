@@ -109,7 +109,7 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, env: Mapping[str, str] | None = None,
+def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, env: Mapping[str, str] | None = None,
             shown_dir: Path | None = None) -> Path:
     """Run the plan with papermill; return the path of the run record. `env` adds environment variables for
     the notebook's kernel (e.g. a deadline, `paperlib.training.deadline`); `shown_dir` is the folder the page
@@ -169,7 +169,7 @@ def execute_elsewhere(plan: RunPlan, shown_dir: Path, timeout_s: int | None = No
         with tempfile.TemporaryDirectory(prefix="paperlib-run-") as tmp:
             error = ""
             try:
-                execute(plan, Path(tmp), timeout_s, shown_dir)
+                execute(plan, Path(tmp), timeout_s, shown_dir=shown_dir)
             except NotebookFailed as failure:
                 error = str(failure)
             files = {str(p.relative_to(tmp)): p.read_text() for p in Path(tmp).rglob("*") if p.is_file()}

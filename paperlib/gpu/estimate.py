@@ -56,28 +56,29 @@ class PlannedRun:
 
 
 def copy_runs(values: Mapping[str, Any], task: str) -> list[PlannedRun]:
-    """Runs of one copy task (`paperlib.chapters.copy_tasks.train_all`): the paper's model, its forget
-    ablation, the regular transformer at the baseline length, the GRU/LSTM under the curriculum."""
+    """Runs of one copy task (`paperlib.chapters.copy_tasks.train_all`): the paper's model once per seed, then
+    its forget ablation, the regular transformer and the GRU/LSTM with the first seed; every one takes the same
+    steps under the same curriculum (the baselines' up to `baseline_cap`), counted here at its longest length."""
     batch, steps = values["batch_size"], values["copy_steps" if task == "copy" else "selective_steps"]
     length = values["cap"] + 2 * N_DATA
-    short = min(values["baseline_cap"] or values["cap"], values["cap"]) + 2 * N_DATA
     expected = min(steps, math.ceil(NOTE_SAMPLES[task] / batch))
-
-    def evals(n: int) -> int:
-        return (n // values["eval_every"] + 1) * values["eval_batches"] * batch + 3 * values["final_batches"] * batch
-
+    evals = (steps // values["eval_every"] + 1) * values["eval_batches"] * batch + 3 * values["final_batches"] * batch
     recurrent = paper_config(task, "recurrent")
     hidden = hidden_for_params(n_params(paper_model("copy", "recurrent")), values["rnn"])
+    short = min(values["baseline_cap"], values["cap"]) + 2 * N_DATA
     rnn_cost = rnn_flops(GATES[values["rnn"]], hidden, short, recurrent.vocab_size, recurrent.n_out)
-    base = values["baseline_steps"]
-    return [
-        _transformer(f"copy_tasks/{task}-recurrent", recurrent, length, batch, steps, expected, evals(steps)),
-        _transformer(f"copy_tasks/{task}-forget", replace(recurrent, alpha="forget"), length, batch, steps, expected,
-                     evals(steps)),
-        _transformer(f"copy_tasks/{task}-regular", paper_config(task, "regular"), short, batch, base, base, evals(base)),
-        PlannedRun(f"copy_tasks/{task}-{values['rnn']}", lambda: RNNModel(values["rnn"], hidden=hidden), short, batch,
-                   base, base, rnn_cost, evals(base)),
-    ]
+    runs = [_transformer(f"copy_tasks/{task}-recurrent-seed{seed}", recurrent, length, batch, steps, expected, evals)
+            for seed in range(values["seeds"])]
+    if values["baselines"]:
+        runs += [
+            _transformer(f"copy_tasks/{task}-forget", replace(recurrent, alpha="forget"), short, batch, steps,
+                         expected, evals),
+            _transformer(f"copy_tasks/{task}-regular", paper_config(task, "regular"), short, batch, steps, expected,
+                         evals),
+            PlannedRun(f"copy_tasks/{task}-{values['rnn']}", lambda: RNNModel(values["rnn"], hidden=hidden), short,
+                       batch, steps, expected, rnn_cost, evals),
+        ]
+    return runs
 
 
 def shakespeare_runs(values: Mapping[str, Any]) -> list[PlannedRun]:

@@ -3,7 +3,7 @@ before a deadline, and packed so that what a command made comes back and can be 
 
 Priority: copy at 4,128, Shakespeare, the long-range image task on its substitute, selective copy. Copy and
 selective copy are one notebook that trains copy's runs first; the plan runs it in two stages: first with
-``PAPERLIB_ONLY_RUNS=copy-*``, which trains copy's four runs and stops the notebook (`RunDeferred`) at the
+``PAPERLIB_ONLY_RUNS=copy-*``, which trains copy's runs and stops the notebook (`RunDeferred`) at the
 first selective-copy run, and last in full, which resumes copy's finished runs, trains selective copy's and
 writes the chapter's page. A stage interrupted by the deadline (`DeadlineReached`) has saved its checkpoint;
 the next command resumes it. A notebook that did not complete never becomes a page.

@@ -13,9 +13,12 @@ Every step touches two blocks, so time and memory are linear in the length. Quir
 default; the deviations are named options (`carry_start`, `carry_at_close`) or documented here:
 - D1 (Q9): outputs are collected in a list and concatenated once (the author's code re-concatenates per
   step, O(N^2/K) copying); the numbers are identical.
-- D2 (Q4): a sequence of one block (T <= K) has nothing to recur over and runs through the layer once,
-  as a regular transformer, with a warning; the author's code fails there. For K < T <= 2K the recurrence
-  runs with a short last block, where the author's code fails or runs an empty extra window.
+- Q4, exactly two blocks (T = 2K): the author's code runs one more window with no new tokens, so the
+  closing step becomes Layer(a*c + s): `recur` does the same whatever `carry_at_close` says.
+- D2 (Q4): shorter sequences, which the author's code cannot run. With a carry (a > 0 possible) and the
+  author's closing step, K < T < 2K is refused with an error rather than run differently. Without a carry,
+  or with `carry_at_close` chosen, the recurrence runs with a short last block; a sequence of one block
+  (T <= K) has nothing to recur over and runs through the layer once, with a warning (sampling needs both).
 - D3 (Q6): PyTorch picks the attention backend (the author's code forces FLASH attention).
 - Multi-layer models run layer by layer, each layer over the whole sequence (copy/image semantics, Q10).
 """
@@ -68,6 +71,9 @@ def recur(
 ) -> torch.Tensor:
     """Run one layer progressively over (B, T, C) in blocks of K; alpha None means forget (a = 0)."""
     T = h.shape[1]
+    if alpha is not None and not carry_at_close and T < 2 * K:
+        raise ValueError(f"sequence length {T} < 2K = {2 * K}: the author's code cannot run it with a carry; use "
+                         "longer sequences, a smaller block, or carry_at_close=True (methods page, Q4)")
     if T <= K:
         warnings.warn(
             f"sequence length {T} <= block {K}: one block, so the layer runs once as a regular transformer",
@@ -89,7 +95,7 @@ def recur(
         outs.append(o[:, :K])
         state = o[:, K:]
         carry = None if alpha is None else alpha * outs[-1]
-    if carry_at_close and carry is not None:
+    if (carry_at_close or T == 2 * K) and carry is not None:
         state = carry[:, : state.shape[1]] + state
     outs.append(layer(state))
     return torch.cat(outs, dim=1)
@@ -102,6 +108,7 @@ class RecurrentTransformer(Transformer):
 
     def __init__(self, cfg: RecurrentConfig):
         super().__init__(cfg)
+        self.block = cfg.block  # K outside training draws; a curriculum may change it with the length
         if cfg.alpha == "learn":
             self.alpha_raw = nn.Parameter(torch.tensor(float(cfg.alpha_value)))
         elif cfg.alpha == "accumulate":
@@ -119,7 +126,7 @@ class RecurrentTransformer(Transformer):
         lo_hi = self.cfg.block_range
         if self.training and lo_hi is not None:
             return int(torch.randint(lo_hi[0], lo_hi[1] + 1, ()).item())
-        return self.cfg.block
+        return self.block
 
     def mix(self, h: torch.Tensor) -> torch.Tensor:
         K, alpha = self.block_length(), self.alpha

@@ -12,8 +12,16 @@ M the data tokens and N = L + 2M the context length:
     none  the lr is left alone
 
 The Note names only the full-length factor (1 - e^-loss) applied to "lr"; we read that lr as the value
-the growing rule reached, not compounded across evaluations. Everything the curriculum changes lives
-in `state.extra` (noise_len, lr0, length_changes), so a checkpoint of the state resumes it.
+the growing rule reached, not compounded across evaluations.
+
+The block length K stays the model's own unless `block_cap` is given: then, as in the author's
+July-2025 code, K = min(L // 2, block_cap) at every length L, set on a model that has a `block`
+attribute (the recurrent transformer; other models are left alone). Everything the curriculum changes
+lives in `state.extra` (noise_len, lr0, length_changes), so a checkpoint of the state resumes it.
+
+`steps_at_cap`, when given, ends the run at the first evaluation at least that many steps after the
+length reached the cap: a budget rule for short runs (the author's code has none), never a rule about
+accuracy.
 """
 
 import math
@@ -29,16 +37,19 @@ class Curriculum(Callback):
     """Double `state.extra["noise_len"]` from `start` up to `cap` when `record[loss_key]` < `threshold`."""
 
     def __init__(self, start: int = 128, cap: int = 4096, threshold: float = 0.3, lr_rule: LrRule = "code",
-                 n_data: int = 16, loss_key: str = "val_loss", stop_acc: float | None = None,
-                 acc_key: str = "val_acc", verbose: bool = True):
+                 n_data: int = 16, loss_key: str = "val_loss", block_cap: int | None = None,
+                 steps_at_cap: int | None = None, verbose: bool = True):
         if not 1 <= start <= cap:
             raise ValueError(f"need 1 <= start <= cap, got start {start}, cap {cap}")
+        if block_cap is not None and (block_cap < 1 or start < 2):
+            raise ValueError(f"block_cap must be >= 1 and start >= 2, got block_cap {block_cap}, start {start}")
+        if steps_at_cap is not None and steps_at_cap < 0:
+            raise ValueError(f"steps_at_cap must be >= 0, got {steps_at_cap}")
         if lr_rule not in LR_RULES:
             raise ValueError(f"lr_rule must be one of {LR_RULES}, got {lr_rule!r}")
         self.start, self.cap, self.threshold, self.lr_rule = start, cap, threshold, lr_rule
-        self.n_data, self.loss_key, self.acc_key = n_data, loss_key, acc_key
-        self.stop_acc = stop_acc  # end the run once an evaluation at the cap reaches this accuracy
-        self.verbose = verbose
+        self.n_data, self.loss_key = n_data, loss_key
+        self.block_cap, self.steps_at_cap, self.verbose = block_cap, steps_at_cap, verbose
 
     def on_start(self, state: State) -> None:
         self.attach(state)
@@ -49,7 +60,17 @@ class Curriculum(Callback):
             state.extra.update(noise_len=self.start, lr0=state.lr, length_changes=[])
             if self.lr_rule == "note":
                 state.lr = self._note_lr(state, self.start)
+        self._set_block(state)
         return state
+
+    def block(self, length: int) -> int | None:
+        """K at noise length `length` under the July-2025 rule, None when the model keeps its own."""
+        return None if self.block_cap is None else min(length // 2, self.block_cap)
+
+    def _set_block(self, state: State) -> None:
+        block = self.block(state.extra["noise_len"])
+        if block is not None and hasattr(state.model, "block"):
+            state.model.block = block
 
     def _note_lr(self, state: State, length: int) -> float:
         n, n_cap = length + 2 * self.n_data, self.cap + 2 * self.n_data
@@ -58,13 +79,19 @@ class Curriculum(Callback):
     def on_eval(self, state: State, record: dict[str, float]) -> None:
         length = state.extra["noise_len"]
         record["noise_len"] = length
+        if hasattr(state.model, "block"):
+            record["block"] = state.model.block
         loss = record[self.loss_key]
         if length >= self.cap:
             self._decay_at_cap(state, loss)
-            if self.stop_acc is not None and record[self.acc_key] >= self.stop_acc:
+            if self.steps_at_cap is not None and state.step - self._cap_step(state) >= self.steps_at_cap:
                 state.stop = True
         elif loss < self.threshold:
             self._grow(state, length, min(2 * length, self.cap), loss)
+
+    def _cap_step(self, state: State) -> int:
+        """The step at which the length reached the cap (0 when it started there)."""
+        return next((c["step"] for c in state.extra["length_changes"] if c["to"] == self.cap), 0)
 
     def _decay_at_cap(self, state: State, loss: float) -> None:
         factor = 1 - math.exp(-loss)
@@ -80,6 +107,7 @@ class Curriculum(Callback):
         elif self.lr_rule == "note":
             state.lr = self._note_lr(state, new)
         state.extra["noise_len"] = new
+        self._set_block(state)
         change = {"step": state.step, "from": old, "to": new, "val_loss": loss, "lr": state.lr}
         state.extra["length_changes"].append(change)
         if self.verbose:

@@ -1,7 +1,12 @@
-"""Where a run computes: the device, its precision and torch's CPU threads, set up once per chapter.
+"""Where a run computes: the device, its precision, torch's CPU threads and whether the transformer
+layers are compiled, set up once per chapter.
 
 Precision ``auto`` is bf16 autocast on CUDA and fp32 elsewhere (methods page, D4): the author's code
-autocasts to fp16 on Apple MPS only.
+autocasts to fp16 on Apple MPS only. With ``compile_layers`` every transformer block is compiled by
+`torch.compile` (TorchInductor: fused C++/OpenMP kernels on the CPU, Triton on CUDA). The recurrent
+transformer calls its one layer once per window, so a compiled layer speeds up every window; the
+parameters and a checkpoint's keys are those of the eager model, and a layer that cannot be compiled
+runs eagerly with a warning (`torch._dynamo.config.suppress_errors`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from pathlib import Path
 from typing import ContextManager, Literal
 
 import torch
+from torch import nn
+
+from paperlib.models.transformer import Block
 
 DeviceName = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "fp32", "bf16"]
@@ -26,6 +34,7 @@ class DeviceSetup:
     precision: Literal["fp32", "bf16"]
     threads: int  # torch's CPU threads
     description: str
+    compile_layers: bool = False  # compile every transformer block (see the module docstring)
 
     def autocast(self) -> ContextManager:
         """bf16 autocast for ``bf16``; a no-op context for ``fp32``."""
@@ -33,8 +42,19 @@ class DeviceSetup:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def prepare(self, model: nn.Module) -> nn.Module:
+        """Move `model` to the device and, with `compile_layers`, compile each transformer block in place."""
+        model = model.to(self.device)
+        if self.compile_layers:
+            torch._dynamo.config.suppress_errors = True  # the eager fallback
+            for module in model.modules():
+                if isinstance(module, Block):
+                    module.compile()
+        return model
 
-def configure_device(device: DeviceName | str = "auto", threads: int = 0, precision: Precision = "auto") -> DeviceSetup:
+
+def configure_device(device: DeviceName | str = "auto", threads: int = 0, precision: Precision = "auto",
+                     compile_layers: bool = False) -> DeviceSetup:
     """Set torch's CPU threads (0 keeps torch's default) and resolve the device and precision.
 
     ``auto`` means CUDA when available, else the CPU. Raises ValueError for CUDA without a GPU.
@@ -49,8 +69,8 @@ def configure_device(device: DeviceName | str = "auto", threads: int = 0, precis
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
     chosen = ("bf16" if resolved.type == "cuda" else "fp32") if precision == "auto" else precision
-    description = f"{device_name(resolved)}, {_precision_words(chosen)}"
-    return DeviceSetup(resolved, chosen, torch.get_num_threads(), description)
+    description = f"{device_name(resolved)}, {_precision_words(chosen)}" + (", compiled layers" if compile_layers else "")
+    return DeviceSetup(resolved, chosen, torch.get_num_threads(), description, compile_layers)
 
 
 def device_name(device: torch.device) -> str:

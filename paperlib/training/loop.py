@@ -79,10 +79,11 @@ class Callback:
 
 def init(make_model: Callable[[], nn.Module], optimizer: OptimizerConfig = OptimizerConfig(), seed: int = 0,
          setup: DeviceSetup | None = None) -> State:
-    """Seed torch, build the model on the device (default: `configure_device()`) and its optimizer."""
+    """Seed torch, build the model on the device (default: `configure_device()`, whose `prepare` may
+    compile its layers) and its optimizer."""
     setup = setup or configure_device()
     torch.manual_seed(seed)
-    model = make_model().to(setup.device)
+    model = setup.prepare(make_model())
     return State(model, make_optimizer(model, optimizer, setup.device), setup, seed,
                  torch.Generator().manual_seed(seed))
 

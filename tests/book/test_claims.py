@@ -62,7 +62,10 @@ AT_THE_LINE = [
     ("shakespeare_forget", {"alpha_learned": claims.FORGET_ALPHA_MAX}, "alpha_learned", +1),
     ("copy_4128", {"copy_acc": claims.COPY_ACC_MIN}, "copy_acc", -1),
     ("selective_copy_4128", {"selective_copy_acc": claims.SELECTIVE_COPY_ACC_MIN}, "selective_copy_acc", -1),
-    ("rt_accumulate", {"copy_acc": 1.0, "copy_acc_forget": claims.FORGET_COPY_ACC_MAX - EPS}, "copy_acc_forget", +1),
+    ("rt_accumulate", {"copy_acc": 1.0, "copy_stalled_forget": 0.0, "copy_compared_noise_len_forget": 1024,
+                       "copy_acc_compared_forget": claims.FORGET_COPY_ACC_MAX - EPS}, "copy_acc_compared_forget", +1),
+    ("rt_accumulate", {"copy_acc": claims.COPY_ACC_MIN, "copy_stalled_forget": 1.0, "copy_compared_noise_len_forget": 128,
+                       "copy_acc_compared_forget": 0.9}, "copy_acc", -1),
     ("lra_image", {"image_acc_recurrent": claims.NOTE_IMAGE_ACC["recurrent"] - claims.IMAGE_ACC_TOLERANCE + EPS,
                    "image_acc_regular": 0.40}, "image_acc_recurrent", -1),
     ("shakespeare_val_loss", {"val_loss_recurrent": claims.NOTE_SHAKESPEARE_LOSS["recurrent_pos"]

@@ -7,8 +7,9 @@ import torch
 from torch import nn
 
 from paperlib.chapters import copy_tasks
-from paperlib.chapters.copy_tasks import (PAPER_PARAMS, CopyRun, Settings, alpha_of, eval_seed, make_model,
-                                          not_comparable_reasons, train_copy)
+from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, PAPER_PARAMS, CopyRun, Experiment, Settings, StepVariant,
+                                          alpha_of, eval_seed, length_log, make_model, not_comparable_reasons, results,
+                                          stall_words, step_benchmark, step_variants, train_copy)
 from paperlib.models import n_params
 from paperlib.stats import mean_ci
 from paperlib.training.device import configure_device
@@ -36,12 +37,14 @@ def test_models_are_the_papers_size():
         make_model("copy", "mamba")
 
 
-def hand_built(changes, history_lengths, step=20, batch_size=8):
+def hand_built(changes, history_lengths, step=20, batch_size=8, seed=3, kind="recurrent", losses=None, cap=4096):
     """A run validated every 10 steps at the given noise lengths, with the curriculum's log `changes`."""
-    history = [{"step": 10 * i, "noise_len": n, "val_loss": 1.0} for i, n in enumerate(history_lengths)]
+    losses = losses or [1.0] * len(history_lengths)
+    history = [{"step": 10 * i, "noise_len": n, "val_loss": loss, "val_acc": 1 - loss / 2}
+               for i, (n, loss) in enumerate(zip(history_lengths, losses))]
     state = SimpleNamespace(history=history, step=step, extra={"length_changes": changes}, model=nn.Linear(1, 1),
-                            setup=CPU, seed=3)
-    return CopyRun("copy", "recurrent", state, batch_size, wall_s=1.0)
+                            setup=CPU, seed=seed, train_time=2.0)
+    return CopyRun("copy", kind, state, batch_size, wall_s=1.0, cap=cap)
 
 
 def test_a_change_logged_at_the_last_validation_is_not_a_length_reached():
@@ -73,9 +76,69 @@ def test_final_eval_is_a_clipped_t_interval_over_batches_and_is_cached(monkeypat
     assert len(calls) == 2
 
 
+def test_trained_at_is_every_length_the_curriculum_trained_at():
+    run = hand_built([{"step": 10, "from": 32, "to": 64}, {"step": 20, "from": 64, "to": 128}], [32, 32, 64])
+    assert run.trained_at(32) and run.trained_at(64)
+    assert not run.trained_at(128)  # set at the last validation, never trained
+    assert not hand_built([], [32]).trained_at(32)  # only the validation before the first step
+
+
+def test_length_log_counts_steps_and_best_loss_per_length():
+    run = hand_built([{"step": 20, "from": 32, "to": 64}], [32, 32, 32, 64, 64], step=40,
+                     losses=[2.0, 0.5, 0.2, 0.9, 0.4])
+    log = length_log(Experiment({"copy": {"recurrent": [run]}}), batch_size=8)
+    assert log[["length", "steps there", "samples there", "passed"]].values.tolist() == [
+        [64, 20, 160, "yes"], [96, 20, 160, "no"]]
+    assert log["best val loss"].tolist() == [0.2, 0.4]
+
+
+def fake_scores(monkeypatch, acc_by_length: dict):
+    """final_eval returns acc_by_length[(kind, seed)][noise_len] with a +-0.01 interval."""
+    def final_eval(self, noise_len, n_batches, batch_size):
+        acc = acc_by_length[(self.kind, self.seed)][noise_len]
+        return acc, acc - 0.01, acc + 0.01
+    monkeypatch.setattr(CopyRun, "final_eval", final_eval)
+
+
+def test_results_score_the_paper_model_over_seeds_and_baselines_only_where_they_trained(monkeypatch):
+    grow = [{"step": 10, "from": 32, "to": 64}]
+    alpha = nn.Parameter(torch.tensor(0.7))
+    paper = [hand_built(grow, [32, 32, 64], seed=s) for s in (0, 1)]
+    paper[0].state.model.alpha, paper[0].state.model.alpha_raw = alpha, alpha
+    forget = hand_built([], [32, 32, 32], seed=0, kind="forget")  # never got past 32
+    regular = hand_built(grow, [32, 32, 64], seed=0, kind="regular")
+    capped = hand_built([], [32, 32, 32], seed=0, kind="gru", cap=32)  # its curriculum could not go further
+    fake_scores(monkeypatch, {("recurrent", 0): {32: 1.0, 64: 0.98}, ("recurrent", 1): {32: 1.0, 64: 0.96},
+                              ("forget", 0): {32: 0.07}, ("regular", 0): {32: 0.5, 64: 0.3}, ("gru", 0): {32: 0.9}})
+    experiment = Experiment({"copy": {"recurrent": paper, "forget": [forget], "regular": [regular], "rnn": [capped]}})
+    table, m = results(experiment, final_batches=2, batch_size=8)
+    assert m["copy_final_noise_len"] == 64 and m["copy_seeds"] == 2
+    assert m["copy_acc"] == pytest.approx(0.97)
+    low, high = mean_ci([0.98, 0.96])[1:]
+    assert (m["copy_acc.ci_low"], m["copy_acc.ci_high"]) == (pytest.approx(low), pytest.approx(min(high, 1.0)))
+    assert m["copy_acc.seed1"] == 0.96 and m["copy_final_noise_len.seed0"] == 64
+    assert "copy_acc_forget" not in m and m["copy_reached_forget"] == 0.0 and m["copy_learned_forget"] == 0.0
+    assert m["copy_compared_noise_len_forget"] == 32 and m["copy_paper_acc_compared_forget"] == 1.0
+    assert m["copy_acc_regular"] == 0.3 and m["copy_reached_regular"] == 1.0 and m["copy_learned_regular"] == 1.0
+    assert (m["copy_stalled_forget"], m["copy_stalled_regular"], m["copy_stalled_rnn"]) == (1.0, 0.0, 0.0)
+    assert table.loc[("copy", "forget", 0), "at the paper model's length"] == "not trained there"
+    assert table.loc[("copy", "forget", 0), "learned"] == "no: at chance"
+    assert 0.07 < AT_CHANCE_BELOW < 0.3
+    assert m["alpha"] == pytest.approx(0.7)
+
+
+def test_curricula_set_the_start_and_block_rule():
+    assert Settings(CPU).start == 128 and Settings(CPU).make_curriculum().block(128) is None
+    july = Settings(CPU, curriculum="july2025")
+    assert july.start == 32 and july.make_curriculum().block(32) == 16
+    assert Settings(CPU, cap=64).start == 64
+    with pytest.raises(ValueError, match="curriculum"):
+        Settings(CPU, curriculum="march")
+
+
 def tiny(steps: int, checkpointing: Checkpointing) -> CopyRun:
-    settings = Settings(CPU, batch_size=4, start=32, cap=64, threshold=10.0, eval_every=2, eval_batches=1,
-                        checkpointing=checkpointing)
+    settings = Settings(CPU, batch_size=4, curriculum="july2025", cap=64, threshold=10.0, eval_every=2,
+                        eval_batches=1, checkpointing=checkpointing)
     return train_copy("copy", "recurrent", steps, settings, show_progress=False)
 
 
@@ -100,3 +163,29 @@ def test_claims_at_4128_are_not_comparable_short_of_it():
     assert set(reasons) == {"copy_4128", "rt_accumulate"}
     assert reasons["copy_4128"] == "cpu profile: the curriculum reached length 96, not 4128"
     assert not_comparable_reasons({"copy_final_noise_len": 4096, "selective_copy_final_noise_len": 4096}, "paper") == {}
+
+
+def test_stall_words_name_where_each_seed_stopped_and_how_far_its_loss_moved():
+    stuck = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], losses=[2.6, 0.2, 0.9], seed=1)
+    done = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], cap=64)
+    words = stall_words(Experiment({"copy": {"recurrent": [stuck]}}), 0.3)
+    assert "seed 1: at length 96 for 10 steps, validation loss 0.900 → 0.900 (threshold 0.3)" in words
+    assert "reached the cap" in stall_words(Experiment({"copy": {"recurrent": [done]}}), 0.3)
+
+
+def test_step_benchmark_times_each_variant_from_the_same_weights_and_compares_outputs():
+    fp32, bf16 = configure_device("cpu", precision="fp32"), configure_device("cpu", precision="bf16")
+    variants = [StepVariant("before", fp32, 0.05), StepVariant("dropout off", fp32, 0.0), StepVariant("bf16", bf16, 0.0)]
+    table = step_benchmark(variants, noise_len=96, batch_size=2, repeats=1)
+    assert table.index.tolist() == ["before", "dropout off", "bf16"]
+    assert table.loc["before", "speed-up"] == 1.0 and (table["seconds per step"] > 0).all()
+    # eval mode: dropout off changes nothing, bf16 changes the numbers a little
+    assert table.loc["dropout off", "|Δ loss|"] == 0 and table.loc["dropout off", "max |Δ grad| / max |grad|"] == 0
+    assert 0 < table.loc["bf16", "|Δ loss|"] < 0.05 and 0 < table.loc["bf16", "max |Δ grad| / max |grad|"] < 0.1
+
+
+def test_step_variants_name_the_runs_own_step():
+    levers = step_variants("cpu", 0, configure_device("cpu", precision="fp32"), 0.0)
+    assert [v.name for v in levers][1] == "dropout off = this run's step" and len(levers) == 4
+    own = step_variants("cpu", 0, configure_device("cpu", precision="bf16"), 0.05)
+    assert own[-1].name == "this run's step" and len(own) == 5

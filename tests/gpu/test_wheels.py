@@ -2,6 +2,8 @@
 with every omitted package absent."""
 
 import importlib.metadata
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -105,6 +107,16 @@ def test_the_real_pins_cover_what_the_project_imports_beyond_the_image():
     for module in wheels.run_modules(project_root()):
         names = {canonicalize_name(d) for d in providers.get(module, [])}
         assert names & (image | pins.versions.keys() | pins.omitted.keys()), module
+
+
+def test_what_a_stage_imports_never_imports_the_omitted_distributed():
+    """The device plan's stages (the CLI, the runner, the chapters it runs) load no Dask: `paperlib.sweep`
+    imports it inside its functions only."""
+    modules = ["paperlib.cli", "paperlib.gpu.plan", "paperlib.chapters.copy_tasks", "paperlib.chapters.shakespeare",
+               "paperlib.chapters.long_range_image"]
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint(sorted(m for m in sys.modules if m.split('.')[0] in ('distributed', 'dask')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project_root(), check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_fetched_wheels_are_complete():

@@ -19,7 +19,8 @@ def tiny(**kw) -> RecurrentConfig:
 
 
 def reference_recurrence(h, layer, K, a):
-    """The reference loop of §3, written naively (repeated concatenation of the outputs)."""
+    """The author's loop as the methods page describes it, written naively (repeated concatenation of the
+    outputs); at T = 2K it runs one more window with no new tokens, whose state half is a*carry + state."""
     pieces = h.split(K, dim=1)
     carry, state, out = pieces[0], layer(pieces[0]), None
     for new in pieces[1:]:
@@ -27,6 +28,8 @@ def reference_recurrence(h, layer, K, a):
         o = layer(torch.cat([c + state, c[:, : new.shape[1]] + new], dim=1))
         carry, state = o[:, :K], o[:, K:]
         out = carry if out is None else torch.cat([out, carry], dim=1)
+    if h.shape[1] == 2 * K:
+        state = a * carry + state
     return torch.cat([out, layer(state)], dim=1)
 
 
@@ -52,7 +55,8 @@ def test_paper_models_forward_shapes(name, shape):
     assert model(torch.randint(model.cfg.vocab_size, (2, T))).shape == shape
 
 
-@pytest.mark.parametrize("T, K, alpha", [(100, 16, 0.0), (160, 32, 0.5), (67, 8, 0.5), (24, 16, 0.3), (48, 16, 0.5)])
+@pytest.mark.parametrize("T, K, alpha", [(100, 16, 0.0), (160, 32, 0.5), (67, 8, 0.5), (48, 16, 0.5), (64, 32, 0.5),
+                                         (32, 16, 0.3), (32, 16, 0.0)])
 def test_recur_matches_the_reference_loop(T, K, alpha):
     torch.manual_seed(0)
     model = RecurrentTransformer(tiny(alpha="accumulate", alpha_value=alpha)).eval()
@@ -84,9 +88,27 @@ def test_recurrent_model_is_causal(alpha, variant):
         assert not torch.allclose(a[:, p], b[:, p])
 
 
+def test_two_blocks_close_with_the_carry_as_the_author_does():
+    torch.manual_seed(0)
+    model = RecurrentTransformer(tiny(alpha="accumulate", block=16)).eval()
+    idx = torch.randint(11, (2, 32))
+    closing = RecurrentTransformer(tiny(alpha="accumulate", block=16, carry_at_close=True)).eval()
+    closing.load_state_dict(model.state_dict())
+    torch.testing.assert_close(model(idx), closing(idx))
+    longer = torch.randint(11, (2, 48))  # three blocks: the author's closing step has no carry
+    assert not torch.allclose(model(longer), closing(longer))
+
+
+@pytest.mark.parametrize("T", [8, 16, 17, 31])
+def test_shorter_than_two_blocks_with_a_carry_is_refused(T):
+    model = RecurrentTransformer(tiny(alpha="learn", block=16)).eval()
+    with pytest.raises(ValueError, match="cannot run it with a carry"):
+        model(torch.randint(11, (1, T)))
+
+
 def test_one_block_equals_the_regular_one_layer_model():
     torch.manual_seed(0)
-    recurrent = RecurrentTransformer(tiny(alpha="learn", block=32)).eval()
+    recurrent = RecurrentTransformer(tiny(alpha="learn", block=32, carry_at_close=True)).eval()
     regular = Transformer(recurrent.cfg).eval()
     regular.load_state_dict(recurrent.state_dict(), strict=False)
     idx = torch.randint(11, (3, 32))

@@ -31,11 +31,12 @@ class Crash(Callback):
 
 
 def copy_state(seed: int = 3):
-    return init(lambda: paper_model("copy", "recurrent"), OptimizerConfig(lr=5e-4), seed, CPU)
+    return init(lambda: paper_model("copy", "recurrent", block=8), OptimizerConfig(lr=5e-4), seed, CPU)
 
 
 def copy_run(steps: int, callbacks=(), state=None):
-    """The paper's copy model (dropout 0.05) under a curriculum from 8 noise tokens, on fresh batches."""
+    """The paper's copy model (dropout 0.05) with K = 8 under a curriculum from 8 noise tokens (T > 2K), on fresh
+    batches."""
     curriculum = Curriculum(start=8, cap=32, threshold=10.0, verbose=False)  # threshold 10: doubles at every evaluation
     state = state or copy_state()
 

@@ -74,13 +74,19 @@ def test_note_rule_sets_the_lr_from_the_context_length_and_decays_at_the_cap():
     assert state.lr == pytest.approx(2.5e-4 * (1 - math.exp(-0.02)))
 
 
-def test_stop_acc_ends_the_run_only_at_the_cap():
-    state, _ = feed(Curriculum(start=64, cap=128, stop_acc=0.99, verbose=False), [0.1], acc=1.0)
-    assert state.extra["noise_len"] == 128 and not state.stop
-    Curriculum(start=64, cap=128, stop_acc=0.99).on_eval(state, {"val_loss": 0.1, "val_acc": 0.98})
+def test_steps_at_cap_ends_the_run_that_many_steps_after_reaching_the_cap():
+    curriculum = Curriculum(start=64, cap=128, steps_at_cap=20, verbose=False)
+    state, _ = feed(curriculum, [0.1])  # one evaluation: the length doubles to the cap at this step
+    reached = state.step
+    for step, stops in ((reached + 10, False), (reached + 20, True)):
+        state.step = step
+        curriculum.on_eval(state, {"val_loss": 0.5, "val_acc": 0.5})
+        assert state.stop is stops
+    never = Curriculum(start=64, cap=128, verbose=False)
+    state, _ = feed(never, [0.1, 0.1, 0.1])
     assert not state.stop
-    Curriculum(start=64, cap=128, stop_acc=0.99).on_eval(state, {"val_loss": 0.1, "val_acc": 0.995})
-    assert state.stop
+    with pytest.raises(ValueError, match="steps_at_cap"):
+        Curriculum(steps_at_cap=-1)
 
 
 def test_attach_keeps_a_resumed_state_and_logs_changes(capsys):
@@ -112,3 +118,20 @@ def test_inside_train_the_sampler_sees_the_new_length_after_the_evaluation():
           evaluate=lambda m: {"val_loss": next(losses), "val_acc": 0.0}, callbacks=[curriculum], show_progress=False)
     assert seen == [8] * 3 + [16] * 3 + [32] * 6
     assert [r["noise_len"] for r in state.history] == [8, 8, 16, 32]
+
+
+def test_july_rule_halves_the_block_at_short_lengths_only():
+    model = nn.Linear(2, 2)
+    model.block = 32  # a model with a block length, like the recurrent transformer
+    curriculum = Curriculum(start=32, cap=256, block_cap=32, verbose=False)
+    state = curriculum.attach(init(lambda: model, OptimizerConfig(), setup=configure_device("cpu")))
+    assert state.model.block == 16  # K = min(32 / 2, 32) at the first length
+    blocks = []
+    for _ in range(1, 5):
+        record = {"val_loss": 0.1, "val_acc": 0.5}
+        curriculum.on_eval(state, record)
+        blocks.append((record["noise_len"], record["block"], state.model.block))
+    assert blocks == [(32, 16, 32), (64, 32, 32), (128, 32, 32), (256, 32, 32)]
+    assert Curriculum(start=128, block_cap=None).block(128) is None
+    with pytest.raises(ValueError, match="block_cap"):
+        Curriculum(start=32, block_cap=0)

@@ -44,10 +44,16 @@ memory_budget_gib: float = 2.0  # a series stops before a length whose training 
 device: str = "auto"  # auto picks cuda when available; one of auto, cpu, cuda
 precision: str = "auto"  # auto is bf16 autocast on cuda and fp32 on cpu; one of auto, fp32, bf16
 threads: int = 1  # torch CPU threads, 0 keeps the torch default; range 0..1024
+throughput: str = "copy:1056,shakespeare:256,shakespeare/1:256"  # models of the training-throughput benchmark as TASK[/K]:LENGTH, empty to skip it
+throughput_batches: str = "16,64,256"  # batch sizes of the throughput benchmark
+throughput_threads: int = 0  # torch CPU threads of the throughput benchmark, 0 for every core; range 0..1024
 clock: str = "auto"  # auto times by process CPU time on cpu with one thread, robust to other load on shared cores, else by wall clock; one of auto, wall, cpu
 
 # %% tags=["hide-input"]
 import math
+import os
+
+import pandas as pd
 
 from IPython.display import Markdown, display
 from myst_nb import glue
@@ -58,6 +64,10 @@ from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.chapters.linear_time import (
                                            common_lengths,
+                                           matmul_peak,
+                                           plot_throughput,
+                                           throughput_models,
+                                           training_throughput,
                                            cost_ratios,
                                            crossover_words,
                                            exponent_fits,
@@ -207,6 +217,40 @@ ratios.style.format("{:.2f}")
 # GFLOP/s, while the recurrent model's sequence of small $2K$-token windows, each a separate call,
 # reaches {glue:text}`gflops_recurrent_at_max_len:.0f` GFLOP/s. Its cost is linear, but with a large
 # constant per window.
+
+# %% [markdown]
+# ## 4. Throughput in large batches
+#
+# The paper says recurrent transformers are "amenable to parallel processing in large batches". A
+# training step (forward, backward and Adam, the paper's dropout included) of the paper's copy and
+# Shakespeare models at growing batch sizes, on every core: tokens per second, and the model's FLOP
+# rate (our count of training FLOPs) as a fraction of the machine's practical peak, the rate of one
+# large matrix product at the same precision (the MFU). A recurrence over many small windows is bound
+# by everything around its matrix products; larger batches make each window's products larger.
+
+# %% tags=["hide-input"]
+if throughput:
+    bench_setup = configure_device(device, throughput_threads or os.cpu_count() or 1, precision)
+    peak = matmul_peak(bench_setup)
+    batches = [int(b) for b in throughput_batches.split(",")]
+    throughput_table = pd.concat([training_throughput(task_, k, n, batches, bench_setup, peak)
+                                  for task_, k, n in throughput_models(throughput)], ignore_index=True)
+    metrics["matmul_peak_tflops"] = peak / 1e12
+    for row in throughput_table.to_dict("records"):
+        key = f"{row['model'].replace(', K = ', '_k')}_n{row['length']}_b{row['batch']}"
+        metrics |= {f"tokens_per_s.{key}": row["tokens/s"], f"mfu.{key}": row["MFU"]}
+    glue("peak_tflops", peak / 1e12, display=False)
+    glue("bench_where", bench_setup.description, display=False)
+    fig = plot_throughput(throughput_table)
+    display(throughput_table.style.format({"seconds per step": "{:.3f}", "tokens/s": "{:,.0f}", "TFLOP/s": "{:.3f}",
+                                           "MFU": "{:.1%}"}).hide(axis="index"))
+else:
+    print("throughput benchmark skipped (throughput is empty)")
+
+# %% [markdown]
+# The peak here is {glue:text}`peak_tflops:.3f` TFLOP/s on {glue:text}`bench_where`. On a GPU the same
+# cell measures the curve the paper's claim is about; `scripts/paper_on_gpu.sh` reads an MFU measured
+# there (`notebooks/profiles/paper_throughput.json`) to predict its run times.
 
 # %% [markdown]
 # ## Verdicts

@@ -526,12 +526,13 @@ def in_words(experiment: Experiment, metrics: dict[str, float], rnn: str) -> str
         words.append(f"On {TASK_LABELS[task]} every seed of the paper's model reached length {reached}{spread}; there "
                      f"its token accuracy is {100 * m['acc']:.2f} % over {int(m['seeds'])} seeds "
                      f"(95 % CI {100 * m['acc.ci_low']:.2f}–{100 * m['acc.ci_high']:.2f} %){learned}.")
-        for role in experiment.baselines(task):
+        for role, run in experiment.baselines(task).items():
             name = {"forget": "the forget ablation (α = 0)", "regular": "the regular transformer",
                     "rnn": f"the {rnn.upper()}"}[role]
             own = int(m[f"final_noise_len_{role}"]) + 2 * N_DATA
             how = "" if m[f"learned_{role}"] else " but stayed at chance (it did not learn)"
-            stalled = " (its curriculum stalled there)" if m[f"stalled_{role}"] else ""
+            stalled = (" (its curriculum stalled there)" if m[f"stalled_{role}"] else
+                       " (the cap of its curriculum in this profile)" if run.final_len == run.cap else "")
             if m[f"reached_{role}"]:
                 words.append(f"With the same {int(m[f'samples_{role}']):,} samples, {name} reached length "
                              f"{own}{how} and scores {100 * m[f'acc_{role}']:.1f} % at {reached}.")

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
-from paperlib.bench import PowerFit, Series, crossover, local_exponents, measure
+from paperlib.bench import PowerFit, Series, crossover, local_exponents, measure, time_call
 from paperlib.book.claims import CLAIMS_BY_ID, LINEAR_EXPONENT_MAX
-from paperlib.flops import count_flops, paper_flops
-from paperlib.models.paper_configs import PaperModel, build, paper_config, paper_model
+from paperlib.flops import count_flops, paper_flops, train_flops_per_sample
+from paperlib.models.paper_configs import PAPER_MODELS, PaperModel, build, paper_config, paper_model
 from paperlib.plots import page_figure
+from paperlib.progress import progress
+from paperlib.training.device import DeviceSetup
+from paperlib.training.losses import model_loss
+from paperlib.training.optim import OptimizerConfig, make_optimizer
 
 # (label, model, arch, overrides, the Note's FLOPs/sample); the image row is the July-2025 forget model.
 NOTE_TABLE = [
@@ -234,3 +240,74 @@ def in_words(metrics: dict[str, float], fit_min: int, longest: int, quick: bool)
         f"that stores its N × N weights grows faster ({m['memory_exponent_regular_math']:.2f}). The memory "
         "advantage is over such attention, not over modern attention kernels."
     )
+
+
+def matmul_peak(setup: DeviceSetup, repeats: int = 3) -> float:
+    """FLOP/s of a large square matrix product at the set-up's precision: the practical peak an MFU is
+    measured against (a 2,048² product on a CPU, 8,192² on a GPU)."""
+    size = 8192 if setup.device.type == "cuda" else 2048
+    dtype = torch.bfloat16 if setup.precision == "bf16" else torch.float32
+    a, b = (torch.randn(size, size, device=setup.device, dtype=dtype) for _ in range(2))
+    return 2 * size**3 / min(time_call(lambda: a @ b, setup.device, warmup=1, repeats=repeats))
+
+
+def throughput_models(spec: str) -> list[tuple[PaperModel, int | None, int]]:
+    """Parse ``TASK[/K]:LENGTH,...`` (e.g. ``copy:4128,shakespeare/1:256``) into (task, block or None for the
+    paper's, length)."""
+    models = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, length = item.partition(":")
+        task, _, block = name.partition("/")
+        if task not in PAPER_MODELS or not length.isdigit() or (block and not block.isdigit()):
+            raise ValueError(f"throughput model {item!r}: expected TASK[/K]:LENGTH with TASK one of "
+                             f"{PAPER_MODELS}, K and LENGTH positive integers")
+        models.append((task, int(block) if block else None, int(length)))
+    return models
+
+
+def training_throughput(task: PaperModel, block: int | None, length: int, batches: Sequence[int],
+                        setup: DeviceSetup, peak: float, repeats: int = 2) -> pd.DataFrame:
+    """Per batch size: seconds per training step (forward, backward, Adam) of the paper's recurrent `task`
+    model (block `block`, None: the paper's) at `length` on random tokens, tokens per second, and model
+    FLOP/s (training FLOPs by our count, `paperlib.flops`) as a fraction of `peak` (the MFU)."""
+    base = paper_config(task, "recurrent")
+    cfg = replace(base, n_positions=max(length, base.n_positions), block=block or base.block)
+    torch.manual_seed(0)
+    model = setup.prepare(build(cfg))
+    optimizer = make_optimizer(model, OptimizerConfig(lr=1e-4), setup.device)
+    loss_fn = model_loss()
+    with torch.no_grad():
+        out_shape = model(torch.zeros(1, length, dtype=torch.long, device=setup.device)).shape
+    flops_per_sample = train_flops_per_sample(cfg, length)
+    rows = []
+    for batch in progress(batches, desc=f"throughput {task}"):
+        x = torch.randint(cfg.vocab_size, (batch, length), device=setup.device)
+        y = torch.randint(out_shape[-1], (batch, *out_shape[1:-1]), device=setup.device)
+
+        def step(x: torch.Tensor = x, y: torch.Tensor = y) -> None:
+            with setup.autocast():
+                loss = loss_fn(model, (x, y))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+        seconds = min(time_call(step, setup.device, warmup=1, repeats=repeats))
+        rows.append({"model": f"{task}, K = {cfg.block}", "length": length, "batch": batch, "seconds per step": seconds,
+                     "tokens/s": batch * length / seconds, "TFLOP/s": flops_per_sample * batch / seconds / 1e12,
+                     "MFU": flops_per_sample * batch / seconds / peak})
+    return pd.DataFrame(rows)
+
+
+def plot_throughput(table: pd.DataFrame) -> Figure:
+    """Tokens per second and MFU against batch size, one line per model."""
+    fig, (ax_tokens, ax_mfu) = page_figure(1, 2)
+    for (task, length), g in table.groupby(["model", "length"], sort=False):
+        label = f"{task}, length {length:,}"
+        ax_tokens.plot(g["batch"], g["tokens/s"], "o-", label=label)
+        ax_mfu.plot(g["batch"], 100 * g["MFU"], "o-", label=label)
+    for ax, ylabel in ((ax_tokens, "training tokens per second"), (ax_mfu, "MFU (% of the matmul peak)")):
+        ax.set(xscale="log", xlabel="batch size (sequences)", ylabel=ylabel)
+        ax.set_xticks(sorted(table["batch"].unique()), [str(b) for b in sorted(table["batch"].unique())])
+        ax.set_ylim(bottom=0)
+    ax_tokens.legend()
+    return fig

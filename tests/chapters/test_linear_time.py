@@ -1,14 +1,17 @@
 """The linear-time chapter's pure pieces: the Note's FLOP table, metrics of hand-made sweeps, the prose."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from paperlib.bench import Point, Series
 from paperlib.chapters.linear_time import (NOTE_TABLE, cost_ratios, crossover_words, exponent_fits, exponent_table,
-                                           in_words, note_table, ratio_metrics, sweep_metrics)
-from paperlib.flops import paper_flops
+                                           in_words, matmul_peak, note_table, ratio_metrics, sweep_metrics,
+                                           throughput_models, training_throughput)
+from paperlib.flops import paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import paper_config
+from paperlib.training.device import configure_device
 
 EXACT = {  # reference §6, recomputed from the formulas
     "Shakespeare regular, 1 layer": 62_914_560,
@@ -88,3 +91,20 @@ def test_in_words_follow_the_registry_rule():
     assert "clearly super-linear (2.00)" in linear and "formula overstates the advantage" in linear
     assert "predicts 3.5× at N = 1,024, where we measure 1.0×" in linear
     assert prose(1.0, quick=True).startswith("*Quick profile")
+
+
+def test_throughput_models_parse_task_block_and_length_and_refuse_anything_else():
+    assert throughput_models("copy:4128, shakespeare/1:256,") == [("copy", None, 4128), ("shakespeare", 1, 256)]
+    for bad in ("mamba:10", "copy", "copy:x", "copy/k:10"):
+        with pytest.raises(ValueError, match="TASK"):
+            throughput_models(bad)
+
+
+def test_training_throughput_reports_tokens_and_mfu_by_our_flop_count():
+    setup = configure_device("cpu", precision="fp32")
+    table = training_throughput("copy", 16, 96, [1, 2], setup, peak=1e12, repeats=1)
+    assert table["batch"].tolist() == [1, 2] and (table["model"] == "copy, K = 16").all()
+    per_sample = train_flops_per_sample(replace(paper_config("copy", "recurrent"), block=16), 96)
+    assert table["tokens/s"].tolist() == pytest.approx((table["batch"] * 96 / table["seconds per step"]).tolist())
+    assert table["MFU"].tolist() == pytest.approx((per_sample * table["batch"] / table["seconds per step"] / 1e12).tolist())
+    assert matmul_peak(setup, repeats=1) > 0

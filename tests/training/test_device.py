@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from paperlib.models.recurrent import RecurrentConfig, RecurrentTransformer
 from paperlib.training.device import DeviceSetup, configure_device, cpu_model
 
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks what happens on a machine without CUDA")
@@ -60,3 +61,25 @@ def test_autocast_runs_matmuls_in_the_chosen_precision(precision, dtype):
     with setup.autocast():
         assert layer(torch.randn(2, 4)).dtype == dtype
     assert layer(torch.randn(2, 4)).dtype == torch.float32  # only inside the context
+
+
+@pytest.mark.slow
+def test_compiled_layers_give_the_eager_outputs_and_gradients():
+    """`prepare` with compile_layers compiles every block in place; the recurrence over compiled blocks
+    matches the eager one (fp32 here; compiling takes a minute of CPU)."""
+    cfg = RecurrentConfig(vocab_size=11, n_embd=16, n_head=2, n_positions=200, block=8, alpha="learn", dropout=0.0,
+                          head="last", n_out=4)
+    torch.manual_seed(0)
+    eager = RecurrentTransformer(cfg)
+    compiled = RecurrentTransformer(cfg)
+    compiled.load_state_dict(eager.state_dict())
+    compiled = configure_device("cpu", compile_layers=True).prepare(compiled)
+    assert all(hasattr(block, "_compiled_call_impl") and block._compiled_call_impl is not None
+               for block in compiled.blocks)
+    tokens = torch.randint(11, (3, 100), generator=torch.Generator().manual_seed(1))
+    outputs = [model(tokens) for model in (eager, compiled)]
+    for out in outputs:
+        out.square().sum().backward()
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)
+    for (name, p), q in zip(eager.named_parameters(), compiled.parameters()):
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-5, msg=name)

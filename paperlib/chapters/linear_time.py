@@ -305,9 +305,12 @@ def plot_throughput(table: pd.DataFrame) -> Figure:
         label = f"{task}, length {length:,}"
         ax_tokens.plot(g["batch"], g["tokens/s"], "o-", label=label)
         ax_mfu.plot(g["batch"], 100 * g["MFU"], "o-", label=label)
-    for ax, ylabel in ((ax_tokens, "training tokens per second"), (ax_mfu, "MFU (% of the matmul peak)")):
+    batches = sorted(table["batch"].unique())
+    for ax, ylabel in ((ax_tokens, "training tokens per second (log scale)"), (ax_mfu, "MFU (% of the matmul peak)")):
         ax.set(xscale="log", xlabel="batch size (sequences)", ylabel=ylabel)
-        ax.set_xticks(sorted(table["batch"].unique()), [str(b) for b in sorted(table["batch"].unique())])
-        ax.set_ylim(bottom=0)
+        ax.minorticks_off()
+        ax.set_xticks(batches, [str(b) for b in batches])
+    ax_tokens.set_yscale("log")
+    ax_mfu.set_ylim(bottom=0)
     ax_tokens.legend()
     return fig

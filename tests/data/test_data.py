@@ -216,8 +216,9 @@ def test_pages_and_records_show_paths_relative_to_the_project_or_home(monkeypatc
     root = project_root()
     assert display_path(root.parent / "shared" / "data" / "x.txt") == "../shared/data/x.txt"
     assert display_path(root / "book" / "a.json") == "book/a.json"
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert display_path(tmp_path / ".cache" / "f") == "~/.cache/f"
+    home = Path("/paperlib-test-home")  # a home folder beside nothing of the project's, wherever the clone is
+    monkeypatch.setenv("HOME", str(home))
+    assert display_path(home / ".cache" / "f") == "~/.cache/f"
     assert Provenance("d", "s", "0" * 64, str(root.parent / "shared" / "f")).path == "../shared/f"
 
 

@@ -41,7 +41,7 @@ from paperlib.stats import mean_ci
 from paperlib.training.curriculum import Curriculum, LrRule
 from paperlib.training.device import DeviceSetup, configure_device
 from paperlib.training.evaluation import score
-from paperlib.training.loop import Batch, State, init
+from paperlib.training.loop import Batch, State, forward_backward, init
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig
 from paperlib.training.run import Checkpointing, train_resumable
@@ -173,15 +173,14 @@ class CopyRun:
         return self.state.step * self.batch_size
 
     @property
-    def samples_to_final_len(self) -> int:
-        """Training samples before the curriculum first set the final length."""
-        changes = [c for c in self.state.extra["length_changes"] if c["to"] == self.final_len]
-        return changes[0]["step"] * self.batch_size if changes else 0
+    def step_to_final_len(self) -> int:
+        """The step at which the curriculum first set the final length (0: it started there)."""
+        return next((c["step"] for c in self.state.extra["length_changes"] if c["to"] == self.final_len), 0)
 
     @property
-    def doublings(self) -> int:
-        """Changes of length the run trained after (one made at the last validation is logged, never trained)."""
-        return sum(c["to"] <= self.final_len for c in self.state.extra["length_changes"])
+    def samples_to_final_len(self) -> int:
+        """Training samples before the curriculum first set the final length."""
+        return self.step_to_final_len * self.batch_size
 
     @property
     def n_params(self) -> int:
@@ -356,9 +355,8 @@ def stall_words(experiment: Experiment, threshold: float) -> str:
             if run.final_len >= run.cap:
                 continue
             there = run.history[run.history["noise_len"] == run.final_len]
-            since = next((c["step"] for c in run.state.extra["length_changes"] if c["to"] == run.final_len), 0)
             words.append(f"{TASK_LABELS[task]}, seed {run.seed}: at length {run.final_len + 2 * N_DATA} for "
-                         f"{int(there['step'].iloc[-1] - since):,} steps, validation loss "
+                         f"{int(there['step'].iloc[-1] - run.step_to_final_len):,} steps, validation loss "
                          f"{there['val_loss'].iloc[0]:.3f} → {there['val_loss'].iloc[-1]:.3f} (threshold {threshold:g}), "
                          f"token accuracy {there['val_acc'].iloc[0]:.1%} → {there['val_acc'].iloc[-1]:.1%}.")
     if not words:
@@ -483,16 +481,13 @@ def step_benchmark(variants: Sequence[StepVariant], noise_len: int, batch_size: 
 
         def step(model: nn.Module = model, setup: DeviceSetup = variant.setup, x: torch.Tensor = x,
                  y: torch.Tensor = y) -> torch.Tensor:
-            with setup.autocast():
-                loss = loss_fn(model, (x, y))
-            model.zero_grad(set_to_none=True)
-            loss.backward()
-            return loss
+            return forward_backward(model, loss_fn, (x, y), setup)
 
         model.eval()
         loss = step().item()
         grad = torch.cat([p.grad.flatten().float().cpu() for p in model.parameters()])
-        reference = reference or (loss, grad)
+        if reference is None:
+            reference = (loss, grad)
         model.train()
         seconds = min(time_call(step, variant.setup.device, warmup=1, repeats=repeats))
         rows.append({"step": variant.name, "setup": variant.setup.description, "dropout": variant.dropout,

@@ -25,6 +25,7 @@ from paperlib.models.paper_configs import PAPER_MODELS, PaperModel, build, paper
 from paperlib.plots import page_figure
 from paperlib.progress import progress
 from paperlib.training.device import DeviceSetup
+from paperlib.training.loop import forward_backward
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig, make_optimizer
 
@@ -285,10 +286,7 @@ def training_throughput(task: PaperModel, block: int | None, length: int, batche
         y = torch.randint(out_shape[-1], (batch, *out_shape[1:-1]), device=setup.device)
 
         def step(x: torch.Tensor = x, y: torch.Tensor = y) -> None:
-            with setup.autocast():
-                loss = loss_fn(model, (x, y))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            forward_backward(model, loss_fn, (x, y), setup)
             optimizer.step()
 
         seconds = min(time_call(step, setup.device, warmup=1, repeats=repeats))

@@ -77,6 +77,15 @@ class Callback:
         """After each evaluation; `record` is the entry just appended to `state.history`."""
 
 
+def forward_backward(model: nn.Module, loss_fn: LossFn, batch: Batch, setup: DeviceSetup) -> Tensor:
+    """The loss of `batch` under the set-up's autocast, and its gradients in place of any earlier ones."""
+    with setup.autocast():
+        loss = loss_fn(model, batch)
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    return loss
+
+
 def init(make_model: Callable[[], nn.Module], optimizer: OptimizerConfig = OptimizerConfig(), seed: int = 0,
          setup: DeviceSetup | None = None) -> State:
     """Seed torch, build the model on the device (default: `configure_device()`, whose `prepare` may
@@ -123,10 +132,7 @@ def train(state: State, sample: Sampler, loss_fn: LossFn, steps: int, *, eval_st
     while state.step < steps and not state.stop:
         start = time.perf_counter()
         batch = tuple(t.to(state.device, non_blocking=True) for t in sample(state))
-        with state.setup.autocast():
-            loss = loss_fn(state.model, batch)
-        state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss = forward_backward(state.model, loss_fn, batch, state.setup)
         state.optimizer.step()
         if state.device.type == "cuda" and state.step + 1 in evals:
             torch.cuda.synchronize()

@@ -49,11 +49,11 @@ def hand_built(changes, history_lengths, step=20, batch_size=8, seed=3, kind="re
 
 def test_a_change_logged_at_the_last_validation_is_not_a_length_reached():
     run = hand_built([{"step": 10, "from": 32, "to": 64}, {"step": 20, "from": 64, "to": 128}], [32, 32, 64])
-    assert run.final_len == 64 and run.doublings == 1
+    assert run.final_len == 64
     assert run.samples == 160 and run.samples_to_final_len == 80
     assert run.history["samples"].tolist() == [0, 80, 160]
     fixed = hand_built([], [64, 64, 64])
-    assert fixed.final_len == 64 and fixed.doublings == 0 and fixed.samples_to_final_len == 0
+    assert fixed.final_len == 64 and fixed.samples_to_final_len == 0
 
 
 @pytest.mark.parametrize("accs, clipped", [([1.0, 1.0, 0.97], "high"), ([0.0, 0.0, 0.03], "low")])
@@ -144,7 +144,7 @@ def tiny(steps: int, checkpointing: Checkpointing) -> CopyRun:
 
 def test_a_resumed_run_continues_bitwise(isolated_cache):
     straight = tiny(4, Checkpointing())
-    assert straight.final_len == 64 and straight.doublings == 1 and straight.resumed_at is None
+    assert straight.final_len == 64 and straight.resumed_at is None
     assert [c["step"] for c in straight.state.extra["length_changes"]] == [0]  # threshold 10: doubles at once
     first = tiny(2, Checkpointing(every=2))
     assert first.state.step == 2 and list((isolated_cache / "checkpoints" / "copy_tasks").glob("*.pt"))

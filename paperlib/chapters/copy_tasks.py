@@ -61,13 +61,18 @@ FULL_NOISE = 4096  # noise tokens at the paper's length 4,128
 # The author's two curricula (methods page, curriculum): first noise length, and K = min(L // 2, cap)
 # for July 2025 (None: the model's K = 32 at every length, Feb 2026).
 CURRICULA: dict[str, tuple[int, int | None]] = {"feb2026": (128, None), "july2025": (32, 32)}
-_PURPOSES = {"validation": 1, "final": 2}
+_PURPOSES = {"validation": 0, "final": 1}
+_STEP_BITS, _SEED_BITS = 23, 7  # validations up to step 8,388,607; seeds 0..127
 
 
 def eval_seed(seed: int, purpose: Literal["validation", "final"], step: int = 0) -> int:
-    """Seed of the validation batches at `step`, or of the final evaluation's: disjoint from each other
-    across steps and from the training stream (seeded by `seed`)."""
-    return (4 * seed + _PURPOSES[purpose]) * 2**32 + step
+    """Seed of the validation batches at `step`, or of the final evaluation's: one integer per (seed, purpose,
+    step), inside the 32 bits torch's CPU generator keeps (it drops higher bits, so seeds 2**32 + k and k draw
+    the same batches), and at or above 2**31, so never a training stream's seed (the run's seed, below 128)."""
+    if not 0 <= seed < 2**_SEED_BITS or not 0 <= step < 2**_STEP_BITS:
+        raise ValueError(f"eval_seed needs 0 <= seed < {2**_SEED_BITS} and 0 <= step < {2**_STEP_BITS}; "
+                         f"got seed {seed}, step {step}")
+    return 2**31 + ((seed << 1 | _PURPOSES[purpose]) << _STEP_BITS) + step
 
 
 def make_model(task: CopyTask, kind: ModelKind, dropout: float | None = None) -> nn.Module:

@@ -10,6 +10,7 @@ from paperlib.chapters import copy_tasks
 from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, PAPER_PARAMS, CopyRun, Experiment, Settings, StepVariant,
                                           alpha_of, eval_seed, length_log, make_model, not_comparable_reasons, results,
                                           stall_words, step_benchmark, step_variants, train_copy)
+from paperlib.data.synthetic import copy_batch
 from paperlib.models import n_params
 from paperlib.stats import mean_ci
 from paperlib.training.device import configure_device
@@ -18,12 +19,29 @@ from paperlib.training.run import Checkpointing
 CPU = configure_device("cpu")
 
 
-def test_eval_seeds_are_stable_and_disjoint():
-    assert eval_seed(0, "validation", 500) == 2**32 + 500 and eval_seed(3, "final") == 14 * 2**32
-    validation = {eval_seed(s, "validation", step) for s in range(4) for step in range(0, 10_000, 500)}
-    final = {eval_seed(s, "final", step) for s in range(4) for step in range(0, 10_000, 500)}
-    assert len(validation) == 80 and len(final) == 80 and not validation & final
-    assert min(validation | final) >= 2**32  # never a training seed (the run's seed itself)
+def _drawn(seed: int, n: int = 2) -> torch.Tensor:
+    """The first `n` selective-copy batches a generator seeded with `seed` draws (inputs and targets, flat)."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.cat([torch.cat([x.flatten(), y.flatten()]) for x, y in
+                      (copy_batch(4, 32, selective=True, generator=generator) for _ in range(n))])
+
+
+def test_eval_batches_differ_by_seed_purpose_and_step_and_from_training():
+    """The batches drawn, not the seed integers: torch's CPU generator keeps only 32 bits of its seed."""
+    streams = {("train", s, 0): _drawn(s) for s in range(3)}  # a run's training stream is seeded by its seed
+    streams |= {(purpose, s, step): _drawn(eval_seed(s, purpose, step))
+                for s in range(3) for purpose in ("validation", "final") for step in (0, 25, 50)}
+    batches = list(streams.values())
+    assert all(not torch.equal(a, b) for i, a in enumerate(batches) for b in batches[i + 1:])
+    assert torch.equal(_drawn(eval_seed(1, "final")), _drawn(eval_seed(1, "final")))  # stable
+
+
+def test_eval_seed_refuses_what_it_cannot_keep_apart():
+    assert eval_seed(127, "final", 2**23 - 1) < 2**32
+    with pytest.raises(ValueError, match="step"):
+        eval_seed(0, "validation", 2**23)
+    with pytest.raises(ValueError, match="seed"):
+        eval_seed(128, "final")
 
 
 def test_models_are_the_papers_size():

@@ -61,7 +61,7 @@ device: str = "auto"  # auto picks cuda when available; one of auto, cpu, cuda
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from paperlib.book.claims import not_comparable
+from paperlib.book.verdicts import not_comparable
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run

@@ -101,7 +101,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from paperlib.book.claims import not_comparable
+from paperlib.book.verdicts import not_comparable
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run

@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from paperlib.atomic import atomic_write_text
-from paperlib.book.claims import dashboard
+from paperlib.book.verdicts import dashboard
 from paperlib.book.parameters import ParameterError
 from paperlib.book.records import load_records
 from paperlib.book.render import render_markdown, render_text

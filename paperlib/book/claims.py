@@ -1,38 +1,30 @@
-"""The claims registry: every claim of the two papers, once, with the rule that decides its verdict.
-
-A verdict is computed from the latest run record of the claim's notebook:
-*not run* (no record, or the record lacks the metrics), *not comparable* (quick profile, or the run
-declared a substitute dataset or a scaled-down configuration for this claim), else *reproduced* or
-*not reproduced* by the claim's rule.
-"""
+"""The claims registry: every claim of the two papers, once, with the rule that decides its verdict
+(`paperlib.book.verdicts` applies it to a run record)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from paperlib.book.paper_numbers import (
+    COPY_ACC_MIN,
+    FORGET_ALPHA_MAX,
+    FORGET_COPY_ACC_MAX,
+    GAMMA_BAND,
+    IMAGE_ACC_TOLERANCE,
+    LINEAR_EXPONENT_MAX,
+    NOTE_IMAGE_ACC,
+    NOTE_SHAKESPEARE_LOSS,
+    SELECTIVE_COPY_ACC_MIN,
+    SHAKESPEARE_LOSS_TOLERANCE,
+)
 
 WF_PAPER = "Kausik 2022, Accelerating Machine Learning via the Weber-Fechner Law (arXiv 2204.11834)"
 WF_LOSS_PAPER = "Kausik 2022, Psychophysical Machine Learning (follow-up)"
 LLM_PAPER = "Kausik 2024-26, Scaling Efficient LLMs (arXiv 2402.14746)"
 
-REPRODUCED = "reproduced"
-NOT_REPRODUCED = "not reproduced"
-NOT_COMPARABLE = "not comparable"
-NOT_RUN = "not run"
-
 Metrics = Mapping[str, float | None]
-
-# Numbers the rules compare with; chapters import them rather than restating them.
-LINEAR_EXPONENT_MAX = 1.15  # a log-log exponent of time or memory against length counts as linear up to this
-FORGET_ALPHA_MAX = 0.1  # a learnable α that ends at or below this has learned to forget
-NOTE_IMAGE_ACC = {"recurrent": 0.4309, "regular": 0.429}  # the Note's Table 4 (CIFAR-10, grayscale)
-IMAGE_ACC_TOLERANCE = 0.02
-NOTE_SHAKESPEARE_LOSS = {"recurrent_pos": 1.4738, "recurrent_nopos": 1.4699, "regular_1": 1.5697,
-                         "regular_6": 1.4815}  # the Note's Table 3 (best validation loss, nats/char)
-SHAKESPEARE_LOSS_TOLERANCE = 0.02
-COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN, FORGET_COPY_ACC_MAX = 0.99, 0.985, 0.5
-GAMMA_BAND = (0.44, 0.72)  # the paper's γ interval (v4–v6), which a measured γ is held against
 
 
 @dataclass(frozen=True)
@@ -213,54 +205,3 @@ CLAIMS: tuple[Claim, ...] = (
 )
 CLAIMS_BY_ID = {claim.id: claim for claim in CLAIMS}
 assert len(CLAIMS_BY_ID) == len(CLAIMS), "claim ids must be unique"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    claim: Claim
-    status: str
-    ours: str = "—"
-    spread: str = ""
-    profile: str = "—"
-    reason: str = ""
-
-
-def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
-    """The verdict on ``claim`` from the latest records (by notebook name)."""
-    rec = records.get(claim.notebook)
-    if rec is None:
-        return Verdict(claim, NOT_RUN, reason=f"no run record for notebook {claim.notebook!r}")
-    metrics = rec.get("metrics", {})
-    missing = [name for name in claim.metrics if metrics.get(name) is None]
-    if missing:
-        return Verdict(claim, NOT_RUN, profile=rec["profile"], reason=f"the record lacks {', '.join(missing)}")
-    ours, spread = claim.ours(metrics), claim.spread(metrics)
-    if rec["profile"] == "quick":
-        return Verdict(claim, NOT_COMPARABLE, ours, spread, "quick", "quick profile: proves the code path only")
-    reason = rec.get("not_comparable", {}).get(claim.id) or _configuration_differs(claim, rec.get("parameters", {}))
-    if reason:
-        return Verdict(claim, NOT_COMPARABLE, ours, spread, rec["profile"], reason)
-    status = REPRODUCED if claim.rule(metrics) else NOT_REPRODUCED
-    return Verdict(claim, status, ours, spread, rec["profile"], claim.rule_text)
-
-
-def _configuration_differs(claim: Claim, parameters: Mapping[str, Any]) -> str:
-    """Why the run's configuration is not the claim's (a parameter the claim requires differs or was not
-    recorded), or ""."""
-    differ = [f"{name} {parameters.get(name, 'not recorded')} (the claim's: {value})"
-              for name, value in claim.requires.items() if parameters.get(name) != value]
-    return f"scaled-down configuration: {', '.join(differ)}" if differ else ""
-
-
-def dashboard(records: Mapping[str, Mapping[str, Any]]) -> list[Verdict]:
-    return [judge(claim, records) for claim in CLAIMS]
-
-
-def not_comparable(claim_ids: Iterable[str], *reasons: str | None) -> dict[str, str]:
-    """Each claim id mapped to every reason given (the empty ones dropped, the rest joined with "; "),
-    or an empty mapping when there is no reason: the `not_comparable` of a run record."""
-    unknown = [cid for cid in claim_ids if cid not in CLAIMS_BY_ID]
-    if unknown:
-        raise KeyError(f"unknown claim ids: {unknown}")
-    why = "; ".join(r for r in reasons if r)
-    return {cid: why for cid in claim_ids} if why else {}

@@ -14,15 +14,8 @@ from typing import Any
 import nbformat
 from IPython.display import Markdown
 
-from paperlib.book.claims import (
-    CLAIMS_BY_ID,
-    NOT_COMPARABLE,
-    NOT_REPRODUCED,
-    NOT_RUN,
-    REPRODUCED,
-    Verdict,
-    judge,
-)
+from paperlib.book.claims import CLAIMS_BY_ID
+from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Verdict, judge
 from paperlib.paths import notebooks_dir
 
 BADGES = {REPRODUCED: "{bdg-success}`reproduced`", NOT_REPRODUCED: "{bdg-danger}`not reproduced`",

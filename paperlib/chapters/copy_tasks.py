@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from paperlib.bench import time_call
-from paperlib.book.claims import not_comparable
+from paperlib.book.verdicts import not_comparable
 from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches
 from paperlib.models import n_params
 from paperlib.models.paper_configs import paper_config, paper_model

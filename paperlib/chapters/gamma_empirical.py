@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from paperlib.bench import fit_power
-from paperlib.book.claims import GAMMA_BAND
+from paperlib.book.paper_numbers import GAMMA_BAND
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models import n_params
 from paperlib.models.ngram import NGram

@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from paperlib.bench import PowerFit, Series, crossover, local_exponents, measure, time_call
-from paperlib.book.claims import CLAIMS_BY_ID, LINEAR_EXPONENT_MAX
+from paperlib.book.claims import CLAIMS_BY_ID
+from paperlib.book.paper_numbers import LINEAR_EXPONENT_MAX
 from paperlib.flops import count_flops, paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import PAPER_MODELS, PaperModel, build, paper_config, paper_model
 from paperlib.plots import page_figure

@@ -20,7 +20,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from paperlib.book.claims import NOTE_IMAGE_ACC
+from paperlib.book.paper_numbers import NOTE_IMAGE_ACC
 from paperlib.book.page import deviations
 from paperlib.data.images import ImageTokens, downsample
 from paperlib.data.sources import Provenance

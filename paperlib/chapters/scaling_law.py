@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from paperlib.book.claims import Verdict
+from paperlib.book.verdicts import Verdict
 from paperlib.data.chinchilla import ChinchillaPoints
 from paperlib.plots import page_figure
 from paperlib.scaling.fit import ChinchillaFit

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from torch import Tensor, nn
 
-from paperlib.book.claims import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
+from paperlib.book.paper_numbers import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
 from paperlib.book.page import deviations
 from paperlib.data.sources import Provenance
 from paperlib.data.text import CharData

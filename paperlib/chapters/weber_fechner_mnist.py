@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from paperlib.book.claims import Verdict
+from paperlib.book.verdicts import Verdict
 from paperlib.models import n_params
 from paperlib.models.weber_fechner import Spec, build, macs
 from paperlib.plots import COLOURS, page_figure

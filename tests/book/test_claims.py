@@ -2,9 +2,9 @@
 
 import pytest
 
-from paperlib.book import claims
-from paperlib.book.claims import (CLAIMS, CLAIMS_BY_ID, NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, judge,
-                                  not_comparable)
+from paperlib.book import paper_numbers
+from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID
+from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, judge, not_comparable
 
 GAMMA = CLAIMS_BY_ID["gamma_interval"]
 
@@ -53,23 +53,23 @@ def test_not_comparable_joins_the_reasons_given():
 EPS = 1e-9
 # claim id, metrics exactly at its threshold (reproduced), the metric to move and the direction that fails
 AT_THE_LINE = [
-    ("rt_linear_time", {"time_exponent_recurrent": 1.0, "time_exponent_recurrent.ci_high": claims.LINEAR_EXPONENT_MAX},
+    ("rt_linear_time", {"time_exponent_recurrent": 1.0, "time_exponent_recurrent.ci_high": paper_numbers.LINEAR_EXPONENT_MAX},
      "time_exponent_recurrent.ci_high", +1),
-    ("rt_memory", {"memory_exponent_recurrent": 1.0, "memory_exponent_recurrent.ci_high": claims.LINEAR_EXPONENT_MAX,
+    ("rt_memory", {"memory_exponent_recurrent": 1.0, "memory_exponent_recurrent.ci_high": paper_numbers.LINEAR_EXPONENT_MAX,
                    "memory_ratio_at_max_len": 1.5}, "memory_exponent_recurrent.ci_high", +1),
     ("rt_memory", {"memory_exponent_recurrent": 1.0, "memory_exponent_recurrent.ci_high": 1.0,
                    "memory_ratio_at_max_len": 1.0 + 1e-6}, "memory_ratio_at_max_len", -1),
-    ("shakespeare_forget", {"alpha_learned": claims.FORGET_ALPHA_MAX}, "alpha_learned", +1),
-    ("copy_4128", {"copy_acc": claims.COPY_ACC_MIN}, "copy_acc", -1),
-    ("selective_copy_4128", {"selective_copy_acc": claims.SELECTIVE_COPY_ACC_MIN}, "selective_copy_acc", -1),
+    ("shakespeare_forget", {"alpha_learned": paper_numbers.FORGET_ALPHA_MAX}, "alpha_learned", +1),
+    ("copy_4128", {"copy_acc": paper_numbers.COPY_ACC_MIN}, "copy_acc", -1),
+    ("selective_copy_4128", {"selective_copy_acc": paper_numbers.SELECTIVE_COPY_ACC_MIN}, "selective_copy_acc", -1),
     ("rt_accumulate", {"copy_acc": 1.0, "copy_stalled_forget": 0.0, "copy_compared_noise_len_forget": 1024,
-                       "copy_acc_compared_forget": claims.FORGET_COPY_ACC_MAX - EPS}, "copy_acc_compared_forget", +1),
-    ("rt_accumulate", {"copy_acc": claims.COPY_ACC_MIN, "copy_stalled_forget": 1.0, "copy_compared_noise_len_forget": 128,
+                       "copy_acc_compared_forget": paper_numbers.FORGET_COPY_ACC_MAX - EPS}, "copy_acc_compared_forget", +1),
+    ("rt_accumulate", {"copy_acc": paper_numbers.COPY_ACC_MIN, "copy_stalled_forget": 1.0, "copy_compared_noise_len_forget": 128,
                        "copy_acc_compared_forget": 0.9}, "copy_acc", -1),
-    ("lra_image", {"image_acc_recurrent": claims.NOTE_IMAGE_ACC["recurrent"] - claims.IMAGE_ACC_TOLERANCE + EPS,
+    ("lra_image", {"image_acc_recurrent": paper_numbers.NOTE_IMAGE_ACC["recurrent"] - paper_numbers.IMAGE_ACC_TOLERANCE + EPS,
                    "image_acc_regular": 0.40}, "image_acc_recurrent", -1),
-    ("shakespeare_val_loss", {"val_loss_recurrent": claims.NOTE_SHAKESPEARE_LOSS["recurrent_pos"]
-                              + claims.SHAKESPEARE_LOSS_TOLERANCE,
+    ("shakespeare_val_loss", {"val_loss_recurrent": paper_numbers.NOTE_SHAKESPEARE_LOSS["recurrent_pos"]
+                              + paper_numbers.SHAKESPEARE_LOSS_TOLERANCE,
                               "val_loss_regular_1": 1.6, "val_loss_regular_6": 1.5},
      "val_loss_recurrent", +1),
 ]
@@ -84,6 +84,6 @@ def test_rules_apply_the_registry_thresholds_at_the_line(claim_id, metrics, move
 
 def test_the_linear_time_rule_falls_back_to_the_point_estimate_without_an_interval():
     rule = CLAIMS_BY_ID["rt_linear_time"].rule
-    assert rule({"time_exponent_recurrent": claims.LINEAR_EXPONENT_MAX})
-    assert not rule({"time_exponent_recurrent": claims.LINEAR_EXPONENT_MAX + 1e-6})
-    assert f"≤ {claims.LINEAR_EXPONENT_MAX}" in CLAIMS_BY_ID["rt_linear_time"].rule_text
+    assert rule({"time_exponent_recurrent": paper_numbers.LINEAR_EXPONENT_MAX})
+    assert not rule({"time_exponent_recurrent": paper_numbers.LINEAR_EXPONENT_MAX + 1e-6})
+    assert f"≤ {paper_numbers.LINEAR_EXPONENT_MAX}" in CLAIMS_BY_ID["rt_linear_time"].rule_text

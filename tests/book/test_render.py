@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID, NOT_COMPARABLE, REPRODUCED, dashboard
+from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID
+from paperlib.book.verdicts import NOT_COMPARABLE, REPRODUCED, dashboard
 from paperlib.book.records import load_records
 from paperlib.book.render import (BADGES, render_markdown, render_text, run_summary, summary_words, verdict_table,
                                   verdicts_for_run)

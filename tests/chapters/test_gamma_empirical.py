@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from paperlib.book.claims import CLAIMS_BY_ID, NOT_REPRODUCED, REPRODUCED, judge
+from paperlib.book.claims import CLAIMS_BY_ID
+from paperlib.book.verdicts import NOT_REPRODUCED, REPRODUCED, judge
 from paperlib.chapters.gamma_empirical import (Design, Rung, _corpus, cells, chapter_targets, corpus_sizes, gamma_table,
                                                in_words, kgram_table, ladder_table, measure, parse_ladder, plot_boundary,
                                                plot_kgrams, plot_sizes, runs_table, size_table, slices_table, steps_for,

@@ -1,0 +1,12 @@
+"""Numbers the claims' rules compare with: the papers' published values and the rules' thresholds.
+Chapters import them rather than restating them."""
+
+LINEAR_EXPONENT_MAX = 1.15  # a log-log exponent of time or memory against length counts as linear up to this
+FORGET_ALPHA_MAX = 0.1  # a learnable α that ends at or below this has learned to forget
+NOTE_IMAGE_ACC = {"recurrent": 0.4309, "regular": 0.429}  # the Note's Table 4 (CIFAR-10, grayscale)
+IMAGE_ACC_TOLERANCE = 0.02
+NOTE_SHAKESPEARE_LOSS = {"recurrent_pos": 1.4738, "recurrent_nopos": 1.4699, "regular_1": 1.5697,
+                         "regular_6": 1.4815}  # the Note's Table 3 (best validation loss, nats/char)
+SHAKESPEARE_LOSS_TOLERANCE = 0.02
+COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN, FORGET_COPY_ACC_MAX = 0.99, 0.985, 0.5
+GAMMA_BAND = (0.44, 0.72)  # the paper's γ interval (v4–v6), which a measured γ is held against

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
+from paperlib.book import claims, paper_numbers, render, verdicts, wording
 from paperlib.book.claims import CLAIMS
 from paperlib.book.records import load_records
-from paperlib.book.render import ANSWER_FIELDS, answer_fields, runs_table, summary_markdown
+from paperlib.book.render import answer_fields, runs_table, summary_markdown
 from paperlib.book.verdicts import dashboard, judge
 from paperlib.book.wording import RULES, parse_role
 
@@ -80,14 +81,21 @@ def _open_with_answer(app: Any, docname: str, source: list[str]) -> None:
     source[0] = json.dumps(nb)
 
 
+def _note_code(directive: SphinxDirective, *modules: ModuleType) -> None:
+    """Rebuild the directive's page when the code that writes it changes (the registry, its rules)."""
+    for module in modules:
+        directive.env.note_dependency(str(Path(module.__file__).resolve()))
+
+
 class _RecordsDirective(SphinxDirective):
-    """A directive that reads the run records beside the chapters (``book/results/``) and notes them as
-    dependencies, so a changed record rebuilds the page."""
+    """A directive that reads the run records beside the chapters (``book/results/``) and notes them, and the
+    registry's code, as dependencies: a changed record or rule rebuilds the page."""
 
     def records(self) -> dict[str, dict[str, Any]]:
         folder = Path(self.env.srcdir) / "book" / RESULTS
         for path in sorted(folder.glob("*.json")):
             self.env.note_dependency(str(path))
+        _note_code(self, claims, paper_numbers, render, verdicts)
         return load_records(folder)
 
     def markdown(self, text: str) -> list[nodes.Node]:
@@ -104,7 +112,7 @@ class _RecordsDirective(SphinxDirective):
 
 class AnswerBox(_RecordsDirective):
     """The verdict box of a chapter: one row per claim, its verdict beside the claim in one line and a line of
-    labelled details (`ANSWER_FIELDS`, the changes stated beside the verdict, the figure link)."""
+    labelled details (`render.ANSWER_FIELDS`, the changes stated beside the verdict, the figure link)."""
 
     option_spec = {"figure": lambda value: value.strip()}
 
@@ -120,7 +128,7 @@ class AnswerBox(_RecordsDirective):
             body = nodes.container(classes=["answer-body"])
             body += self.field("claim", self.inline(fields["claim"]))
             details = nodes.paragraph(classes=["answer-details"])
-            for name in ("kept", *ANSWER_FIELDS[2:]):
+            for name in ("kept", "number", "budget", "caveat"):
                 if name in fields:
                     details += self.field(name, self.inline(fields[name]))
             details += self.field("figure", self.figure_link(notebook))
@@ -163,6 +171,7 @@ class WordingRules(SphinxDirective):
     """The rules by which numbers decide words, as `paperlib.book.wording` applies them."""
 
     def run(self) -> list[nodes.Node]:
+        _note_code(self, paper_numbers, wording)
         container = nodes.container()
         lines = [f"- **{rule.name}** — {rule.text}" for rule in RULES.values()]
         self.state.nested_parse(StringList(lines, self.get_source_info()[0]), self.content_offset, container)

@@ -318,7 +318,8 @@ CLAIMS: tuple[Claim, ...] = (
            "regular model's"),
           lambda m: m["val_loss_recurrent"] <= _SHAKESPEARE_MAX and m["val_loss_recurrent"] < m["val_loss_regular_1"],
           lambda m: (f"{m['val_loss_recurrent']:.4f} (regular 1-layer {m['val_loss_regular_1']:.4f}, "
-                     f"6-layer {m['val_loss_regular_6']:.4f})"),
+                     f"6-layer {m['val_loss_regular_6']:.4f}"
+                     + (f"; 5-gram floor {m['val_loss_ngram5']:.4f})" if m.get("val_loss_ngram5") is not None else ")")),
           _ci("val_loss_recurrent", ".4f"),
           headline="One recurrent layer reaches a lower validation loss than 1- and 6-layer transformers.",
           provenance="paper", budget=_SHAKESPEARE_TOKENS,

@@ -38,13 +38,21 @@ class WordRule:
     decide: Callable[[Record, tuple[str, ...]], str]
 
 
+EXACT = "="  # a key that starts with it names an exact number (an n-gram model's loss, chance), read without interval
+
+
 def _interval(metrics: Mapping[str, Any], key: str) -> tuple[float, float]:
-    """A metric's 95 % interval, or the value itself when it has none (an exact number, such as an n-gram's)."""
-    value = metrics[key]
-    if value is None:
-        raise KeyError(f"the record has no value for {key!r}")
-    low, high = metrics.get(f"{key}.ci_low"), metrics.get(f"{key}.ci_high")
-    return (value, value) if low is None or high is None else (low, high)
+    """The 95 % interval of metric ``key`` (``key.ci_low``, ``key.ci_high``), or, for ``=key``, its exact value; a
+    metric that lacks what is asked is an error, so no estimate is ever read as exact."""
+    name = key.removeprefix(EXACT)
+    if metrics.get(name) is None:
+        raise KeyError(f"the record has no value for {name!r}")
+    if key.startswith(EXACT):
+        return metrics[name], metrics[name]
+    low, high = metrics.get(f"{name}.ci_low"), metrics.get(f"{name}.ci_high")
+    if low is None or high is None:
+        raise KeyError(f"{name!r} has no 95 % interval in the record (write {EXACT}{name} for an exact number)")
+    return low, high
 
 
 def _exponent(record: Record, keys: tuple[str, ...]) -> str:
@@ -76,9 +84,8 @@ def _verdict(record: Record, keys: tuple[str, ...]) -> str:
 
 
 _COMPARE_TEXT = ("A comparison of two models names its basis and holds it equal — {basis} — never equal steps; it "
-                 "reads the two metrics' 95 % intervals over seeds (a number without an interval, such as an "
-                 "n-gram model's, counts as exact): *lower* or *higher* only where the intervals do not overlap, "
-                 "else *not separated*.")
+                 "reads the two metrics' 95 % intervals over seeds: *lower* or *higher* only where the intervals do "
+                 "not overlap, else *not separated*.")
 RULES: dict[str, WordRule] = {rule.name: rule for rule in (
     WordRule("exponent", f"A fitted log-log exponent of time or memory against length is *linear* when its 95 % "
                          f"interval lies within [{LINEAR_BAND[0]:.2f}, {LINEAR_BAND[1]:.2f}]; *faster than linear* "
@@ -88,6 +95,9 @@ RULES: dict[str, WordRule] = {rule.name: rule for rule in (
              ("lower", "higher", "not separated"), _compare),
     WordRule("equal_samples", _COMPARE_TEXT.format(basis="the same training samples"),
              ("lower", "higher", "not separated"), _compare),
+    WordRule("reference", "A model against a fixed reference (an n-gram model's loss, chance) is *lower* or *higher* "
+                          "only where the model's 95 % interval over seeds excludes the reference, else *not "
+                          "separated*.", ("lower", "higher", "not separated"), _compare),
     WordRule("budget_bound", "A conclusion drawn from runs of which any was selected at its last evaluation (still "
                              "improving when the budget ran out) is *budget-bound*: it is worded as holding within "
                              "this budget, never as a property of the model; else *settled*.",

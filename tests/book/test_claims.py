@@ -147,3 +147,10 @@ def test_a_verdict_keeps_its_claims_qualifier_only_where_the_claim_was_judged():
     assert (judged.status, judged.qualifier) == (NOT_REPRODUCED, "under our reading")
     quick = judge(wf, {"weber_fechner_mnist": {"profile": "quick", "metrics": metrics, "not_comparable": {}}})
     assert (quick.status, quick.qualifier) == (NOT_COMPARABLE, "")
+
+
+def test_the_shakespeare_row_shows_the_n_gram_floor_when_the_record_has_it():
+    ours = CLAIMS_BY_ID["shakespeare_val_loss"].ours
+    losses = {"val_loss_recurrent": 1.9, "val_loss_regular_1": 2.3, "val_loss_regular_6": 2.2}
+    assert ours(losses) == "1.9000 (regular 1-layer 2.3000, 6-layer 2.2000)"
+    assert ours({**losses, "val_loss_ngram5": 1.67}) == "1.9000 (regular 1-layer 2.3000, 6-layer 2.2000; 5-gram floor 1.6700)"

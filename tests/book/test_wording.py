@@ -40,8 +40,18 @@ def test_a_comparison_needs_intervals_that_do_not_overlap():
     compare = RULES["equal_compute"].decide
     assert compare(rec(**a, **b), ("a", "b")) == "lower" and compare(rec(**a, **b), ("b", "a")) == "higher"
     assert compare(rec(**a, **interval("b", 2.3, 2.0, 2.5)), ("a", "b")) == "not separated"  # touching: overlap
-    assert compare(rec(**a, ngram=2.049), ("a", "ngram")) == "lower"  # a number without an interval is exact
-    assert compare(rec(**a, ngram=1.9), ("a", "ngram")) == "not separated"
+    with pytest.raises(KeyError, match="no 95 % interval"):  # an estimate is never read as exact
+        compare(rec(**a, b=2.3), ("a", "b"))
+
+
+def test_a_model_against_a_fixed_reference_needs_its_interval_to_exclude_it():
+    reference = RULES["reference"].decide
+    a = interval("a", 1.9, 1.8, 2.0)
+    assert reference(rec(**a, ngram=2.049), ("a", "=ngram")) == "lower"
+    assert reference(rec(**a, ngram=1.7), ("a", "=ngram")) == "higher"
+    assert reference(rec(**a, ngram=1.9), ("a", "=ngram")) == "not separated"
+    with pytest.raises(KeyError, match="'ngram'"):
+        reference(rec(**a), ("a", "=ngram"))
 
 
 def test_a_conclusion_from_runs_selected_at_their_last_evaluation_is_budget_bound():

@@ -164,6 +164,9 @@ display(Markdown(f"Exponents $b$ of $y \\propto N^b$ fitted on N ≥ {fit_min:,}
                  "(least squares in log-log; the interval widens with noise and with curvature):"))
 exponent_table(series, fits)
 
+# %% [markdown]
+# (linear_time-key-figure)=
+
 # %% tags=["hide-input"]
 fig = plot_series(series, ("fwd", "train"), 1e3, "time (ms, median)",
                   ("Forward (inference)", "Forward + backward (training)"), fit_min)

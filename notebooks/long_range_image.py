@@ -158,6 +158,9 @@ seed_table(judged).style.format({"test acc": "{:.2%}"})
 #
 # ## 3. Loss and accuracy against training compute (the Note's Fig. 3)
 
+# %% [markdown]
+# (long_range_image-key-figure)=
+
 # %% tags=["hide-input"]
 fig = plot_training(runs, provenance.substitute)
 

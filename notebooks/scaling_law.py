@@ -129,6 +129,9 @@ rows = gamma_rows(likelihood, hoffmann_method, metrics)
 sensitivity_table(rows).style.format(
     {"β": "{:.4f}", "γ_low = 1−2β": "{:.3f}", "γ_high = 1−β": "{:.3f}", "midpoint": "{:.3f}"}).hide(axis="index")
 
+# %% [markdown]
+# (scaling_law-key-figure)=
+
 # %% tags=["hide-input"]
 fig = plot_gamma_intervals(rows)
 

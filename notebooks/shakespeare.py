@@ -151,6 +151,9 @@ table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "
 # not a comparison at equal compute. The table after the figure compares every model at the compute
 # budget of the cheapest one (the vertical line).
 
+# %% [markdown]
+# (shakespeare-key-figure)=
+
 # %% tags=["hide-input"]
 at_budget, found = matched_compute(runs)
 metrics.update(found)

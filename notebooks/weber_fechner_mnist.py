@@ -171,6 +171,9 @@ for key, value in {"shared_lr": f"{lr:g}", "tune_seeds": tune_seeds, "tune_steps
 #
 # Test accuracy against optimizer steps (log scale): mean over seeds with its 95 % confidence band.
 
+# %% [markdown]
+# (weber_fechner_mnist-key-figure)=
+
 # %% tags=["hide-input"]
 fig = plot_learning_curves(acc, names)
 

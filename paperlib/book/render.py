@@ -8,33 +8,47 @@ sphinx-design badges that carry their word, so they read without a colour-emoji 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import nbformat
 from IPython.display import Markdown
 
-from paperlib.book.claims import CLAIMS_BY_ID
+from paperlib.book.claims import CLAIMS_BY_ID, PROVENANCES, Claim
 from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Verdict, judge
 from paperlib.paths import notebooks_dir
 
 BADGES = {REPRODUCED: "{bdg-success}`reproduced`", NOT_REPRODUCED: "{bdg-danger}`not reproduced`",
           NOT_COMPARABLE: "{bdg-warning}`not comparable`", NOT_RUN: "{bdg-secondary}`not run`"}
-KIND_HEADINGS = {
-    "arithmetic": ("Arithmetic checks of the paper's derivation",
-                   "These only check that our reconstruction of the derivation gives the paper's numbers from the "
-                   "paper's own inputs; they test no data."),
-    "empirical": ("Empirical tests", "Each is decided by experiments run for this book, under the rule shown."),
-}
+# The dashboard's groups, in order: (heading, what the group's verdicts can say, which claims it holds)
+GROUPS: tuple[tuple[str, str, Callable[[Claim], bool]], ...] = (
+    ("Arithmetic checks of the paper's derivation",
+     "These only check that our reconstruction of the derivation gives the paper's numbers from the paper's own "
+     "inputs; they show the derivation is consistent, not that it is true.",
+     lambda c: c.kind == "arithmetic"),
+    ("The papers' claims, tested by experiment",
+     "Each is decided by experiments run for this book, under the rule in its row's details.",
+     lambda c: c.kind == "empirical" and c.provenance == "paper"),
+    ("The paper's relation, tested at toy scale",
+     "The paper states the relation; it runs no experiment. We measure it on models far smaller than an LLM.",
+     lambda c: c.kind == "empirical" and c.provenance == "toy_scale"),
+    ("The book's robustness tests",
+     "Not the paper's claim: whether it survives a change of its input that the paper did not make.",
+     lambda c: c.kind == "empirical" and c.provenance == "robustness"),
+    ("A third paper's idea, under our reading",
+     "An idea from another paper of the author's, known from its abstract: the verdict is on our interpretation.",
+     lambda c: c.kind == "empirical" and c.provenance == "third_paper"),
+)
 PROFILE_WORDS = {"quick": "proves the code path only; its numbers mean nothing",
                  "cpu": "the most faithful run that fits two CPU cores",
                  "paper": "the paper's own configuration"}
+ANSWER_FIELDS = ("answer", "claim", "number", "budget", "caveat")  # the verdict box's fields, besides the figure link
 
 
 def render_text(verdicts: Sequence[Verdict]) -> str:
     """The dashboard as a plain-text table for the terminal."""
     header = ("claim", "paper", "ours", "spread", "profile", "verdict")
-    rows = [(v.claim.id, v.claim.paper_value, v.ours, v.spread, v.profile, v.status) for v in verdicts]
+    rows = [(v.claim.id, v.claim.paper_value, v.ours, v.spread, v.profile, v.words) for v in verdicts]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -45,51 +59,77 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|") or " "
 
 
-def summary_words(verdicts: Sequence[Verdict]) -> str:
-    """One plain-language paragraph: what the arithmetic checks found, and how the empirical tests stand."""
-    def count(kind: str, status: str) -> int:
-        return sum(v.claim.kind == kind and v.status == status for v in verdicts)
+def verdict_words(v: Verdict) -> str:
+    """The verdict as MyST: its badge, and the qualifier it keeps ("under our reading")."""
+    return f"{BADGES[v.status]} {v.qualifier}".strip()
 
-    arithmetic = [v for v in verdicts if v.claim.kind == "arithmetic"]
-    empirical = [v for v in verdicts if v.claim.kind == "empirical"]
-    held = count("arithmetic", REPRODUCED)
-    words = [f"**In short.** {held} of the {len(arithmetic)} arithmetic checks reproduce the paper's numbers from its "
-             "own inputs (they show the derivation is consistent, not that it is true)."]
-    parts = [f"{count('empirical', s)} {label}" for s, label in
-             ((REPRODUCED, "reproduced"), (NOT_REPRODUCED, "not reproduced"),
-              (NOT_COMPARABLE, "not comparable (measured on substitute data or a scaled-down configuration, so they "
-                               "neither support nor refute the paper)"), (NOT_RUN, "not run yet"))
-             if count("empirical", s)]
-    words.append(f"Of the {len(empirical)} claims tested by experiment: " + "; ".join(parts) + ".")
-    return " ".join(words)
+
+def _number(v: Verdict) -> str:
+    return v.ours + (f" ({v.spread})" if v.spread else "")
+
+
+def claim_link(v: Verdict) -> str:
+    """A MyST reference to the claim's entry on the dashboard."""
+    return f"{{ref}}`{v.claim.title} <claim-{v.claim.id}>`"
+
+
+def summary_markdown(verdicts: Sequence[Verdict], lead: str = "**In short.**") -> str:
+    """"In short": for each group of the dashboard, its claims named (and linked) under each verdict, after
+    ``lead`` ("" for none)."""
+    lines = [lead, ""] if lead else []
+    for heading, _, holds in GROUPS:
+        group = [v for v in verdicts if holds(v.claim)]
+        if not group:
+            continue
+        by_verdict: dict[str, list[Verdict]] = {}
+        for v in sorted(group, key=lambda v: list(BADGES).index(v.status)):
+            by_verdict.setdefault(v.words, []).append(v)
+        parts = [f"*{words}*: " + ", ".join(map(claim_link, named)) for words, named in by_verdict.items()]
+        if len(parts) == 1:
+            lines.append(f"- **{heading}** — {parts[0]}.")
+        else:
+            lines += [f"- **{heading}**", *(f"  - {part}" for part in parts)]
+    return "\n".join(lines)
+
+
+def _note(v: Verdict) -> str:
+    """Why a claim was not judged, or the changes stated beside its verdict, or ""."""
+    if v.status in (NOT_RUN, NOT_COMPARABLE):
+        return v.reason
+    return "stated beside it: " + "; ".join(v.kept) if v.kept else ""
+
+
+def _budget(v: Verdict) -> str:
+    return v.budget.words if v.budget else "—"
 
 
 def render_markdown(verdicts: Sequence[Verdict], records: Mapping[str, Mapping[str, Any]]) -> str:
-    """The book's claims page: a summary, the claims grouped by kind, the runs, then each claim in full."""
+    """The book's claims page: the summary, the claims grouped by provenance, the runs, then each claim in full."""
     lines = [
         "# Claims dashboard",
         "",
-        summary_words(verdicts),
+        summary_markdown(verdicts),
         "",
         "```{note}",
         "This page is generated by `paperlib claims --write book/claims.md` from the claims registry",
         "(`paperlib/book/claims.py`) and the run records in `book/results/`. Do not edit it by hand.",
-        "A verdict is *reproduced* or *not reproduced* only for a run of the paper's own task and configuration;",
-        "a substitute dataset, a scaled-down configuration or the quick profile makes it *not comparable*.",
+        "One rule decides which runs get a verdict ({ref}`methods-deviations`): the paper's task and data, its",
+        "model and a budget that reaches its stopping point give *reproduced* or *not reproduced*; a change of",
+        "regularisation on fresh data or of validation cadence keeps the verdict and is stated beside it; a",
+        "substitute dataset, a scaled-down model, a budget short of the stopping point or the quick profile makes",
+        "it *not comparable*, with the reason in its row.",
         "```",
     ]
-    for kind, (heading, explanation) in KIND_HEADINGS.items():
-        lines += ["", f"## {heading}", "", explanation, "", "| claim | paper | ours | spread | profile | verdict |",
-                  "|---|---|---|---|---|---|"]
-        for v in (v for v in verdicts if v.claim.kind == kind):
-            lines.append(f"| [{_cell(v.claim.title)}](claim-{v.claim.id}) | {_cell(v.claim.paper_value)} | "
-                         f"{_cell(v.ours)} | {_cell(v.spread)} | {v.profile} | {BADGES[v.status]} |")
-    lines += ["", "## Runs", "", "| chapter | profile | wall time | where | started (UTC) | data |",
-              "|---|---|---|---|---|---|"]
-    for name, rec in sorted(records.items()):
-        lines.append(f"| [{_cell(chapter_title(name))}]({name}.ipynb) | {rec['profile']} | "
-                     f"{_minutes(rec['wall_time_s'])} | {_cell(_where(rec))} | {rec['started_at'][:16].replace('T', ' ')} | "
-                     f"{_cell(_data(rec))} |")
+    for heading, explanation, holds in GROUPS:
+        group = [v for v in verdicts if holds(v.claim)]
+        if not group:
+            continue
+        lines += ["", f"## {heading}", "", explanation, "",
+                  "| verdict | claim | paper | ours | budget | reason or note |", "|---|---|---|---|---|---|"]
+        lines += [f"| {verdict_words(v)} | [{_cell(v.claim.title)}](claim-{v.claim.id}) | {_cell(v.claim.paper_value)} | "
+                  f"{_cell(_number(v))} | {_cell(_budget(v))} | {_cell(_note(v) or '—')} |"
+                  for v in group]
+    lines += ["", "## Runs", "", runs_table(records)]
     lines += ["", "## The claims", ""]
     for v in verdicts:
         chapter = (f"[{chapter_title(v.claim.notebook)}]({v.claim.notebook}.ipynb)" if v.claim.notebook in records
@@ -100,14 +140,43 @@ def render_markdown(verdicts: Sequence[Verdict], records: Mapping[str, Mapping[s
             "",
             f"*{v.claim.paper}*: {v.claim.statement}",
             "",
+            f"- **What it is:** {PROVENANCES[v.claim.provenance]}",
             f"- **Paper's value:** {v.claim.paper_value}",
-            f"- **Ours:** {v.ours}" + (f" ({v.spread})" if v.spread else ""),
+            f"- **Ours:** {_number(v)}",
+            f"- **Budget:** {_budget(v)}",
             f"- **Rule:** {v.claim.rule_text}",
-            f"- **Verdict:** {BADGES[v.status]}" + (f" {v.reason}" if v.status in (NOT_RUN, NOT_COMPARABLE) else ""),
+            f"- **Verdict:** {verdict_words(v)}" + (f" — {_note(v)}" if _note(v) else ""),
+            f"- **Caveat:** {v.claim.caveat}",
             f"- **Chapter:** {chapter}; claim id `{v.claim.id}`",
             "",
         ]
     return "\n".join(lines)
+
+
+def runs_table(records: Mapping[str, Mapping[str, Any]]) -> str:
+    """Each chapter's latest run as a Markdown table (profile, wall time, machine, start and data), its links
+    relative to a page beside the chapters."""
+    lines = ["| chapter | profile | wall time | where | started (UTC) | data |", "|---|---|---|---|---|---|"]
+    lines += [f"| [{_cell(chapter_title(name))}]({name}.ipynb) | {rec['profile']} | {_minutes(rec['wall_time_s'])} | "
+              f"{_cell(_where(rec))} | {rec['started_at'][:16].replace('T', ' ')} | {_cell(_data(rec))} |"
+              for name, rec in sorted(records.items())]
+    return "\n".join(lines)
+
+
+def answer_fields(v: Verdict) -> dict[str, str]:
+    """What the verdict box at the top of a chapter says of one claim, as MyST: the verdict with its qualifier,
+    the claim in one line, our number with its interval beside the paper's, the budget reached and the one caveat
+    that matters (the reason, where the claim could not be judged) — `ANSWER_FIELDS` — and, where the run changed
+    something that keeps the verdict, ``kept``."""
+    judged = v.status in (REPRODUCED, NOT_REPRODUCED)
+    fields = {
+        "answer": verdict_words(v),
+        "claim": v.claim.headline,
+        "number": f"ours {_number(v)} · paper {v.claim.paper_value}",
+        "budget": _budget(v),
+        "caveat": v.claim.caveat if judged else v.reason,
+    }
+    return {**fields, "kept": "; ".join(v.kept)} if judged and v.kept else fields
 
 
 def chapter_title(name: str) -> str:
@@ -169,5 +238,5 @@ def verdict_table(verdicts: Sequence[Verdict]) -> Markdown:
     lines = ["| claim | paper | ours | spread | verdict | why |", "|---|---|---|---|---|---|"]
     for v in verdicts:
         lines.append(f"| {_cell(v.claim.title)} | {_cell(v.claim.paper_value)} | {_cell(v.ours)} | "
-                     f"{_cell(v.spread or '—')} | {BADGES[v.status]} | {_cell(v.reason)} |")
+                     f"{_cell(v.spread or '—')} | {verdict_words(v)} | {_cell(v.reason)} |")
     return Markdown("\n".join(lines))

@@ -1,8 +1,11 @@
-"""Verdicts: a claim of the registry judged on the latest run record of its notebook.
+"""Verdicts: a claim of the registry judged on the latest run record of its notebook, under one rule for
+deviations from the paper's set-up (methods page, deviations):
 
-*not run* (no record, or the record lacks the metrics), *not comparable* (quick profile, or the run
-declared a substitute dataset or a scaled-down configuration for this claim), else *reproduced* or
-*not reproduced* by the claim's rule.
+*not run* (no record, or the record lacks the metrics); *not comparable* (the quick profile; a substitute
+dataset or a scaled-down configuration the run declared for this claim; a parameter the claim requires that
+differs; or a budget short of the paper's stopping point: less training than the paper's without meeting the
+claim); else *reproduced* or *not reproduced* by the claim's rule, with the claim's qualifier ("under our
+reading") and any change of regularisation or validation cadence stated beside it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID, Claim
+from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID, Budget, Claim
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -27,6 +30,18 @@ class Verdict:
     spread: str = ""
     profile: str = "—"
     reason: str = ""
+    budget: Budget | None = None  # None when not run
+    kept: tuple[str, ...] = ()  # changes that keep the verdict, stated beside it ("dropout 0 (paper 0.05)")
+
+    @property
+    def qualifier(self) -> str:
+        """The claim's qualifier where the claim was judged ("under our reading"), else ""."""
+        return self.claim.qualifier if self.status in (REPRODUCED, NOT_REPRODUCED) else ""
+
+    @property
+    def words(self) -> str:
+        """The verdict with the qualifier it keeps: "not reproduced under our reading"."""
+        return f"{self.status} {self.qualifier}".strip()
 
 
 def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
@@ -34,18 +49,20 @@ def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
     rec = records.get(claim.notebook)
     if rec is None:
         return Verdict(claim, NOT_RUN, reason=f"no run record for notebook {claim.notebook!r}")
-    metrics = rec.get("metrics", {})
+    metrics, parameters = rec.get("metrics", {}), rec.get("parameters", {})
     missing = [name for name in claim.metrics if metrics.get(name) is None]
     if missing:
         return Verdict(claim, NOT_RUN, profile=rec["profile"], reason=f"the record lacks {', '.join(missing)}")
-    ours, spread = claim.ours(metrics), claim.spread(metrics)
+    ours, spread, budget = claim.ours(metrics), claim.spread(metrics), claim.budget(metrics, parameters)
+    shown = dict(ours=ours, spread=spread, profile=rec["profile"], budget=budget, kept=_kept(claim, parameters))
     if rec["profile"] == "quick":
-        return Verdict(claim, NOT_COMPARABLE, ours, spread, "quick", "quick profile: proves the code path only")
-    reason = rec.get("not_comparable", {}).get(claim.id) or _configuration_differs(claim, rec.get("parameters", {}))
-    if reason:
-        return Verdict(claim, NOT_COMPARABLE, ours, spread, rec["profile"], reason)
-    status = REPRODUCED if claim.rule(metrics) else NOT_REPRODUCED
-    return Verdict(claim, status, ours, spread, rec["profile"], claim.rule_text)
+        return Verdict(claim, NOT_COMPARABLE, reason="quick profile: proves the code path only", **shown)
+    met = claim.rule(metrics)
+    reasons = [rec.get("not_comparable", {}).get(claim.id), _configuration_differs(claim, parameters),
+               _short_budget(budget, met)]
+    if any(reasons):
+        return Verdict(claim, NOT_COMPARABLE, reason="; ".join(r for r in reasons if r), **shown)
+    return Verdict(claim, REPRODUCED if met else NOT_REPRODUCED, reason=claim.rule_text, **shown)
 
 
 def _configuration_differs(claim: Claim, parameters: Mapping[str, Any]) -> str:
@@ -54,6 +71,21 @@ def _configuration_differs(claim: Claim, parameters: Mapping[str, Any]) -> str:
     differ = [f"{name} {parameters.get(name, 'not recorded')} (the claim's: {value})"
               for name, value in claim.requires.items() if parameters.get(name) != value]
     return f"scaled-down configuration: {', '.join(differ)}" if differ else ""
+
+
+def _short_budget(budget: Budget, met: bool) -> str:
+    """Why a run that did not meet the claim says nothing against it: it had less training than the paper's
+    (it stopped short of the paper's stopping point), or ""."""
+    if met or budget.fraction is None or budget.fraction >= 1:
+        return ""
+    return f"budget short of the paper's stopping point: {budget.words}"
+
+
+def _kept(claim: Claim, parameters: Mapping[str, Any]) -> tuple[str, ...]:
+    """The run's changes of regularisation or validation cadence, which keep the verdict (stated beside it)."""
+    return tuple(f"{what} {parameters[name]:g} (paper {paper:g})"
+                 for name, (what, paper) in claim.stated_beside.items()
+                 if name in parameters and parameters[name] != paper)
 
 
 def dashboard(records: Mapping[str, Mapping[str, Any]]) -> list[Verdict]:

@@ -3,7 +3,7 @@
 import pytest
 
 from paperlib.book import paper_numbers
-from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID
+from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID, PROVENANCES
 from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, judge, not_comparable
 
 GAMMA = CLAIMS_BY_ID["gamma_interval"]
@@ -87,3 +87,70 @@ def test_the_linear_time_rule_falls_back_to_the_point_estimate_without_an_interv
     assert rule({"time_exponent_recurrent": paper_numbers.LINEAR_EXPONENT_MAX})
     assert not rule({"time_exponent_recurrent": paper_numbers.LINEAR_EXPONENT_MAX + 1e-6})
     assert f"≤ {paper_numbers.LINEAR_EXPONENT_MAX}" in CLAIMS_BY_ID["rt_linear_time"].rule_text
+
+
+def test_every_claim_says_what_it_is_its_caveat_and_its_budget():
+    for claim in CLAIMS:
+        assert claim.headline and claim.caveat and claim.provenance in PROVENANCES
+        budget = claim.budget({}, {})
+        assert budget.words and budget.fraction is None  # nothing recorded, nothing claimed
+    assert CLAIMS_BY_ID["gamma_refit"].provenance == "robustness"
+    assert CLAIMS_BY_ID["gamma_empirical"].provenance == "toy_scale"
+    assert CLAIMS_BY_ID["wf_loss_variant"].provenance == "third_paper"
+
+
+def copy_record(samples: float, acc: float, **parameters) -> dict:
+    return {"copy_tasks": {"profile": "cpu", "metrics": {"copy_acc": acc, "copy_samples": samples},
+                           "not_comparable": {}, "parameters": parameters}}
+
+
+COPY = CLAIMS_BY_ID["copy_4128"]
+
+
+def test_a_budget_is_ours_as_a_share_of_the_papers():
+    budget = COPY.budget({"copy_samples": 17_600.0}, {})
+    assert budget.fraction == pytest.approx(17_600 / paper_numbers.NOTE_COPY_SAMPLES)
+    assert budget.words == "31 % of the paper's samples (17,600 of 57,600)"
+    image = CLAIMS_BY_ID["lra_image"].budget({}, {"recurrent_steps": 400, "recurrent_batch": 32})
+    assert image.fraction == pytest.approx(400 * 32 / paper_numbers.NOTE_IMAGE_SAMPLES)
+    assert image.words == "0.062 % of the paper's samples (12,800 of 2.05e7)"
+    assert "not recorded" in CLAIMS_BY_ID["lra_image"].budget({}, {"recurrent_steps": 400}).words
+    assert CLAIMS_BY_ID["gamma_interval"].budget({}, {}).words.startswith("none:")
+    assert CLAIMS_BY_ID["rt_linear_time"].budget({}, {}).words.startswith("no budget published")
+
+
+def test_a_run_short_of_the_papers_budget_that_fails_the_claim_is_not_comparable():
+    short_fail = judge(COPY, copy_record(28_800.0, 0.5))
+    assert short_fail.status == NOT_COMPARABLE
+    assert short_fail.reason == "budget short of the paper's stopping point: 50 % of the paper's samples (28,800 of 57,600)"
+    assert judge(COPY, copy_record(28_800.0, 1.0)).status == REPRODUCED  # the claim met with less: stopping point reached
+    assert judge(COPY, copy_record(paper_numbers.NOTE_COPY_SAMPLES, 0.5)).status == NOT_REPRODUCED  # the full budget
+
+
+def test_a_declared_reason_and_a_short_budget_are_both_given():
+    records = copy_record(28_800.0, 0.5)
+    records["copy_tasks"]["not_comparable"] = {"copy_4128": "substitute data"}
+    assert judge(COPY, records).reason.startswith("substitute data; budget short of the paper's stopping point")
+
+
+def test_a_change_of_regularisation_or_cadence_keeps_the_verdict_and_is_stated_beside_it():
+    verdict = judge(COPY, copy_record(57_600.0, 1.0, dropout=0.0, eval_every=25, eval_batches=100, lr=0.001))
+    assert verdict.status == REPRODUCED
+    assert verdict.kept == ("dropout 0 (paper 0.05)", "steps between validations 25 (paper 100)")
+    assert judge(COPY, copy_record(57_600.0, 1.0, dropout=0.05)).kept == ()
+
+
+def test_a_verdict_keeps_its_claims_qualifier_only_where_the_claim_was_judged():
+    wf = CLAIMS_BY_ID["wf_mlp_few_iterations"]
+    metrics = {"wf_mlp_advantage_100": -0.01, "wf_mlp_checkpoints_won": 0}
+    judged = judge(wf, {"weber_fechner_mnist": {"profile": "cpu", "metrics": metrics, "not_comparable": {}}})
+    assert (judged.status, judged.qualifier) == (NOT_REPRODUCED, "under our reading")
+    quick = judge(wf, {"weber_fechner_mnist": {"profile": "quick", "metrics": metrics, "not_comparable": {}}})
+    assert (quick.status, quick.qualifier) == (NOT_COMPARABLE, "")
+
+
+def test_the_shakespeare_row_shows_the_n_gram_floor_when_the_record_has_it():
+    ours = CLAIMS_BY_ID["shakespeare_val_loss"].ours
+    losses = {"val_loss_recurrent": 1.9, "val_loss_regular_1": 2.3, "val_loss_regular_6": 2.2}
+    assert ours(losses) == "1.9000 (regular 1-layer 2.3000, 6-layer 2.2000)"
+    assert ours({**losses, "val_loss_ngram5": 1.67}) == "1.9000 (regular 1-layer 2.3000, 6-layer 2.2000; 5-gram floor 1.6700)"

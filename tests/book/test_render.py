@@ -5,10 +5,10 @@ import re
 import pytest
 
 from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID
-from paperlib.book.verdicts import NOT_COMPARABLE, REPRODUCED, dashboard
+from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, dashboard
 from paperlib.book.records import load_records
-from paperlib.book.render import (BADGES, render_markdown, render_text, run_summary, summary_words, verdict_table,
-                                  verdicts_for_run)
+from paperlib.book.render import (ANSWER_FIELDS, BADGES, GROUPS, answer_fields, render_markdown, render_text,
+                                  run_summary, summary_markdown, verdict_table, verdicts_for_run)
 from paperlib.paths import book_dir
 
 LINEAR = {"time_exponent_recurrent": 1.02, "time_exponent_recurrent.ci_low": 0.98,
@@ -57,15 +57,30 @@ def test_verdict_table_has_one_row_per_verdict_with_badge_and_rule():
     assert memory[4] == BADGES[NOT_COMPARABLE] and memory[5] == r"a \| b" and memory[3] == "—"
 
 
-def test_renderers_list_every_claim():
+def test_renderers_list_every_claim_once_in_its_group():
     verdicts = dashboard({})
     text, page = render_text(verdicts), render_markdown(verdicts, {})
     assert len(text.splitlines()) == len(CLAIMS) + 2  # header, rule, one line per claim
-    arithmetic, empirical, runs = tables(page)
-    assert len(arithmetic) + len(empirical) == len(CLAIMS) and runs == []
-    assert [row[0] for row in arithmetic] == [f"[{c.title}](claim-{c.id})" for c in CLAIMS if c.kind == "arithmetic"]
+    *groups, runs = tables(page)
+    assert len(groups) == len(GROUPS) and runs == []
+    for (heading, _, holds), rows in zip(GROUPS, groups):
+        assert f"## {heading}" in page
+        assert [row[1] for row in rows] == [f"[{c.title}](claim-{c.id})" for c in CLAIMS if holds(c)]
+    assert sum(map(len, groups)) == len(CLAIMS)
     for claim in CLAIMS:
         assert claim.id in text and f"(claim-{claim.id})=" in page
+
+
+def test_the_verdict_column_comes_first_and_keeps_its_qualifier_and_its_reason():
+    records = {"weber_fechner_mnist": {"profile": "cpu", "metrics": {
+        "wf_mlp_advantage_100": -0.01, "wf_mlp_checkpoints_won": 0, "wf_cnn_advantage_100": 0.01,
+        "wf_cnn_checkpoints_won": 3, "wf_loss_advantage_100": 0.0, "wf_loss_checkpoints_won": 0},
+        "not_comparable": {}, "parameters": {"tuned_cnn_channels": "8,16"}}}
+    rows = {row[1]: row for table in tables(render_markdown(dashboard(records), {})) for row in table}
+    mlp = rows[f"[{CLAIMS_BY_ID['wf_mlp_few_iterations'].title}](claim-wf_mlp_few_iterations)"]
+    cnn = rows[f"[{CLAIMS_BY_ID['wf_cnn_few_iterations'].title}](claim-wf_cnn_few_iterations)"]
+    assert mlp[0] == f"{BADGES[NOT_REPRODUCED]} under our reading" and mlp[5] == "—"
+    assert cnn[0] == BADGES[NOT_COMPARABLE] and "tuned_cnn_channels 8,16" in cnn[5]  # the reason, in the row
 
 
 def test_markdown_escapes_pipes_and_names_a_substitute():
@@ -78,11 +93,34 @@ def test_markdown_escapes_pipes_and_names_a_substitute():
     assert r"a\|b (2 cores)" in run and "| d (substitute) |" in run and "| 12 s |" in run
 
 
-def test_the_summary_counts_each_kind_of_claim():
+def test_the_summary_names_the_claims_of_each_group_under_their_verdict():
     records = {"linear_time": {"profile": "cpu", "metrics": LINEAR, "not_comparable": {}}}
-    words = summary_words(dashboard(records))
-    assert "0 of the 3 arithmetic checks" in words
-    assert "Of the 13 claims tested by experiment: 1 reproduced; 1 not reproduced; " in words and "11 not run" in words
+    words = summary_markdown(dashboard(records))
+    linear, memory = (f"{{ref}}`{CLAIMS_BY_ID[cid].title} <claim-{cid}>`" for cid in IDS)
+    lines = words.splitlines()
+    experiment = lines.index("- **The papers' claims, tested by experiment**")
+    assert lines[experiment + 1:experiment + 3] == [f"  - *reproduced*: {linear}", f"  - *not reproduced*: {memory}"]
+    assert lines[experiment + 3].startswith("  - *not run*: ")
+    assert words.count("- **") == len(GROUPS)  # every group is named, each once
+    assert "*not run*: {ref}`γ interval holds on the refitted Chinchilla data <claim-gamma_refit>`" in words
+
+
+def test_the_answer_box_fields_of_a_judged_and_of_an_unjudged_claim():
+    copy = {"copy_acc": 1.0, "copy_acc.ci_low": 0.99, "copy_acc.ci_high": 1.0, "copy_samples": 28_800.0}
+    judged, short = verdicts_for_run(["copy_4128", "selective_copy_4128"],
+                                     {**copy, "selective_copy_acc": 0.2, "selective_copy_samples": 28_800.0}, "cpu",
+                                     parameters={"dropout": 0.0, "eval_every": 100, "eval_batches": 100})
+    fields = answer_fields(judged)
+    assert set(fields) == {*ANSWER_FIELDS, "kept"} and all(fields.values())
+    assert fields["answer"] == BADGES[REPRODUCED] and fields["kept"] == "dropout 0 (paper 0.05)"
+    assert fields["number"] == "ours 100.00 % (95 % CI [99.00, 100.00] %) · paper 100 %"
+    assert fields["budget"] == "50 % of the paper's samples (28,800 of 57,600)"
+    assert fields["caveat"] == CLAIMS_BY_ID["copy_4128"].caveat
+    fields = answer_fields(short)
+    assert set(fields) == set(ANSWER_FIELDS) and fields["answer"] == BADGES[NOT_COMPARABLE]
+    assert fields["caveat"] == short.reason and "budget short of the paper's stopping point" in short.reason
+    not_run = answer_fields(dashboard({})[0])
+    assert not_run["answer"] == BADGES[NOT_RUN] and not_run["budget"] == "—" and all(not_run.values())
 
 
 def test_each_page_opens_with_what_was_run_where_and_for_how_long():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -25,8 +26,10 @@ from paperlib.book.runner import (
     notebook_names,
     plan_run,
 )
+from paperlib.chapters import declarations
+from paperlib.context import SCHEDULER_ENV, RunContext
 from paperlib.paths import book_dir, project_root
-from paperlib.sweep import SCHEDULER_ENV, dask_client, map_tasks, scheduler_address
+from paperlib.sweep import dask_client, map_tasks
 
 EXIT_BAD_INPUT = 2
 
@@ -46,26 +49,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError("name a notebook to run, or pass --all")
     overrides = dict(args.param or [])
     plans = [plan_run(name, args.profile, overrides) for name in names]  # validate all before running any
-    scheduler = args.scheduler or (scheduler_address() if args.all else "")
+    context = RunContext.from_environment(os.environ)  # the user's deadline, run filter and scheduler
+    scheduler = args.scheduler or (context.scheduler if args.all else "")
     if scheduler:
-        failed = run_on_cluster(plans, Path(args.output_dir).resolve(), scheduler, args.timeout)
+        failed = run_on_cluster(plans, Path(args.output_dir).resolve(), scheduler, args.timeout, context)
     else:
         failed = 0
         for plan in plans:
             print(f"running {plan.notebook} with profile {plan.profile} ...", flush=True)
-            path = execute(plan, Path(args.output_dir), timeout_s=args.timeout)
+            path = execute(plan, Path(args.output_dir), timeout_s=args.timeout, context=context)
             print(f"  record: {path}")
     write_claims_page(Path(args.output_dir))
     return 1 if failed else 0
 
 
-def run_on_cluster(plans: list[RunPlan], output_dir: Path, scheduler: str, timeout_s: int | None) -> int:
+def run_on_cluster(plans: list[RunPlan], output_dir: Path, scheduler: str, timeout_s: int | None,
+                   context: RunContext) -> int:
     """Run every plan as a task on the Dask cluster at `scheduler` (one notebook per worker thread) and write each
     page and record into `output_dir` as it finishes; the others go on when one fails. Returns how many failed."""
     failed = 0
     print(f"running {len(plans)} notebook(s) on the Dask cluster at {scheduler} ...", flush=True)
     with dask_client(scheduler) as client:
-        task = partial(execute_elsewhere, shown_dir=output_dir, timeout_s=timeout_s)
+        task = partial(execute_elsewhere, shown_dir=output_dir, timeout_s=timeout_s, context=context)
         for i, outcome in map_tasks(client, task, plans, "notebooks"):
             files, error = ({}, f"{type(outcome).__name__}: {outcome}") if isinstance(outcome, BaseException) else outcome
             for name, text in files.items():
@@ -80,7 +85,7 @@ def run_on_cluster(plans: list[RunPlan], output_dir: Path, scheduler: str, timeo
 
 def write_claims_page(output_dir: Path) -> Path:
     records = load_records(output_dir / "results")
-    return atomic_write_text(output_dir / "claims.md", render_markdown(dashboard(records), records))
+    return atomic_write_text(output_dir / "claims.md", render_markdown(dashboard(records, declarations()), records))
 
 
 def cmd_book(args: argparse.Namespace) -> int:
@@ -99,7 +104,7 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     records = load_records(Path(args.results_dir))
-    verdicts = dashboard(records)
+    verdicts = dashboard(records, declarations())
     print(render_text(verdicts))
     if args.write:
         atomic_write_text(args.write, render_markdown(verdicts, records))

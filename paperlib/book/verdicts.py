@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID, Claim
+from paperlib.book.metrics import Declaration
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -56,8 +57,14 @@ def _configuration_differs(claim: Claim, parameters: Mapping[str, Any]) -> str:
     return f"scaled-down configuration: {', '.join(differ)}" if differ else ""
 
 
-def dashboard(records: Mapping[str, Mapping[str, Any]]) -> list[Verdict]:
-    return [judge(claim, records) for claim in CLAIMS]
+def dashboard(records: Mapping[str, Mapping[str, Any]], declarations: Mapping[str, Declaration] | None = None
+              ) -> list[Verdict]:
+    """Every claim judged on the records (by notebook name), each record's metrics read through its chapter's
+    declaration where `declarations` has one: a rule that reads an undeclared name raises `UndeclaredMetric`."""
+    declared = declarations or {}
+    viewed = {name: {**rec, "metrics": declared[name].view(rec.get("metrics", {}))} if name in declared else rec
+              for name, rec in records.items()}
+    return [judge(claim, viewed) for claim in CLAIMS]
 
 
 def not_comparable(claim_ids: Iterable[str], *reasons: str | None) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The `paperlib` command: list | run | book | claims | data."""
+"""The `paperlib` command: list | run | book | claims | step-times | data."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError("name a notebook to run, or pass --all")
     overrides = dict(args.param or [])
     plans = [plan_run(name, args.profile, overrides) for name in names]  # validate all before running any
+    if args.plan:
+        from paperlib.planning import describe
+
+        print("\n".join(describe(plan) for plan in plans), end="")
+        return 0
     context = RunContext.from_environment(os.environ)  # the user's deadline, run filter and scheduler
     scheduler = args.scheduler or (context.scheduler if args.all else "")
     if scheduler:
@@ -111,6 +116,17 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_step_times(args: argparse.Namespace) -> int:
+    from paperlib.planning import STEP_TIMES, measure_table
+
+    names = args.names or notebook_names()
+    records = [rec for folder in args.records for rec in load_records(Path(folder)).values()]
+    table = measure_table(names, records, path=Path(args.write or STEP_TIMES))
+    print(f"{len(table['steps'])} step times and {len(table['chapters'])} chapter times on {table['cpu']} "
+          f"({table['cores']} cores; load {table['load_average']}) written to {args.write or STEP_TIMES}")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from paperlib.data.catalog import DATASETS
 
@@ -143,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), help="override a parameter")
     run.add_argument("--output-dir", default=str(book_dir()), help="where executed notebooks and results/ go")
     run.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    run.add_argument("--plan", action="store_true", help="print what each notebook would train or compute, with "
+                     "FLOPs and predicted minutes on two CPU cores, and run nothing")
     run.add_argument("--scheduler", default="", metavar="ADDRESS",
                      help=f"run the notebooks as tasks on the Dask cluster at ADDRESS, one per worker thread; with "
                           f"--all the default is ${SCHEDULER_ENV} (unset: one after another on this machine)")
@@ -154,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--results-dir", default=str(book_dir() / "results"))
     claims.add_argument("--write", metavar="PATH", help="also write the Markdown page")
     claims.set_defaults(func=cmd_claims)
+
+    times = sub.add_parser("step-times", help="measure the training steps of the chapters' quick and cpu plans on "
+                           "this machine: the table `run --plan` predicts minutes from (run it on a quiet machine)")
+    times.add_argument("names", nargs="*", metavar="NAME", help="chapters (default: all)")
+    times.add_argument("--records", nargs="*", default=[str(book_dir() / "results")], metavar="DIR",
+                       help="folders of run records whose wall times a chapter that trains nothing keeps")
+    times.add_argument("--write", metavar="PATH", help="where the table goes (default: the committed one)")
+    times.set_defaults(func=cmd_step_times)
 
     data = sub.add_parser("data", help="fetch and verify datasets (sha256)")
     data.add_argument("names", nargs="*", metavar="NAME", help="datasets (default: all)")

@@ -76,7 +76,7 @@ from paperlib.sweep import Sweep
 from paperlib.training.device import configure_device
 
 use_book_style()
-context = run_context()
+run_ctx = run_context()
 setup = configure_device(device)
 metrics: dict[str, float] = {}
 targets = chapter_targets(absolute_targets, excess, within)
@@ -129,7 +129,7 @@ ladder_table(design, params).style.format({"parameters": "{:,}"})
 # {glue:text}`runs_trained` runs and found {glue:text}`runs_cached` in the cache.
 
 # %% tags=["hide-input"]
-with Sweep("gamma_empirical", train_run, scheduler or context.scheduler, workers) as sweep:
+with Sweep("gamma_empirical", train_run, scheduler or run_ctx.scheduler, workers) as sweep:
     measurement = measure(sweep, design, targets)
 glue("sweep_where", sweep.where, display=False)
 glue("runs_trained", sweep.ran, display=False)
@@ -218,7 +218,7 @@ display(Markdown(in_words(metrics, targets, ks)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup, context=context,
+record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup, context=run_ctx,
        notes={"gamma_paper": f"the paper's definition with the headline target (training loss at most {excess:g} nats "
                              "above the best at each D); bootstrap over slices and seeds", "gamma_hestness": f"Hestness's definition ({targets[-1].label})",
               "n_star": "interpolated in log N between the last size missing the target and the first reaching it; "

@@ -88,7 +88,7 @@ from paperlib.plots import use_book_style
 from paperlib.training.device import configure_device
 
 use_book_style()
-context = run_context()
+run_ctx = run_context()
 setup = configure_device(device, threads, precision)
 series_lengths = lengths(n_min, n_max)
 cpu_time = clock == "cpu" or (clock == "auto" and setup.device.type == "cpu" and setup.threads == 1)
@@ -267,7 +267,7 @@ display(Markdown(in_words(metrics, fit_min, int(series[0].ns[-1]), profile == "q
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, context=context, setup=setup,
+record(metrics=metrics, context=run_ctx, setup=setup,
        notes={"task": task, "precision": setup.precision,
               "stopped": {s.label: s.stopped for s in series if s.stopped},
               "time": "median of the repeats; forward without gradients, training = forward + backward",

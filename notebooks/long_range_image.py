@@ -79,7 +79,7 @@ from paperlib.training.device import configure_device
 from paperlib.training.run import Checkpointing
 
 use_book_style()
-context = run_context()
+run_ctx = run_context()
 setup = configure_device(device, threads)
 metrics = METRICS.new()
 plan = runs(globals())
@@ -123,7 +123,7 @@ fig = plot_examples(splits, data.classes, side)
 
 # %% tags=["hide-input"]
 trained = train_plan(plan, splits, evaluate=image_metrics(evaluation_sets(splits, n_eval)), setup=setup,
-                     early_stop=early_stop, checkpointing=Checkpointing(checkpoint_every, resume), context=context)
+                     early_stop=early_stop, checkpointing=Checkpointing(checkpoint_every, resume), context=run_ctx)
 judged = judge_seeds(trained, splits, len(data.classes))
 
 # %% tags=["hide-input"]
@@ -181,7 +181,7 @@ display(Markdown(in_words(metrics, provenance, deviation, comparable=not reasons
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, context=context, datasets=[provenance], not_comparable=reasons, setup=setup,
+record(metrics=metrics, context=run_ctx, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"dataset": provenance.dataset + (" (substitute for CIFAR-10)" if provenance.substitute else ""),
               "image_acc": "test accuracy of the weights with the best validation loss, mean over the seeds that "
                            "learned; CI: Student t over those seeds",

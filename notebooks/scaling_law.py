@@ -66,7 +66,7 @@ from paperlib.plots import use_book_style
 from paperlib.scaling.fit import bootstrap, fit_huber_grid, fit_huber_likelihood
 
 use_book_style()
-context = run_context()
+run_ctx = run_context()
 metrics = METRICS.new()
 
 # %% [markdown]
@@ -168,6 +168,6 @@ display(Markdown(in_words(verdicts, metrics, rows, len(points))))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, context=context, datasets=[points.provenance],
+record(metrics=metrics, context=run_ctx, datasets=[points.provenance],
        notes={"reconstruction": "γ ∈ [1−2β, 1−β] is our reconstruction, not the paper's text",
               "refit_method": likelihood.method, "grid_method": hoffmann_method.method})

@@ -76,7 +76,7 @@ from paperlib.training.device import configure_device
 from paperlib.training.run import Checkpointing
 
 use_book_style()
-context = run_context()
+run_ctx = run_context()
 setup = configure_device(device, threads)
 metrics = METRICS.new()
 deviation = scaled_down({"n_embd": n_embd, "n_head": n_head, "context": context, "dropout": dropout, "steps": steps,
@@ -129,7 +129,7 @@ ngram_table(metrics, ngram_max).style.format("{:.3f}")
 # %% tags=["hide-input"]
 plan = runs(globals(), data.vocab_size)
 trained = train_plan(plan, data, evaluate=lm_metrics(*window_sets(data, context, eval_windows)), setup=setup,
-                     checkpointing=Checkpointing(checkpoint_every, resume), context=context)
+                     checkpointing=Checkpointing(checkpoint_every, resume), context=run_ctx)
 
 # %% tags=["hide-input"]
 table, found = results(trained)
@@ -233,7 +233,7 @@ display(Markdown(in_words(metrics, better, alpha_model, deviation)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, context=context, datasets=[provenance], not_comparable=reasons, setup=setup,
+record(metrics=metrics, context=run_ctx, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"val_loss_recurrent": f"the better of the two forget variants ({better}); CI: Student t over seeds",
               "val_loss": "best validation loss over the evaluations, on fixed random windows of the split, mean "
                           "over seeds", "schedule": schedule, "best_neural": best_neural,

@@ -118,7 +118,7 @@ from paperlib.training.device import configure_device
 from paperlib.training.optim import OptimizerConfig
 
 use_book_style()
-context = run_context()
+run_ctx = run_context()
 setup = configure_device("auto", threads)
 plan = runs(globals())
 names = model_names(mlp_variants, cnn_variants)
@@ -275,7 +275,7 @@ display(Markdown(in_words(tuned_runs, tuned_acc, tuned, verdicts, evidence)))
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
 record(metrics=metrics, datasets=[mnist.provenance], not_comparable=not_comparable(evidence, reduction),
-       setup=setup, context=context,
+       setup=setup, context=run_ctx,
        notes={"models": ",".join(names), "cnn_channels": cnn_channels, "tuned_models": ",".join(tuned),
               "tuned_cnn_channels": tuned_cnn_channels, "best_lr": best, "init": "Keras" if keras_init else "PyTorch",
               "best_controls_at_100": {claim: control for claim, (_, control) in evidence.items()},

@@ -4,9 +4,12 @@ before anything runs (``paperlib run NAME --plan``); and the measurement of that
 (``paperlib step-times``).
 
 A run's minutes are its steps times the measured seconds of one training step (forward, backward, optimizer) of
-its model at its batch, length and thread count, plus the samples its evaluations score times the measured
-seconds of one evaluated sample. A step not in the table is predicted from its FLOPs at the training FLOP rate
-measured for the same model (else the chapter's, else the table's median), and marked ``≈``. A chapter that
+its model at its batch and length, plus the samples its evaluations score times the measured seconds of one
+evaluated sample. Steps are timed on one torch thread by the process's CPU time, which other processes sharing
+the cores do not inflate (on two threads, OpenMP's barriers make a loaded machine's timings meaningless); the
+chapters' small models run little faster on two threads, so the minutes are an upper bound for a run on two.
+A step not in the table is predicted from its FLOPs at the training FLOP rate measured for the same model (else
+the chapter's, else the table's median), and marked ``≈``. A chapter that
 trains nothing (scaling law, linear time) says what it computes and the minutes the table holds for that
 profile's parameters. The minutes count training and evaluation only: loading data, fitting n-grams, figures
 and the kernel's start come on top.
@@ -63,21 +66,16 @@ def load_step_times(path: Path = STEP_TIMES) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {"steps": {}, "chapters": {}}
 
 
-def threads_of(params: Mapping[str, Any], cores: int) -> int:
-    """The torch threads a chapter runs with: its `threads` parameter, 0 meaning every core."""
-    return params.get("threads", 0) or cores
-
-
-def step_key(spec: RunSpec, threads: int) -> str:
-    """The table's key of a spec's training step: what its time depends on (model, batch, length, threads)."""
+def step_key(spec: RunSpec) -> str:
+    """The table's key of a spec's training step: what its time depends on (model, batch, length)."""
     digest = hashlib.sha256(repr(spec.model).encode()).hexdigest()[:10]
-    return f"{spec.chapter}/{spec.family} b{spec.batch} n{spec.length} t{threads} {digest}"
+    return f"{spec.chapter}/{spec.family} b{spec.batch} n{spec.length} {digest}"
 
 
-def predict(spec: RunSpec, threads: int, table: Mapping[str, Any]) -> Prediction:
+def predict(spec: RunSpec, table: Mapping[str, Any]) -> Prediction:
     """The run's training and evaluation seconds on the table's machine."""
     steps = table["steps"]
-    entry = steps.get(step_key(spec, threads))
+    entry = steps.get(step_key(spec))
     if entry is not None:
         return Prediction(spec.steps * entry["step_s"] + spec.eval_total * entry["eval_s"], "measured")
     rates = [_rate(e) for k, e in steps.items() if k.startswith(f"{spec.chapter}/{spec.family} ")]
@@ -106,11 +104,10 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
     machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
     if not plan:
         return _describe_work(name, profile, params, module.work(params), table, machine)
-    threads = threads_of(params, table.get("cores", os.cpu_count() or 1))
-    predictions = [predict(spec, threads, table) for spec in plan]
+    predictions = [predict(spec, table) for spec in plan]
     lines = [f"{name} ({profile}): {len(plan)} runs, {sum(s.steps for s in plan):,} steps at most, "
-             f"{sum(s.flops() for s in plan):.2g} FLOPs; about {sum(p.seconds for p in predictions) / 60:.1f} min of "
-             f"training and evaluation at {threads} thread{'s' if threads != 1 else ''} ({machine})",
+             f"{sum(s.flops() for s in plan):.2g} FLOPs; at most about {_duration(sum(p.seconds for p in predictions))} "
+             f"of training and evaluation ({machine}; steps timed on one thread)",
              f"  {'stage':<16} {'model':<20} {'what':<22} {'seeds':>5} {'params':>9} {'steps':>8} {'batch':>5} "
              f"{'length':>6} {'FLOPs/run':>9} {'min/run':>7}  basis"]
     for group in _groups(plan):
@@ -146,21 +143,26 @@ def _describe_work(name: str, profile: str, params: Mapping[str, Any], work: Seq
     same = [entry for p, entry in known.items() if _without_profile(plan_run(name, p).parameters)
             == _without_profile(params)]
     if same:
-        minutes = f"about {same[0]['seconds'] / 60:.1f} min ({machine}; {same[0]['source']})"
+        minutes = f"about {_duration(same[0]['seconds'])} ({machine}; {same[0]['source']})"
     else:
         minutes = "no measured time for these parameters" + "".join(
-            f"; the {p} profile took {e['seconds'] / 60:.1f} min" for p, e in known.items())
+            f"; the {p} profile took {_duration(e['seconds'])}" for p, e in known.items())
     return "\n".join([f"{name} ({profile}): trains nothing; {minutes}", *[f"  - {line}" for line in work]]) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.2g} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 def _without_profile(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "profile"}
 
 
-def measure_step(spec: RunSpec, threads: int) -> dict[str, float]:
-    """Seconds of one training step of the spec's model at its batch and length (wall clock and the process's CPU
-    time, medians) and of one evaluated sample (forward, no gradients), at `threads` torch threads."""
-    with scoped_threads(threads):
+def measure_step(spec: RunSpec) -> dict[str, float]:
+    """Seconds of one training step of the spec's model at its batch and length and of one evaluated sample
+    (forward, no gradients), on one torch thread: the process's CPU time (`step_s`, `eval_s`: what predicts) and
+    the wall clock (`step_wall_s`, `eval_wall_s`: as the machine's load left it), medians."""
+    with scoped_threads(1):
         setup = configure_device("cpu")
         torch.manual_seed(0)
         model = setup.prepare(build_model(spec.model))
@@ -182,8 +184,8 @@ def measure_step(spec: RunSpec, threads: int) -> dict[str, float]:
             model.train()
 
         eval_wall, eval_cpu = _timed(evaluate)
-    return {"step_s": step_wall, "step_cpu_s": step_cpu, "eval_s": eval_wall / EVAL_BATCH,
-            "eval_cpu_s": eval_cpu / EVAL_BATCH, "batch": spec.batch, "forward_flops": spec.forward_flops}
+    return {"step_s": step_cpu, "step_wall_s": step_wall, "eval_s": eval_cpu / EVAL_BATCH,
+            "eval_wall_s": eval_wall / EVAL_BATCH, "batch": spec.batch, "forward_flops": spec.forward_flops}
 
 
 def _timed(fn: Any) -> tuple[float, float]:
@@ -205,7 +207,8 @@ def chapter_times(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, d
     times: dict[str, dict[str, dict[str, Any]]] = {}
     for rec in records:
         name, profile = rec["notebook"], rec["profile"]
-        if chapter(name).runs(rec["parameters"]) or profile not in PROFILES:
+        runs = getattr(chapter(name), "runs", None)
+        if runs is None or runs(rec["parameters"]) or profile not in PROFILES:
             continue
         if _without_profile(plan_run(name, profile).parameters) == _without_profile(rec["parameters"]):
             times.setdefault(name, {})[profile] = {
@@ -220,29 +223,27 @@ def measure_table(names: Sequence[str], records: Sequence[Mapping[str, Any]] = (
     those chapters' entries), take the chapter times of `records` (chapters that train nothing), and write the
     table atomically with how and where it was measured."""
     table = load_step_times(path)
-    cores = os.cpu_count() or 1
-    todo: dict[str, tuple[RunSpec, int]] = {}
+    chapters = chapter_times(records)
+    todo: dict[str, RunSpec] = {}
     for name in names:
-        module = chapter(name)
+        runs = getattr(chapter(name), "runs", lambda params: [])
         for profile in profiles:
-            params = plan_run(name, profile).parameters
-            for spec in getattr(module, "runs", lambda p: [])(params):
-                threads = threads_of(params, cores)
-                todo.setdefault(step_key(spec, threads), (spec, threads))
+            for spec in runs(plan_run(name, profile).parameters):
+                todo.setdefault(step_key(spec), spec)
     load_before = os.getloadavg()
-    steps = {key: measure_step(spec, threads) for key, (spec, threads) in progress(todo.items(), desc="step times")}
+    steps = {key: measure_step(spec) for key, spec in progress(todo.items(), desc="step times")}
     table.update({
-        "cpu": cpu_model(), "cores": cores, "torch": torch.__version__,
+        "cpu": cpu_model(), "cores": os.cpu_count(), "torch": torch.__version__,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": {"before": [round(x, 2) for x in load_before],
                          "after": [round(x, 2) for x in os.getloadavg()]},
-        "how": ("each distinct training step of the quick and cpu profiles' run plans (model, batch, length, "
-                "threads): two untimed steps, then at least three timed ones until 2 s of process CPU time; the "
-                "median wall-clock step (step_s) predicts, the median CPU time (step_cpu_s) shows how much other "
-                "processes slowed it (with one thread the two agree on a quiet machine); an evaluated sample is a "
-                f"forward pass without gradients in batches of {EVAL_BATCH} (eval_s)"),
+        "how": ("each distinct training step of the quick and cpu profiles' run plans (model, batch, length) on one "
+                "torch thread: two untimed steps, then at least three timed ones until 2 s of process CPU time; the "
+                "median CPU time per step (step_s) predicts, unaffected by other processes on the cores; the median "
+                "wall-clock step (step_wall_s) shows how much they slowed it; an evaluated sample is a forward pass "
+                f"without gradients in batches of {EVAL_BATCH} (eval_s, eval_wall_s)"),
         "steps": {**{k: e for k, e in table.get("steps", {}).items() if k.split("/")[0] not in names}, **steps},
-        "chapters": {**table.get("chapters", {}), **chapter_times(records)},
+        "chapters": {**table.get("chapters", {}), **chapters},
     })
     atomic_write_json(path, table)
     return table

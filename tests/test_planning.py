@@ -2,6 +2,7 @@
 and one measured step (no assertion on how long it took)."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -15,29 +16,29 @@ def quick(name):
     return plan_run(name, "quick")
 
 
-def table_for(specs, threads, step_s=0.01, eval_s=0.001):
+def table_for(specs, step_s=0.01, eval_s=0.001):
     return {"cpu": "Test CPU", "cores": 2, "chapters": {},
-            "steps": {step_key(s, threads): {"step_s": step_s, "eval_s": eval_s, "batch": s.batch,
-                                             "forward_flops": s.forward_flops} for s in specs}}
+            "steps": {step_key(s): {"step_s": step_s, "eval_s": eval_s, "batch": s.batch,
+                                    "forward_flops": s.forward_flops} for s in specs}}
 
 
 def test_a_measured_step_predicts_the_run_and_an_unmeasured_one_its_flops_at_the_measured_rate():
     plan = chapter("shakespeare").runs(quick("shakespeare").parameters)
     spec = plan[0]
-    measured = predict(spec, 1, table_for([spec], 1))
+    measured = predict(spec, table_for([spec]))
     assert measured.basis == "measured" and measured.seconds == pytest.approx(spec.steps * 0.01 + spec.eval_total * 0.001)
     other = plan[-1]  # another model of the chapter: by FLOPs at the rate measured for the first
-    guessed = predict(other, 1, table_for([spec], 1))
+    guessed = predict(other, table_for([spec]))
     rate = 3 * spec.batch * spec.forward_flops / 0.01
     assert guessed.basis.startswith("≈") and guessed.seconds == pytest.approx(other.flops() / rate)
-    assert predict(spec, 2, table_for([spec], 1)).basis.startswith("≈")  # another thread count: not measured
-    assert math.isnan(predict(spec, 1, table_for([], 1)).seconds)
+    assert predict(replace(spec, batch=spec.batch + 1), table_for([spec])).basis.startswith("≈")  # another batch
+    assert math.isnan(predict(spec, table_for([])).seconds)
 
 
 def test_the_dry_run_groups_seeds_and_says_which_runs_may_end_sooner():
     run = quick("long_range_image")
     plan = chapter("long_range_image").runs(run.parameters)
-    text = describe(run, table_for(plan, 1))
+    text = describe(run, table_for(plan))
     assert text.startswith(f"long_range_image (quick): {len(plan)} runs") and "measured" in text
     assert "≤3" in text and "early stop once the training loss is below 0.1" in text
     assert len([line for line in text.splitlines() if line.startswith("  —")]) == 4  # four models, seeds together
@@ -47,7 +48,8 @@ def test_a_chapter_that_trains_nothing_says_what_it_computes_and_its_measured_mi
     run = quick("scaling_law")
     record = {"notebook": "scaling_law", "profile": "quick", "parameters": run.parameters, "wall_time_s": 90.0,
               "started_at": "2026-01-01T00:00:00+00:00", "hardware": {"where": "Test CPU (2 threads)"}}
-    table = {**table_for([], 2), "chapters": chapter_times([record])}
+    trains = {**record, "notebook": "copy_tasks"}  # a chapter without a plan (yet) keeps no time
+    table = {**table_for([]), "chapters": chapter_times([record, trains])}
     text = describe(run, table)
     assert "trains nothing; about 1.5 min" in text and "bootstrap refits" in text
     assert "no measured time for these parameters; the quick profile took 1.5 min" in describe(
@@ -55,7 +57,7 @@ def test_a_chapter_that_trains_nothing_says_what_it_computes_and_its_measured_mi
 
 
 def test_a_chapter_without_a_plan_says_so():
-    assert "has not declared its run plan yet" in describe(quick("copy_tasks"), table_for([], 2))
+    assert "has not declared its run plan yet" in describe(quick("copy_tasks"), table_for([]))
 
 
 def test_plan_prints_and_runs_nothing(tmp_path, capsys):
@@ -63,9 +65,8 @@ def test_plan_prints_and_runs_nothing(tmp_path, capsys):
     assert "scaling_law (quick): trains nothing" in capsys.readouterr().out and not list(tmp_path.iterdir())
 
 
-def test_a_step_is_timed_by_the_clock_and_by_cpu_time():
+def test_a_step_is_timed_by_cpu_time_and_by_the_clock():
     spec = chapter("shakespeare").runs(quick("shakespeare").parameters)[-1]
-    found = measure_step(spec, 1)
-    assert set(found) == {"step_s", "step_cpu_s", "eval_s", "eval_cpu_s", "batch", "forward_flops"}
+    found = measure_step(spec)
+    assert set(found) == {"step_s", "step_wall_s", "eval_s", "eval_wall_s", "batch", "forward_flops"}
     assert all(found[k] > 0 for k in ("step_s", "eval_s")) and found["batch"] == spec.batch
-    assert step_key(spec, 1) != step_key(spec, 2)

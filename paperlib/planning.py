@@ -151,7 +151,9 @@ def _describe_work(name: str, profile: str, params: Mapping[str, Any], work: Seq
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:.2g} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+    if seconds < 90:
+        return f"{seconds:.2g} s"
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:,.0f} h"
 
 
 def _without_profile(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -92,17 +92,19 @@ from paperlib.chapters.copy_tasks import (
     step_variants,
     train_all,
 )
+from paperlib.context import run_context
 from paperlib.data.synthetic import N_DATA
 from paperlib.plots import use_book_style
 from paperlib.training.device import configure_device
 from paperlib.training.run import Checkpointing
 
 use_book_style()
+run_ctx = run_context()
 setup = configure_device(device, threads, precision, compile_layers)
 settings = Settings(setup, batch_size=batch_size, lr=lr, curriculum=curriculum, cap=cap, threshold=threshold,
                     lr_rule=lr_rule, eval_every=eval_every, eval_batches=eval_batches, dropout=dropout,
                     steps_at_cap=steps_at_cap or None,
-                    checkpointing=Checkpointing(checkpoint_every, resume))
+                    checkpointing=Checkpointing(checkpoint_every, resume), context=run_ctx)
 metrics: dict[str, float] = {}
 display(Markdown(
     f"**This run** ({profile} profile, {setup.description}): batch {batch_size}, dropout {dropout:g}"
@@ -249,7 +251,7 @@ display(Markdown(in_words(experiment, metrics, rnn)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, not_comparable=reasons, setup=setup,
+record(metrics=metrics, not_comparable=reasons, setup=setup, context=run_ctx,
        notes={"accuracy_ci": "paper model: 95 % Student-t interval over seeds; baselines: over the final evaluation "
                              "batches of one seed",
               "block": "K = 32 at every length" if curriculum == "feb2026" else "K = min(noise/2, 32) (July 2025)",

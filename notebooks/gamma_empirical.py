@@ -69,12 +69,14 @@ from paperlib.chapters.gamma_empirical import (LEARNED_MARGIN, Design, cells, ch
                                                kgram_table, ladder_table, measure, parse_ladder, plot_boundary,
                                                plot_kgrams, plot_sizes, runs_table, size_table, slices_table,
                                                train_run, unigram_losses)
+from paperlib.context import run_context
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.plots import use_book_style
 from paperlib.sweep import Sweep
 from paperlib.training.device import configure_device
 
 use_book_style()
+run_ctx = run_context()
 setup = configure_device(device)
 metrics: dict[str, float] = {}
 targets = chapter_targets(absolute_targets, excess, within)
@@ -127,7 +129,7 @@ ladder_table(design, params).style.format({"parameters": "{:,}"})
 # {glue:text}`runs_trained` runs and found {glue:text}`runs_cached` in the cache.
 
 # %% tags=["hide-input"]
-with Sweep("gamma_empirical", train_run, scheduler, workers) as sweep:
+with Sweep("gamma_empirical", train_run, scheduler or run_ctx.scheduler, workers) as sweep:
     measurement = measure(sweep, design, targets)
 glue("sweep_where", sweep.where, display=False)
 glue("runs_trained", sweep.ran, display=False)
@@ -216,7 +218,7 @@ display(Markdown(in_words(metrics, targets, ks)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup,
+record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup, context=run_ctx,
        notes={"gamma_paper": f"the paper's definition with the headline target (training loss at most {excess:g} nats "
                              "above the best at each D); bootstrap over slices and seeds", "gamma_hestness": f"Hestness's definition ({targets[-1].label})",
               "n_star": "interpolated in log N between the last size missing the target and the first reaching it; "

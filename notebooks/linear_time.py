@@ -50,7 +50,6 @@ throughput_threads: int = 0  # torch CPU threads of the throughput benchmark, 0 
 clock: str = "auto"  # auto times by process CPU time on cpu with one thread, robust to other load on shared cores, else by wall clock; one of auto, wall, cpu
 
 # %% tags=["hide-input"]
-import math
 import os
 
 import pandas as pd
@@ -58,11 +57,12 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from paperlib.bench import sweep
+from paperlib.bench import measure_series
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.chapters.linear_time import (
+                                           METRICS,
                                            common_lengths,
                                            matmul_peak,
                                            plot_throughput,
@@ -74,6 +74,7 @@ from paperlib.chapters.linear_time import (
                                            exponent_table,
                                            flop_table,
                                            in_words,
+                                           lengths,
                                            measured_table,
                                            plot_cost_ratios,
                                            plot_series,
@@ -81,13 +82,15 @@ from paperlib.chapters.linear_time import (
                                            series_plans,
                                            sweep_metrics,
 )
+from paperlib.context import run_context
 from paperlib.models.paper_configs import paper_config
 from paperlib.plots import use_book_style
 from paperlib.training.device import configure_device
 
 use_book_style()
+run_ctx = run_context()
 setup = configure_device(device, threads, precision)
-lengths = [2**k for k in range(int(math.log2(n_min)), int(math.log2(n_max)) + 1)]
+series_lengths = lengths(n_min, n_max)
 cpu_time = clock == "cpu" or (clock == "auto" and setup.device.type == "cpu" and setup.threads == 1)
 settings = dict(vocab_size=paper_config(task, "regular").vocab_size, batch=batch, device=setup.device,
                 warmup=warmup, repeats=repeats, bf16=setup.precision == "bf16", cpu_time=cpu_time)
@@ -96,7 +99,7 @@ glue("batch", batch, display=False)
 glue("rounds", rounds, display=False)
 glue("clock", "process CPU time (one thread, so unaffected by other load on the cores)" if cpu_time else "wall-clock time",
      display=False)
-metrics: dict[str, float] = {}
+metrics = METRICS.new()
 
 # %% [markdown]
 # ## 1. The paper's FLOP table, and what the code computes
@@ -142,9 +145,10 @@ table.style.format({"Note": "{:.3g}", "paper formula": "{:,.0f}", "ours": "{:,.0
 # math kernel that does.
 
 # %% tags=["hide-input"]
-series = [sweep(make, lengths, label=label, time_budget_s=time_budget_s, memory_budget_bytes=memory_budget_gib * 2**30,
-                rounds=rounds, **settings, **extra) for label, make, extra in series_plans(task, block, block_alt)]
-display(Markdown("\n".join(f"- **{s.label}**: {s.stopped or f'ran every length up to N = {lengths[-1]:,}'}."
+series = [measure_series(make, series_lengths, label=label, time_budget_s=time_budget_s,
+                         memory_budget_bytes=memory_budget_gib * 2**30, rounds=rounds, **settings, **extra)
+          for label, make, extra in series_plans(task, block, block_alt)]
+display(Markdown("\n".join(f"- **{s.label}**: {s.stopped or f'ran every length up to N = {series_lengths[-1]:,}'}."
                            for s in series)))
 
 # %% tags=["hide-input"]
@@ -233,11 +237,11 @@ ratios.style.format("{:.2f}")
 
 # %% tags=["hide-input"]
 if throughput:
-    bench_setup = configure_device(device, throughput_threads or os.cpu_count() or 1, precision)
-    peak = matmul_peak(bench_setup)
-    batches = [int(b) for b in throughput_batches.split(",")]
-    throughput_table = pd.concat([training_throughput(task_, k, n, batches, bench_setup, peak)
-                                  for task_, k, n in throughput_models(throughput)], ignore_index=True)
+    with setup.scoped_threads(throughput_threads or os.cpu_count() or 1) as bench_setup:  # this cell's threads only
+        peak = matmul_peak(bench_setup)
+        batches = [int(b) for b in throughput_batches.split(",")]
+        throughput_table = pd.concat([training_throughput(task_, k, n, batches, bench_setup, peak)
+                                      for task_, k, n in throughput_models(throughput)], ignore_index=True)
     metrics["matmul_peak_tflops"] = peak / 1e12
     for row in throughput_table.to_dict("records"):
         key = f"{row['model'].replace(', K = ', '_k')}_n{row['length']}_b{row['batch']}"
@@ -266,7 +270,7 @@ display(Markdown(in_words(metrics, fit_min, int(series[0].ns[-1]), profile == "q
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, setup=setup,
+record(metrics=metrics, context=run_ctx, setup=setup,
        notes={"task": task, "precision": setup.precision,
               "stopped": {s.label: s.stopped for s in series if s.stopped},
               "time": "median of the repeats; forward without gradients, training = forward + backward",

@@ -68,24 +68,25 @@ from paperlib.book.verdicts import not_comparable
 from paperlib.book.page import configuration_words, glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
-from paperlib.chapters.long_range_image import (collapse_reasons, data_statement, equal_compute_steps,
-                                                evaluation_sets, image_configs, image_metrics, in_words, judge_seeds,
-                                                plot_confusions, plot_examples, plot_training, position_words,
-                                                prepare, results, scaled_down, seed_table, train_seeds)
+from paperlib.chapters.long_range_image import (METRICS, collapse_reasons, data_statement, evaluation_sets,
+                                                image_metrics, in_words, judge_seeds, plot_confusions, plot_examples,
+                                                plot_training, position_words, prepare, results, runs, scaled_down,
+                                                seed_table, train_plan)
+from paperlib.context import run_context
 from paperlib.data.images import load_images
 from paperlib.plots import use_book_style
 from paperlib.training.device import configure_device
 from paperlib.training.run import Checkpointing
 
 use_book_style()
+run_ctx = run_context()
 setup = configure_device(device, threads)
-metrics: dict[str, float] = {}
-configs = image_configs(side * side, dropout)
-regular_steps = regular_steps or equal_compute_steps(configs, side * side, recurrent_steps, recurrent_batch,
-                                                     regular_batch)
-glue("regular_steps_used", regular_steps, display=False)
+metrics = METRICS.new()
+plan = runs(globals())
+regular_steps_used = next(spec.steps for spec in plan if spec.family == "regular")
+glue("regular_steps_used", regular_steps_used, display=False)
 deviation = scaled_down({"side": side, "dropout": dropout, "recurrent_steps": recurrent_steps,
-                         "recurrent_batch": recurrent_batch, "regular_steps": regular_steps,
+                         "recurrent_batch": recurrent_batch, "regular_steps": regular_steps_used,
                          "regular_batch": regular_batch, "lr": lr})
 glue("configuration", configuration_words(deviation, "the Note's"), display=False)
 glue("where", setup.description, display=False)
@@ -121,14 +122,9 @@ fig = plot_examples(splits, data.classes, side)
 # the table below and left out of every number the chapter reports.
 
 # %% tags=["hide-input"]
-runs = train_seeds(configs, splits, range(seed, seed + seeds),
-                   batch_size={"recurrent": recurrent_batch, "recurrent_alpha": recurrent_batch,
-                               "recurrent_fixed": recurrent_batch, "regular": regular_batch},
-                   steps={"recurrent": recurrent_steps, "recurrent_alpha": recurrent_steps,
-                          "recurrent_fixed": recurrent_steps, "regular": regular_steps},
-                   lr=lr, evals=evals, evaluate=image_metrics(evaluation_sets(splits, n_eval)), setup=setup,
-                   early_stop=early_stop, checkpointing=Checkpointing(checkpoint_every, resume))
-judged = judge_seeds(runs, splits, len(data.classes))
+trained = train_plan(plan, splits, evaluate=image_metrics(evaluation_sets(splits, n_eval)), setup=setup,
+                     early_stop=early_stop, checkpointing=Checkpointing(checkpoint_every, resume), context=run_ctx)
+judged = judge_seeds(trained, splits, len(data.classes))
 
 # %% tags=["hide-input"]
 table, found = results(judged, side * side)
@@ -162,7 +158,7 @@ seed_table(judged).style.format({"test acc": "{:.2%}"})
 # (long_range_image-key-figure)=
 
 # %% tags=["hide-input"]
-fig = plot_training(runs, provenance.substitute)
+fig = plot_training(trained, provenance.substitute)
 
 # %% [markdown]
 # ## 4. Where the errors are
@@ -188,7 +184,7 @@ display(Markdown(in_words(metrics, provenance, deviation, comparable=not reasons
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup,
+record(metrics=metrics, context=run_ctx, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"dataset": provenance.dataset + (" (substitute for CIFAR-10)" if provenance.substitute else ""),
               "image_acc": "test accuracy of the weights with the best validation loss, mean over the seeds that "
                            "learned; CI: Student t over those seeds",

@@ -49,6 +49,7 @@ from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.chapters.scaling_law import (
+                                           METRICS,
                                            arithmetic,
                                            compute_optimal_table,
                                            fits_table,
@@ -59,12 +60,14 @@ from paperlib.chapters.scaling_law import (
                                            refit_metrics,
                                            sensitivity_table,
 )
+from paperlib.context import run_context
 from paperlib.data.chinchilla import load_chinchilla
 from paperlib.plots import use_book_style
 from paperlib.scaling.fit import bootstrap, fit_huber_grid, fit_huber_likelihood
 
 use_book_style()
-metrics: dict[str, float] = {}
+run_ctx = run_context()
+metrics = METRICS.new()
 
 # %% [markdown]
 # ## 1. The arithmetic from Hoffmann's printed β
@@ -168,6 +171,6 @@ display(Markdown(in_words(verdicts, metrics, rows, len(points))))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, datasets=[points.provenance],
+record(metrics=metrics, context=run_ctx, datasets=[points.provenance],
        notes={"reconstruction": "γ ∈ [1−2β, 1−β] is our reconstruction, not the paper's text",
               "refit_method": likelihood.method, "grid_method": hoffmann_method.method})

@@ -63,11 +63,12 @@ from paperlib.book.verdicts import not_comparable
 from paperlib.book.page import configuration_words, glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
-from paperlib.chapters.shakespeare import (MODEL_LABELS, alpha_gradients, batch_sizes, compute_to_floor,
+from paperlib.chapters.shakespeare import (METRICS, MODEL_LABELS, alpha_gradients, compute_to_floor,
                                            forget_claim_reason, headline_metrics, in_words, lm_metrics,
                                            matched_compute, ngram_losses, ngram_table, plot_alpha, plot_losses,
-                                           results, samples_markdown, scaled_down, shakespeare_configs, text_source,
-                                           train_seeds, window_sets)
+                                           results, runs, samples_markdown, scaled_down, text_source, train_plan,
+                                           window_sets)
+from paperlib.context import run_context
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models.ngram import NGram
 from paperlib.plots import use_book_style
@@ -75,8 +76,9 @@ from paperlib.training.device import configure_device
 from paperlib.training.run import Checkpointing
 
 use_book_style()
+run_ctx = run_context()
 setup = configure_device(device, threads)
-metrics: dict[str, float] = {}
+metrics = METRICS.new()
 deviation = scaled_down({"n_embd": n_embd, "n_head": n_head, "context": context, "dropout": dropout, "steps": steps,
                          "batch_recurrent": batch_recurrent, "batch_regular_1": batch_regular_1,
                          "batch_regular_6": batch_regular_6})
@@ -125,14 +127,12 @@ ngram_table(metrics, ngram_max).style.format("{:.3f}")
 # but the loss pulls α.
 
 # %% tags=["hide-input"]
-configs = shakespeare_configs(data.vocab_size, block, context, n_embd, n_head, dropout)
-batches = batch_sizes(batch_recurrent, batch_regular_1, batch_regular_6)
-runs = train_seeds(configs, data, range(seed, seed + seeds), batch_size=batches, context=context, steps=steps, lr=lr,
-                   evals=evals, evaluate=lm_metrics(*window_sets(data, context, eval_windows)), setup=setup,
-                   warmup=warmup, schedule=schedule, checkpointing=Checkpointing(checkpoint_every, resume))
+plan = runs(globals(), data.vocab_size)
+trained = train_plan(plan, data, evaluate=lm_metrics(*window_sets(data, context, eval_windows)), setup=setup,
+                     checkpointing=Checkpointing(checkpoint_every, resume), context=run_ctx)
 
 # %% tags=["hide-input"]
-table, found = results(runs, batches, context)
+table, found = results(trained)
 metrics.update(found)
 table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "FLOPs/sample, ours": "{:.3g}",
                     "training FLOPs": "{:.3g}", "best val loss": "{:.4f}", "paper": "{:.4f}",
@@ -155,12 +155,12 @@ table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "
 # (shakespeare-key-figure)=
 
 # %% tags=["hide-input"]
-at_budget, found = matched_compute(runs)
+at_budget, found = matched_compute(trained)
 metrics.update(found)
-best_neural = min(configs, key=lambda n: metrics[f"val_loss_{n}"])
-metrics.update(compute_to_floor(runs[best_neural], metrics["val_loss_ngram5"]) if "val_loss_ngram5" in metrics else {})
+best_neural = min(trained, key=lambda n: metrics[f"val_loss_{n}"])
+metrics.update(compute_to_floor(trained[best_neural], metrics["val_loss_ngram5"]) if "val_loss_ngram5" in metrics else {})
 glue("best_neural", MODEL_LABELS[best_neural], display=False)
-fig = plot_losses(runs, metrics.get("val_loss_ngram5"), metrics["flops_budget"])
+fig = plot_losses(trained, metrics.get("val_loss_ngram5"), metrics["flops_budget"])
 
 # %% tags=["hide-input"]
 at_budget.style.format("{:.4f}", na_rep="—")
@@ -192,9 +192,9 @@ at_budget.style.format("{:.4f}", na_rep="—")
 # loss {glue:text}`val_loss_recurrent_alpha_k16:.4f`).
 
 # %% tags=["hide-input"]
-found, better, alpha_model = headline_metrics(metrics, runs)
+found, better, alpha_model = headline_metrics(metrics, trained)
 metrics.update(found)
-fig = plot_alpha(runs)
+fig = plot_alpha(trained)
 
 # %% [markdown]
 # Why a learnable α can fail to say anything: the table gives the gradient of the loss with respect to α
@@ -206,7 +206,8 @@ fig = plot_alpha(runs)
 # forgetting either.
 
 # %% tags=["hide-input"]
-alpha_gradients(configs["recurrent_alpha"], data, context, batches["recurrent_alpha"], seed).style.format("{:+.3g}")
+alpha_spec = trained["recurrent_alpha"][0].spec
+alpha_gradients(alpha_spec.model, data, context, alpha_spec.batch, seed).style.format("{:+.3g}")
 
 # %% [markdown]
 # ## 6. Samples
@@ -216,7 +217,7 @@ alpha_gradients(configs["recurrent_alpha"], data, context, batches["recurrent_al
 # weights.
 
 # %% tags=["hide-input"]
-display(Markdown(samples_markdown(runs, ngram, data, context, block, sample_chars, seed)))
+display(Markdown(samples_markdown(trained, ngram, data, context, block, sample_chars, seed)))
 
 # %% [markdown]
 # ## Verdicts
@@ -235,7 +236,7 @@ display(Markdown(in_words(metrics, better, alpha_model, deviation)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
-record(metrics=metrics, datasets=[provenance], not_comparable=reasons, setup=setup,
+record(metrics=metrics, context=run_ctx, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"val_loss_recurrent": f"the better of the two forget variants ({better}); CI: Student t over seeds",
               "val_loss": "best validation loss over the evaluations, on fixed random windows of the split, mean "
                           "over seeds", "schedule": schedule, "best_neural": best_neural,

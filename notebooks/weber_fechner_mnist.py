@@ -105,23 +105,26 @@ from paperlib.book.verdicts import not_comparable
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
-from paperlib.chapters.weber_fechner_mnist import (FAST_RECIPES, Recipe, ablation_table, accuracy_metrics, best_lrs,
-                                                   claim_evidence, compute_table, in_words, lr_grid, model_names,
-                                                   model_sizes, parse_channels, plot_against_time,
-                                                   plot_learning_curves, plot_lr_sweep, run_seeds, sweep_lrs,
-                                                   tuned_metrics)
+from paperlib.chapters.weber_fechner_mnist import (FAST_MODELS, METRICS, ablation_table, accuracy_metrics, best_lrs,
+                                                   claim_evidence, compute_table, in_words, model_names, model_sizes,
+                                                   parse_channels, plan_stage, plot_against_time,
+                                                   plot_learning_curves, plot_lr_sweep, run_plan, runs, tuned_metrics)
+from paperlib.context import run_context
 from paperlib.data.mnist import as_images, load_mnist
 from paperlib.plots import use_book_style
 from paperlib.stats import ci_table
 from paperlib.training.batches import split_validation, steps_per_epoch
 from paperlib.training.device import configure_device
+from paperlib.training.optim import OptimizerConfig
 
 use_book_style()
+run_ctx = run_context()
 setup = configure_device("auto", threads)
+plan = runs(globals())
 names = model_names(mlp_variants, cnn_variants)
 tuned = model_names(tuned_mlp, tuned_cnn)
 channels, tuned_channels = parse_channels(cnn_channels), parse_channels(tuned_cnn_channels)
-metrics: dict[str, float] = {}
+metrics = METRICS.new()
 
 # %% [markdown]
 # ## 1. Data and models
@@ -145,11 +148,10 @@ sizes
 # ## 2. Training
 
 # %% tags=["hide-input"]
-runs = run_seeds(names, range(ablation_seeds), train_x, train_y, test_x, test_y, steps=epochs * epoch, setup=setup,
-                 recipe=Recipe(lr=lr, batch_size=batch_size), cnn_channels=channels, keras=keras_init)
-acc = ci_table(runs, ["model", "step"], "acc")
+ablation = run_plan(plan_stage(plan, "ablation"), train_x, train_y, test_x, test_y, setup)
+acc = ci_table(ablation, ["model", "step"], "acc")
 metrics.update(accuracy_metrics(acc, names, epoch))
-metrics["train_seconds_total"] = float(runs[runs.step == epochs * epoch].time.sum())
+metrics["train_seconds_total"] = float(ablation[ablation.step == epochs * epoch].time.sum())
 glue("train_minutes", metrics["train_seconds_total"] / 60, display=False)
 glue("n_runs", len(names) * ablation_seeds, display=False)
 glue("seeds", seeds, display=False)
@@ -191,7 +193,7 @@ fig = plot_learning_curves(acc, names)
 # rate ({glue:text}`shared_lr`); section 5 gives the key models their own.
 
 # %% tags=["hide-input"]
-ablation_table(runs, sorted({50, 100, 200, epoch} & set(runs.step)))
+ablation_table(ablation, sorted({50, 100, 200, epoch} & set(ablation.step)))
 
 # %% [markdown]
 # ## 5. Each model at its own learning rate
@@ -203,8 +205,7 @@ ablation_table(runs, sorted({50, 100, 200, epoch} & set(runs.step)))
 # {glue:text}`tuned_cnn_channels` channels.
 
 # %% tags=["hide-input"]
-sweep = sweep_lrs(tuned, lr_grid(lrs), range(tune_seeds), fit_x, fit_y, val_x, val_y, tune_steps, setup,
-                  cnn_channels=tuned_channels, keras=keras_init)
+sweep = run_plan(plan_stage(plan, "sweep"), fit_x, fit_y, val_x, val_y, setup)
 best = best_lrs(sweep)
 fig = plot_lr_sweep(sweep, best)
 
@@ -218,15 +219,13 @@ fig = plot_lr_sweep(sweep, best)
 # common currency.
 
 # %% tags=["hide-input"]
-tuned_runs = run_seeds(tuned, range(seeds), fit_x, fit_y, test_x, test_y, tuned_steps, setup,
-                       recipe={name: Recipe(lr=best[name]) for name in tuned}, cnn_channels=tuned_channels,
-                       keras=keras_init)
-fast_runs = run_seeds(list(FAST_RECIPES), range(fast_seeds), fit_x, fit_y, test_x, test_y,
-                      steps_per_epoch(len(fit_x), 256), setup, recipe={n: r for n, (_, r) in FAST_RECIPES.items()},
-                      keras=keras_init, models={n: spec for n, (spec, _) in FAST_RECIPES.items()})
+tuned_plan = [spec.with_optimizer(OptimizerConfig(lr=best[spec.family])) for spec in plan_stage(plan, "tuned")]
+tuned_runs = run_plan(tuned_plan, fit_x, fit_y, test_x, test_y, setup)
+fast_plan = plan_stage(plan, "fast")
+fast_runs = run_plan(fast_plan, fit_x, fit_y, test_x, test_y, setup)
 metrics.update(tuned_metrics(tuned_runs, best))
-metrics.update(tuned_metrics(fast_runs, {n: r.lr for n, (_, r) in FAST_RECIPES.items()}))
-shown = [n for n in tuned if n.split("_", 1)[1] in ("plain", "wf")] + list(FAST_RECIPES)
+metrics.update(tuned_metrics(fast_runs, {spec.family: spec.optimizer.lr for spec in fast_plan}))
+shown = [n for n in tuned if n.split("_", 1)[1] in ("plain", "wf")] + list(FAST_MODELS)
 fig = plot_against_time(pd.concat([tuned_runs, fast_runs]), shown)
 
 # %% [markdown]
@@ -238,8 +237,8 @@ fig = plot_against_time(pd.concat([tuned_runs, fast_runs]), shown)
 # are sparse; blank if never reached), for the tuned models and the fast baselines.
 
 # %% tags=["hide-input"]
-all_sizes = pd.concat([model_sizes(tuned, tuned_channels), model_sizes(list(FAST_RECIPES), tuned_channels,
-                                                                    {n: spec for n, (spec, _) in FAST_RECIPES.items()})])
+all_sizes = pd.concat([model_sizes(tuned, tuned_channels),
+                       model_sizes(list(FAST_MODELS), tuned_channels, FAST_MODELS)])
 compute_table(pd.concat([tuned_runs, fast_runs]), all_sizes).style.format(
     {"s / 100 steps": "{:.2f}", "lr": "{:g}", "steps to 97%": "{:.0f}", "s to 97%": "{:.1f}", "steps to 98%": "{:.0f}",
      "s to 98%": "{:.1f}", "steps to 99%": "{:.0f}", "s to 99%": "{:.1f}"}, na_rep="")
@@ -279,7 +278,7 @@ display(Markdown(in_words(tuned_runs, tuned_acc, tuned, verdicts, evidence)))
 # %% tags=["remove-cell"]
 glue_metrics(metrics)
 record(metrics=metrics, datasets=[mnist.provenance], not_comparable=not_comparable(evidence, reduction),
-       setup=setup,
+       setup=setup, context=run_ctx,
        notes={"models": ",".join(names), "cnn_channels": cnn_channels, "tuned_models": ",".join(tuned),
               "tuned_cnn_channels": tuned_cnn_channels, "best_lr": best, "init": "Keras" if keras_init else "PyTorch",
               "best_controls_at_100": {claim: control for claim, (_, control) in evidence.items()},

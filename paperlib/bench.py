@@ -4,7 +4,7 @@ Times are wall-clock (or, on a shared CPU, the process's CPU time) with warm-up 
 (`torch.cuda.synchronize` around each call on CUDA); summaries use medians. Peak memory is the most bytes held above the start of one call: on CUDA from
 `torch.cuda.max_memory_allocated`, on CPU from the allocator's events recorded by the PyTorch
 profiler (a tracking allocator: every allocation and free in order, so the peak is exact and
-independent of other processes). A sweep stops a series before a length whose predicted time or
+independent of other processes). `measure_series` stops a series before a length whose predicted time or
 memory would exceed its budget, and says why.
 """
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn as nn
-from scipy import stats
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from paperlib.progress import progress
+from paperlib.stats import PowerFit, fit_power
 
 
 def synchronize(device: torch.device) -> None:
@@ -121,7 +121,7 @@ class Series:
     def ns(self) -> np.ndarray:
         return self.column("n")
 
-    def exponent(self, name: str, n_min: float = 0) -> "PowerFit | None":
+    def exponent(self, name: str, n_min: float = 0) -> PowerFit | None:
         """`fit_power` of column `name` against n >= n_min; None with fewer than two such points."""
         if (self.ns >= n_min).sum() < 2:
             return None
@@ -194,7 +194,7 @@ def predict_next(ns: list[int], ys: list[float], n_next: int, default_exponent: 
     return ys[-1] * (n_next / ns[-1]) ** slope
 
 
-def sweep(
+def measure_series(
     make_model: Callable[[int], nn.Module],
     lengths: list[int],
     *,
@@ -239,37 +239,6 @@ def sweep(
                 point.train_s += again.train_s
                 bar.update(1)
     return series
-
-
-@dataclass
-class PowerFit:
-    """y = prefactor * n**exponent fitted by least squares in log-log, with a t-interval on the exponent."""
-
-    exponent: float
-    ci_low: float
-    ci_high: float
-    prefactor: float
-    n_points: int
-
-
-def fit_power(
-    ns: np.ndarray, ys: np.ndarray, n_min: float = 0, n_max: float = math.inf, level: float = 0.95
-) -> PowerFit:
-    """Fit log y = log a + b log n on the points with n_min <= n <= n_max.
-
-    The interval is the OLS t-interval (k - 2 degrees of freedom), so it widens both with timing
-    noise and with curvature that a single power law does not describe; it is NaN for two points.
-    """
-    ns, ys = np.asarray(ns, dtype=float), np.asarray(ys, dtype=float)
-    keep = (ns >= n_min) & (ns <= n_max) & (ys > 0)
-    x, y = np.log(ns[keep]), np.log(ys[keep])
-    k = len(x)
-    if k < 2:
-        raise ValueError(f"need at least two points in [{n_min}, {n_max}] to fit an exponent, got {k}")
-    fit = stats.linregress(x, y)
-    slope = float(fit.slope)
-    half = float(stats.t.ppf(0.5 + level / 2, k - 2) * fit.stderr) if k > 2 else math.nan
-    return PowerFit(slope, slope - half, slope + half, math.exp(fit.intercept), k)
 
 
 def local_exponents(ns: np.ndarray, ys: np.ndarray) -> np.ndarray:

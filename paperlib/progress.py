@@ -1,26 +1,27 @@
 """Progress reporting that suits both an interactive session and a papermill run.
 
-In Jupyter or a terminal the user gets a live tqdm bar. Inside `paperlib run` (which sets
-``PAPERLIB_PROGRESS=log``) a redrawn bar would be stored in the executed notebook hundreds of times,
-so the same calls print a handful of plain lines to stderr instead: `paperlib run` shows them live on
-its console and leaves them out of the page.
+In Jupyter or a terminal the user gets a live tqdm bar. Under `paperlib run` a redrawn bar would be
+stored in the executed notebook hundreds of times, so the same calls print a handful of plain lines to
+stderr instead: `paperlib run` shows them live on its console and leaves them out of the page. The mode
+is the process's, set once by the notebook's run context (`paperlib.context.run_context`).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
 
-LOG_MODE_ENV = "PAPERLIB_PROGRESS"
 LOG_LINES = 5
+_log = False  # this process logs plain lines instead of drawing bars
 
 
-def _log_mode() -> bool:
-    return os.environ.get(LOG_MODE_ENV, "") == "log"
+def set_log_mode(log: bool) -> None:
+    """Log a few plain lines per progress (`log`) or draw bars, for the rest of this process."""
+    global _log
+    _log = log
 
 
 def _bar_class() -> type:
@@ -48,7 +49,7 @@ class progress:  # noqa: N801 - used like tqdm
         self.postfix: dict[str, object] = {}
         self._next_log = 0
         self._logged = -1  # the count of the last line printed in log mode
-        self._log = _log_mode()
+        self._log = _log
         self._bar = None if self._log else _bar_class()(total=self.total, desc=desc, leave=True)
 
     def __iter__(self) -> Iterator[T]:

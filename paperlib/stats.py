@@ -1,8 +1,9 @@
 """Confidence intervals: t-intervals of means over seeds and of paired differences, percentile
-intervals of bootstrap samples, Wilson intervals of proportions."""
+intervals of bootstrap samples, Wilson intervals of proportions; power laws fitted in log-log."""
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -49,3 +50,34 @@ def wilson_interval(correct: int, n: int, z: float = 1.959964) -> tuple[float, f
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return centre - half, centre + half
+
+
+@dataclass
+class PowerFit:
+    """y = prefactor * n**exponent fitted by least squares in log-log, with a t-interval on the exponent."""
+
+    exponent: float
+    ci_low: float
+    ci_high: float
+    prefactor: float
+    n_points: int
+
+
+def fit_power(
+    ns: np.ndarray, ys: np.ndarray, n_min: float = 0, n_max: float = math.inf, level: float = 0.95
+) -> PowerFit:
+    """Fit log y = log a + b log n on the points with n_min <= n <= n_max.
+
+    The interval is the OLS t-interval (k - 2 degrees of freedom), so it widens both with noise (a
+    timing's, a bootstrap's) and with curvature that a single power law does not describe; it is NaN for two points.
+    """
+    ns, ys = np.asarray(ns, dtype=float), np.asarray(ys, dtype=float)
+    keep = (ns >= n_min) & (ns <= n_max) & (ys > 0)
+    x, y = np.log(ns[keep]), np.log(ys[keep])
+    k = len(x)
+    if k < 2:
+        raise ValueError(f"need at least two points in [{n_min}, {n_max}] to fit an exponent, got {k}")
+    fit = stats.linregress(x, y)
+    slope = float(fit.slope)
+    half = float(stats.t.ppf(0.5 + level / 2, k - 2) * fit.stderr) if k > 2 else math.nan
+    return PowerFit(slope, slope - half, slope + half, math.exp(fit.intercept), k)

@@ -1,9 +1,10 @@
 """Sweeps: many independent runs as tasks on a Dask cluster, each finished run cached under a hash of its config.
 
 By default the tasks go to a `LocalCluster` started in this process, one single-threaded worker process per
-core (nothing to start by hand); a scheduler address (an argument or ``$PAPERLIB_DASK_SCHEDULER``) sends them
-to a running cluster instead, whose workers must have this package and its data. Each task sets torch's CPU
-threads to its worker's share of its machine's cores, so tasks never oversubscribe them. A finished run is
+core (nothing to start by hand); a scheduler address (the notebook's, or its run context's:
+`paperlib.context`) sends them to a running cluster instead, whose workers must have this package and its
+data. A worker process owns torch's CPU threads at its share of its machine's cores
+(`paperlib.hardware.own_threads`), so tasks never oversubscribe them. A finished run is
 written atomically to ``checkpoints_dir()/NAME/sweep/HASH.json`` as it arrives: a rerun skips it, and an
 interrupted sweep resumes with the runs that had not finished. A task that raises is reported with its
 config; the other runs finish and are kept, and `SweepError` lists every failure at the end.
@@ -27,13 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from paperlib.atomic import atomic_write_json
+from paperlib.hardware import own_threads
 from paperlib.paths import checkpoints_dir
 from paperlib.progress import progress
 
 if TYPE_CHECKING:
     from distributed import Client
 
-SCHEDULER_ENV = "PAPERLIB_DASK_SCHEDULER"
 Config = Mapping[str, Any]
 Task = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -46,11 +47,6 @@ class SweepError(RuntimeError):
         lines = [f"{len(self.failures)} run(s) of the sweep failed; the others finished and are cached:"]
         lines += [f"  {_canonical(config)}: {error}" for config, error in self.failures]
         super().__init__("\n".join(lines))
-
-
-def scheduler_address(explicit: str = "") -> str:
-    """The scheduler to use: `explicit`, else ``$PAPERLIB_DASK_SCHEDULER``, else "" (a local cluster)."""
-    return explicit or os.environ.get(SCHEDULER_ENV, "")
 
 
 def machine_cores() -> int:
@@ -70,8 +66,7 @@ def dask_client(scheduler: str = "", workers: int = 0) -> Iterator[Client]:
         try:
             client = Client(scheduler)
         except OSError as error:
-            raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r} (from the scheduler argument or "
-                                  f"${SCHEDULER_ENV}): {error}") from None
+            raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
         with client:
             yield client
         return
@@ -91,11 +86,10 @@ def thread_shares(client: Client) -> dict[str, int]:
 
 
 def _with_threads(task: Task, shares: Mapping[str, int], config: dict[str, Any]) -> dict[str, Any]:
-    """`task(config)` on a worker, with torch's threads set to that worker's share of its machine."""
-    import torch
+    """`task(config)` on a worker, whose process owns torch's threads at that worker's share of its machine."""
     from distributed import get_worker
 
-    torch.set_num_threads(shares.get(get_worker().address, 1))
+    own_threads(shares.get(get_worker().address, 1))
     return task(config)
 
 
@@ -115,14 +109,14 @@ def map_tasks(client: Client, fn: Callable[[Any], Any], items: Sequence[Any], de
 
 class Sweep:
     """The runs of `task` (a module-level function from a JSON-able config to a JSON-able result) for the
-    chapter `name`, on the cluster at `scheduler` (see `scheduler_address`) or on a local cluster of `workers`
-    processes (0: one per core), started only when a run is not cached. `ran` and `cached` count runs."""
+    chapter `name`, on the cluster at `scheduler` ("": a local cluster of `workers` processes, 0: one per
+    core), started only when a run is not cached. `ran` and `cached` count runs."""
 
     def __init__(self, name: str, task: Task, scheduler: str = "", workers: int = 0):
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
         self.folder = checkpoints_dir() / name / "sweep"
-        self.task, self.scheduler, self.workers = task, scheduler_address(scheduler), workers
+        self.task, self.scheduler, self.workers = task, scheduler, workers
         self.ran = self.cached = 0
         self._stack = ExitStack()
         self._client: Client | None = None

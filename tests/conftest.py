@@ -12,18 +12,19 @@ from typing import NamedTuple
 import nbformat
 import pytest
 
+from paperlib.hardware import own_threads
+
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn, never shown
 
+# The test process owns torch's CPU threads at one, before any test module sets up a device, as a chapter's device
+# set-up would (`paperlib.hardware`): tiny models run fastest on one thread, and steadily when others share the cores.
+own_threads(1)
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models run fastest on one torch thread, and steadily when other processes share the cores."""
-    import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+@pytest.fixture
+def one_torch_thread() -> int:
+    """torch's CPU threads in a test: the session's one (owned above)."""
+    return own_threads(1)
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ import torch
 from paperlib import bench
 from paperlib.bench import (
     crossover,
-    fit_power,
     local_exponents,
     measure,
+    measure_series,
     peak_bytes,
     predict_next,
-    sweep,
     time_call,
 )
 from paperlib.models.paper_configs import paper_model
@@ -73,33 +72,33 @@ def test_training_memory_is_linear_for_recurrent_and_quadratic_for_math_attentio
     assert (reg[2] - reg[1]) / (reg[1] - reg[0]) > 3.0
 
 
-def copy_sweep(arch: str, lengths: list[int], **kw):
-    """A sweep of the copy model with no budget pressure and one timed call unless told otherwise."""
+def copy_series(arch: str, lengths: list[int], **kw):
+    """A series of the copy model with no budget pressure and one timed call unless told otherwise."""
     kw = {"time_budget_s": math.inf, "memory_budget_bytes": math.inf, "warmup": 0, "repeats": 1, **kw}
-    return sweep(lambda n: copy_model(arch, n), lengths, label=arch, vocab_size=16, **kw)
+    return measure_series(lambda n: copy_model(arch, n), lengths, label=arch, vocab_size=16, **kw)
 
 
-def test_sweep_stops_before_a_length_over_the_memory_budget():
+def test_series_stops_before_a_length_over_the_memory_budget():
     first = measure(copy_model("recurrent", 256), 256, vocab_size=16, warmup=0, repeats=1)
-    series = copy_sweep("recurrent", [256, 512, 1024], memory_budget_bytes=1.5 * first.train_bytes)
+    series = copy_series("recurrent", [256, 512, 1024], memory_budget_bytes=1.5 * first.train_bytes)
     assert [p.n for p in series.points] == [256]
     assert series.stopped.startswith("stopped before N = 512")
 
 
-def test_sweep_stops_after_a_length_that_exceeded_the_time_budget():
-    series = copy_sweep("regular", [128, 256], time_budget_s=0.0)
+def test_series_stops_after_a_length_that_exceeded_the_time_budget():
+    series = copy_series("regular", [128, 256], time_budget_s=0.0)
     assert [p.n for p in series.points] == [128] and "after N = 128" in series.stopped
 
 
-def test_sweep_without_budget_pressure_runs_every_length():
-    series = copy_sweep("recurrent", [64, 128])
+def test_series_without_budget_pressure_runs_every_length():
+    series = copy_series("recurrent", [64, 128])
     assert series.ns.tolist() == [64, 128] and series.stopped is None
 
 
-def test_sweep_rounds_add_samples_without_remeasuring_memory(monkeypatch):
+def test_series_rounds_add_samples_without_remeasuring_memory(monkeypatch):
     measured = []
     monkeypatch.setattr(bench, "peak_bytes", lambda fn, device: measured.append(1) or 1000 * len(measured))
-    series = copy_sweep("recurrent", [64, 128], rounds=3, repeats=2)
+    series = copy_series("recurrent", [64, 128], rounds=3, repeats=2)
     assert all(len(p.fwd_s) == 6 and len(p.train_s) == 6 for p in series.points)
     assert len(measured) == 4  # forward and training peak once per length, in the first round only
     assert [(p.fwd_bytes, p.train_bytes) for p in series.points] == [(1000, 2000), (3000, 4000)]
@@ -109,23 +108,6 @@ def test_predict_next_uses_the_last_local_slope_at_least_linear():
     assert predict_next([100], [1.0], 200) == pytest.approx(4.0)
     assert predict_next([100, 200], [1.0, 8.0], 400) == pytest.approx(64.0)
     assert predict_next([100, 200], [1.0, 1.1], 400) == pytest.approx(2.2)
-
-
-def test_fit_power_recovers_the_exponent_with_an_interval():
-    rng = np.random.default_rng(0)
-    ns = np.array([256, 512, 1024, 2048, 4096, 8192, 16384])
-    ys = 3e-6 * ns**1.5 * np.exp(rng.normal(0, 0.03, ns.size))
-    fit = fit_power(ns, ys)
-    assert fit.ci_low < 1.5 < fit.ci_high and fit.ci_high - fit.ci_low < 0.2 and fit.n_points == 7
-    exact = fit_power(ns, 2.0 * ns, n_min=1024)
-    assert exact.exponent == pytest.approx(1.0) and exact.n_points == 5
-    assert exact.prefactor == pytest.approx(2.0)
-
-
-def test_fit_power_with_two_points_has_no_interval_and_fewer_is_refused():
-    assert math.isnan(fit_power(np.array([1, 2]), np.array([1, 4])).ci_low)
-    with pytest.raises(ValueError):
-        fit_power(np.array([1, 2]), np.array([1, 4]), n_min=2)
 
 
 def test_local_exponents_and_crossover():

@@ -60,15 +60,16 @@ def test_book_without_jupyter_book_says_what_to_install(monkeypatch, capsys):
     assert "pip install -e '.[book]'" in capsys.readouterr().err
 
 
-SEES_SCHEDULER = ("import os\nfrom paperlib.book.records import record\n"
-                  "record(metrics={'sees_scheduler': float('PAPERLIB_DASK_SCHEDULER' in os.environ)})")
+SEES_SCHEDULER = ("from paperlib.book.records import record\nfrom paperlib.context import run_context\n"
+                  "context = run_context()\n"
+                  "record(metrics={'sees_scheduler': float(bool(context.scheduler))}, context=context)")
 
 
 def test_run_on_a_dask_cluster_writes_every_page_here_and_reports_failures(tmp_path, monkeypatch, write_notebook):
     from distributed import LocalCluster
 
     from paperlib.book import runner
-    from paperlib.sweep import SCHEDULER_ENV
+    from paperlib.context import SCHEDULER_ENV
 
     notebooks, out = tmp_path / "notebooks", tmp_path / "out"
     notebooks.mkdir()
@@ -89,7 +90,7 @@ def test_run_on_a_dask_cluster_writes_every_page_here_and_reports_failures(tmp_p
 
 def test_named_notebooks_run_here_whatever_the_environment_says(tmp_path, monkeypatch, write_notebook):
     from paperlib.book import runner
-    from paperlib.sweep import SCHEDULER_ENV
+    from paperlib.context import SCHEDULER_ENV
 
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()

@@ -10,6 +10,7 @@ import torch
 
 from paperlib.book.parameters import read_parameters
 from paperlib.book.runner import PROFILES, execute, notebook_names, plan_run, profile_values
+from paperlib.context import RunContext
 from paperlib.paths import book_dir, project_root
 
 NAMES = notebook_names()
@@ -63,7 +64,7 @@ def test_committed_book_page_is_a_clean_recorded_run(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_quick_profile_runs_through_papermill(name, tmp_path, linked_cache):
-    path = execute(plan_run(name, "quick"), tmp_path / "out")
+    path = execute(plan_run(name, "quick"), tmp_path / "out", context=RunContext())
     record = json.loads(path.read_text())
     assert record["profile"] == "quick" and record["metrics"]
     assert set(profile_values("quick", name)) <= set(record["parameters"])

@@ -3,12 +3,14 @@
 import pytest
 from tqdm.std import tqdm
 
-from paperlib.progress import LOG_LINES, LOG_MODE_ENV, progress
+from paperlib.progress import LOG_LINES, progress, set_log_mode
 
 
 @pytest.fixture
-def log_mode(monkeypatch):
-    monkeypatch.setenv(LOG_MODE_ENV, "log")
+def log_mode():
+    set_log_mode(True)
+    yield
+    set_log_mode(False)
 
 
 def lines(capsys) -> list[str]:
@@ -56,8 +58,7 @@ def test_without_a_total_nothing_is_logged(log_mode, capsys):
     assert lines(capsys) == []
 
 
-def test_outside_log_mode_a_tqdm_bar_is_drawn_on_stderr(monkeypatch, capsys):
-    monkeypatch.delenv(LOG_MODE_ENV, raising=False)
+def test_outside_log_mode_a_tqdm_bar_is_drawn_on_stderr(capsys):
     bar = progress(range(5), desc="drawn")
     assert isinstance(bar._bar, tqdm)
     silenced = bar._bar.disable  # CI sets TQDM_DISABLE, which tqdm reads when it is imported

@@ -1,11 +1,12 @@
-"""Means over seeds with t-intervals, paired differences, percentile and Wilson intervals."""
+"""Means over seeds with t-intervals, paired differences, percentile and Wilson intervals, power-law fits."""
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from paperlib.stats import ci_table, mean_ci, paired_diff_ci, percentile_interval, wilson_interval
+from paperlib.stats import ci_table, fit_power, mean_ci, paired_diff_ci, percentile_interval, wilson_interval
 
 
 def test_mean_ci_by_hand():
@@ -51,3 +52,20 @@ def test_wilson_interval_by_hand_and_at_the_edges():
     for correct, n in ((11, 10), (-1, 10), (0, 0)):
         with pytest.raises(ValueError):
             wilson_interval(correct, n)
+
+
+def test_fit_power_recovers_the_exponent_with_an_interval():
+    rng = np.random.default_rng(0)
+    ns = np.array([256, 512, 1024, 2048, 4096, 8192, 16384])
+    ys = 3e-6 * ns**1.5 * np.exp(rng.normal(0, 0.03, ns.size))
+    fit = fit_power(ns, ys)
+    assert fit.ci_low < 1.5 < fit.ci_high and fit.ci_high - fit.ci_low < 0.2 and fit.n_points == 7
+    exact = fit_power(ns, 2.0 * ns, n_min=1024)
+    assert exact.exponent == pytest.approx(1.0) and exact.n_points == 5
+    assert exact.prefactor == pytest.approx(2.0)
+
+
+def test_fit_power_with_two_points_has_no_interval_and_fewer_is_refused():
+    assert math.isnan(fit_power(np.array([1, 2]), np.array([1, 4])).ci_low)
+    with pytest.raises(ValueError):
+        fit_power(np.array([1, 2]), np.array([1, 4]), n_min=2)

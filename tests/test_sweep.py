@@ -6,6 +6,7 @@ import cloudpickle
 import pytest
 
 import paperlib.sweep as sweep_module
+from paperlib.context import SCHEDULER_ENV
 from paperlib.sweep import Sweep, SweepError, machine_cores
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
@@ -89,7 +90,7 @@ def test_bad_input_is_refused_before_anything_runs(tmp_path):
         Sweep("test", square, workers=-1)
 
 
-def test_the_scheduler_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv(sweep_module.SCHEDULER_ENV, "tcp://cluster:8786")
-    assert Sweep("test", square).where == "the Dask cluster at tcp://cluster:8786"
-    assert Sweep("test", square, scheduler="tcp://other:8786").scheduler == "tcp://other:8786"
+def test_the_scheduler_is_the_one_given_whatever_the_environment_says(monkeypatch):
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://cluster:8786")  # a chapter passes its run context's on
+    assert Sweep("test", square, scheduler="tcp://other:8786").where == "the Dask cluster at tcp://other:8786"
+    assert Sweep("test", square, workers=2).where == "a local Dask cluster of 2 single-threaded worker processes"

@@ -9,7 +9,8 @@ from typing import Any
 
 def glue_metrics(metrics: Mapping[str, float | None], keys: Iterable[str] | None = None) -> None:
     """Glue each metric (every one by default) under its own name as a plain float, so the prose cites
-    ``{glue:text}`name:.3f``` or, for a fraction, ``{glue:text}`name:.2%```; None becomes NaN."""
+    ``{glue:text}`name:.3f``` or, for a fraction, ``{glue:text}`name:.2%```; None becomes NaN. Metrics kept
+    through a chapter's declaration (`paperlib.book.metrics`) are read through it: an undeclared name raises."""
     from myst_nb import glue
 
     for key in metrics if keys is None else keys:

@@ -1,9 +1,9 @@
 """Run records: one JSON file per notebook run, written atomically.
 
 A notebook calls `record(...)` once with what it measured. Under `paperlib run` that part is
-written to the path in ``$PAPERLIB_RECORD_PART``; the runner then completes it with the profile,
-parameters, hardware, wall time, versions and the source's git commit (`complete_record`) and writes
-``results/NAME.json``.
+written to the run context's `record_part` (`paperlib.context`); the runner then completes it with the
+profile, parameters, hardware, wall time, versions and the source's git commit (`complete_record`) and
+writes ``results/NAME.json``.
 """
 
 from __future__ import annotations
@@ -17,17 +17,25 @@ import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
 from paperlib.atomic import atomic_write_json
+from paperlib.book.metrics import DeclaredMetrics
+from paperlib.context import RunContext
 from paperlib.data.sources import Provenance
+from paperlib.hardware import cpu_model, device_name
 from paperlib.paths import project_root
-from paperlib.training.device import DeviceSetup, cpu_model, device_name
 
-RECORD_PART_ENV = "PAPERLIB_RECORD_PART"
 SCHEMA_VERSION = 1
+
+
+class Placement(Protocol):
+    """Where a run computed (`paperlib.training.device.DeviceSetup` is one): its device and a line for the page."""
+
+    device: torch.device
+    description: str
 
 
 class RecordError(ValueError):
@@ -36,15 +44,18 @@ class RecordError(ValueError):
 
 def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping[str, Any]] = (),
            not_comparable: Mapping[str, str] | None = None, notes: Mapping[str, Any] | None = None,
-           setup: DeviceSetup | None = None) -> None:
+           setup: Placement | None = None, *, context: RunContext) -> None:
     """Record a notebook's results: flat numeric ``metrics``, dataset provenance, for each claim id
     measured on a substitute dataset or a scaled-down configuration the reason (``not_comparable``),
-    and where it computed (`setup`; None: the CPU, as configured by torch's defaults).
+    and where it computed (`setup`; None: the CPU, as configured by torch's defaults). Metrics kept through
+    the chapter's declaration (`paperlib.book.metrics`) must all be declared (`UndeclaredMetric`).
 
-    Outside `paperlib run` (no ``$PAPERLIB_RECORD_PART``) nothing is written.
+    Written to the run `context`'s record part; outside `paperlib run` (no record part) nothing is written.
     """
     from paperlib.book.claims import CLAIMS_BY_ID
 
+    if isinstance(metrics, DeclaredMetrics):
+        metrics.declaration.check(metrics)
     clean = {}
     for name, value in metrics.items():
         try:
@@ -63,9 +74,8 @@ def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping
         "device": setup.device.type if setup else "cpu",
         "where": setup.description if setup else device_name(torch.device("cpu")),
     }
-    target = os.environ.get(RECORD_PART_ENV)
-    if target:
-        atomic_write_json(target, part)
+    if context.record_part is not None:
+        atomic_write_json(context.record_part, part)
 
 
 def complete_record(part: Mapping[str, Any], notebook: str, profile: str, parameters: Mapping[str, Any],

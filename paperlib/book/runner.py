@@ -8,6 +8,10 @@ machine without a CUDA GPU goes ahead, with a warning: the paper's configuration
 What the notebook writes to stderr (progress lines, warnings) is shown live on this console and left
 out of the page; the page gains a box saying what was run, where, and how long it took.
 
+The run context (`paperlib.context.RunContext`: deadline, run filter, record part, scheduler, progress
+mode) reaches the notebook through its kernel's environment, set on the kernel it starts; this process's
+own environment is left as it is.
+
 `execute_elsewhere` runs a plan in a scratch folder and returns the files it wrote, for a run on another
 machine (a Dask worker: `paperlib run --scheduler`).
 """
@@ -21,7 +25,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from typing import Any
 import nbformat
 import papermill
 import yaml
+from jupyter_client import AsyncKernelManager
 
 from paperlib.atomic import atomic_write_text
 from paperlib.book.parameters import (
@@ -37,10 +42,10 @@ from paperlib.book.parameters import (
     read_parameters,
     validate,
 )
-from paperlib.book.records import RECORD_PART_ENV, complete_record, write_record
+from paperlib.book.records import complete_record, write_record
 from paperlib.book.render import run_summary
+from paperlib.context import RunContext
 from paperlib.paths import display_path, notebooks_dir, profiles_dir, project_root
-from paperlib.progress import LOG_MODE_ENV
 
 PROFILES = ("quick", "cpu", "paper")
 DEFAULT_PROFILE = "cpu"
@@ -109,11 +114,12 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, env: Mapping[str, str] | None = None,
-            shown_dir: Path | None = None) -> Path:
-    """Run the plan with papermill; return the path of the run record. `env` adds environment variables for
-    the notebook's kernel (e.g. a deadline, `paperlib.training.deadline`); `shown_dir` is the folder the page
-    and the failed run will finally live in, when that is not `output_dir` (a run on another machine)."""
+def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, context: RunContext,
+            env: Mapping[str, str] | None = None, shown_dir: Path | None = None) -> Path:
+    """Run the plan with papermill under the run `context` (its record part and progress mode are the runner's);
+    return the path of the run record. `env` adds environment variables for the notebook's kernel (e.g. its
+    checkpoint folder); `shown_dir` is the folder the page and the failed run will finally live in, when that is
+    not `output_dir` (a run on another machine)."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     final = output_dir / f"{plan.notebook}.ipynb"
@@ -122,17 +128,15 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, en
     with tempfile.TemporaryDirectory(dir=output_dir, prefix=".run-") as tmp:
         part_path = Path(tmp) / "record-part.json"
         scratch = Path(tmp) / final.name
+        kernel_env = {**(env or {}), **replace(context, record_part=part_path, log_progress=True).environment(),
+                      "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
-        env = {**(env or {}), RECORD_PART_ENV: str(part_path), LOG_MODE_ENV: "log",
-               "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
         try:
             papermill.execute_notebook(
                 str(notebook_path(plan.notebook)), str(scratch), parameters=plan.parameters,
                 kernel_name="python3", cwd=str(project_root()), progress_bar=False,
-                execution_timeout=timeout_s, stderr_file=sys.stderr,
+                execution_timeout=timeout_s, stderr_file=sys.stderr, kernel_manager_class=kernel_with(kernel_env),
             )
         except papermill.PapermillExecutionError as error:
             os.replace(scratch, failed)
@@ -141,12 +145,6 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, en
                 f"{error.exec_count}): {error.ename}: {error.evalue}\nthe failed run is kept at {shown / failed.name}",
                 error.ename,
             ) from None
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         wall = time.perf_counter() - start
         if not part_path.is_file():
             raise NotebookFailed(f"notebook {plan.notebook!r} ran but never called paperlib.book.records.record()")
@@ -158,24 +156,34 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, en
     return write_record(output_dir / "results", rec)
 
 
-def execute_elsewhere(plan: RunPlan, shown_dir: Path, timeout_s: int | None = None) -> tuple[dict[str, str], str]:
+def kernel_with(env: Mapping[str, str]) -> type[AsyncKernelManager]:
+    """A kernel manager whose kernels start with `env` over this process's environment (as the kernel spec's own
+    variables, which the kernel's provisioner applies), leaving this process's environment untouched."""
+    added = dict(env)
+
+    class ContextKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self):  # noqa: ANN202 - jupyter_client's KernelSpec
+            spec = super().kernel_spec
+            if spec is not None:
+                spec.env = {**spec.env, **added}
+            return spec
+
+    return ContextKernelManager
+
+
+def execute_elsewhere(plan: RunPlan, shown_dir: Path, timeout_s: int | None = None, *,
+                      context: RunContext) -> tuple[dict[str, str], str]:
     """`execute` in a scratch folder: the files it wrote (the page and its record, or the failed run) as texts
     by their path in the output folder, and the error ("" when it succeeded). The notebook's own sweeps run on
-    this machine: ``$PAPERLIB_DASK_SCHEDULER`` is hidden from it, so it never waits on the cluster running it."""
-    from paperlib.sweep import SCHEDULER_ENV
-
-    saved = os.environ.pop(SCHEDULER_ENV, None)
-    try:
-        with tempfile.TemporaryDirectory(prefix="paperlib-run-") as tmp:
-            error = ""
-            try:
-                execute(plan, Path(tmp), timeout_s, shown_dir=shown_dir)
-            except NotebookFailed as failure:
-                error = str(failure)
-            files = {str(p.relative_to(tmp)): p.read_text() for p in Path(tmp).rglob("*") if p.is_file()}
-    finally:
-        if saved is not None:
-            os.environ[SCHEDULER_ENV] = saved
+    this machine (the context's scheduler is cleared), so it never waits on the cluster running it."""
+    with tempfile.TemporaryDirectory(prefix="paperlib-run-") as tmp:
+        error = ""
+        try:
+            execute(plan, Path(tmp), timeout_s, context=replace(context, scheduler=""), shown_dir=shown_dir)
+        except NotebookFailed as failure:
+            error = str(failure)
+        files = {str(p.relative_to(tmp)): p.read_text() for p in Path(tmp).rglob("*") if p.is_file()}
     return files, error
 
 

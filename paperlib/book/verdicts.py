@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID, Budget, Claim
+from paperlib.book.metrics import Declaration
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -88,8 +89,14 @@ def _kept(claim: Claim, parameters: Mapping[str, Any]) -> tuple[str, ...]:
                  if name in parameters and parameters[name] != paper)
 
 
-def dashboard(records: Mapping[str, Mapping[str, Any]]) -> list[Verdict]:
-    return [judge(claim, records) for claim in CLAIMS]
+def dashboard(records: Mapping[str, Mapping[str, Any]], declarations: Mapping[str, Declaration] | None = None
+              ) -> list[Verdict]:
+    """Every claim judged on the records (by notebook name), each record's metrics read through its chapter's
+    declaration where `declarations` has one: a rule that reads an undeclared name raises `UndeclaredMetric`."""
+    declared = declarations or {}
+    viewed = {name: {**rec, "metrics": declared[name].view(rec.get("metrics", {}))} if name in declared else rec
+              for name, rec in records.items()}
+    return [judge(claim, viewed) for claim in CLAIMS]
 
 
 def not_comparable(claim_ids: Iterable[str], *reasons: str | None) -> dict[str, str]:

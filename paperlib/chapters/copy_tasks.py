@@ -31,6 +31,7 @@ from torch import nn
 
 from paperlib.bench import time_call
 from paperlib.book.verdicts import not_comparable
+from paperlib.context import RunContext
 from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches
 from paperlib.models import n_params
 from paperlib.models.paper_configs import paper_config, paper_model
@@ -126,6 +127,7 @@ class Settings:
     dropout: float | None = None  # None keeps the paper's 0.05
     steps_at_cap: int | None = None  # end a run this many steps after it reached the cap (None: every step)
     checkpointing: Checkpointing = Checkpointing()
+    context: RunContext = RunContext()  # the run's deadline and run filter (`paperlib.context`)
 
     def __post_init__(self) -> None:
         if self.curriculum not in CURRICULA:
@@ -228,7 +230,7 @@ def train_copy(task: CopyTask, kind: ModelKind, steps: int, settings: Settings, 
     began = time.perf_counter()
     resumed = train_resumable(state, sample, model_loss(), steps, chapter="copy_tasks",
                               name=f"{task}-{kind}-{s.curriculum}-cap{s.cap}-seed{seed}", meta=meta,
-                              checkpointing=s.checkpointing, callbacks=[curriculum],
+                              checkpointing=s.checkpointing, context=s.context, callbacks=[curriculum],
                               eval_steps=[*range(0, steps, s.eval_every), steps], evaluate=validate,
                               show_progress=show_progress, desc=f"{task} {kind} seed {seed}")
     return CopyRun(task, kind, state, s.batch_size, time.perf_counter() - began, s.cap, resumed)

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from paperlib.bench import fit_power
 from paperlib.book.paper_numbers import GAMMA_BAND
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models import n_params
@@ -29,9 +28,10 @@ from paperlib.models.transformer import Transformer, TransformerConfig
 from paperlib.plots import page_figure
 from paperlib.scaling.efficient import Bisection, bisect_together, fit_exponent, interpolate_size
 from paperlib.scaling.kgrams import distinct_kgrams
+from paperlib.stats import fit_power
 from paperlib.sweep import Sweep
 from paperlib.training.batches import fixed_windows, random_windows, window_batches
-from paperlib.training.callbacks import WarmupCosine
+from paperlib.training.callbacks import ScheduledLR, WarmupCosine
 from paperlib.training.device import configure_device
 from paperlib.training.evaluation import score
 from paperlib.training.loop import init, train
@@ -155,7 +155,8 @@ def train_run(config: dict[str, Any]) -> dict[str, Any]:
     state = init(lambda: Transformer(cfg), nanogpt_adamw(config["lr"]), config["seed"], configure_device(config["device"]))
     steps = config["steps"]
     train(state, random_windows(tokens, context, config["batch"]), model_loss(), steps,
-          eval_steps=eval_steps(steps, config["evals"]), callbacks=[WarmupCosine(config["warmup"], steps)],
+          eval_steps=eval_steps(steps, config["evals"]),
+          callbacks=[ScheduledLR(WarmupCosine(config["warmup"], steps), config["lr"])],
           evaluate=lambda model: {k: score(model, window_batches(w)).loss for k, w in windows.items()},
           show_progress=False)
     return {"params": n_params(state.model), "train_time": state.train_time, "history": state.history}

@@ -1,15 +1,16 @@
 """Chapter 'Does it run in linear time?': the Note's FLOP table against our count and the clock, and
 time and peak memory against length for recurrent and regular transformers (methods page, FLOPs).
 
-A *series* is one model swept over lengths (`paperlib.bench.sweep`); its exponents are fitted on the
+A *series* is one model measured over lengths (`paperlib.bench.measure_series`); its exponents are fitted on the
 lengths from `fit_min` up. The verdict reads the recurrent series at the paper's block length.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,17 +19,20 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
-from paperlib.bench import PowerFit, Series, crossover, local_exponents, measure, time_call
+from paperlib.bench import Series, crossover, local_exponents, measure, time_call
 from paperlib.book.claims import CLAIMS_BY_ID
+from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.paper_numbers import LINEAR_EXPONENT_MAX
-from paperlib.flops import count_flops, paper_flops, train_flops_per_sample
+from paperlib.models.flops import count_flops, paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import PAPER_MODELS, PaperModel, build, paper_config, paper_model
 from paperlib.plots import page_figure
 from paperlib.progress import progress
+from paperlib.stats import PowerFit
 from paperlib.training.device import DeviceSetup
 from paperlib.training.loop import forward_backward
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig, make_optimizer
+from paperlib.training.plan import RunSpec
 
 # (label, model, arch, overrides, the Note's FLOPs/sample); the image row is the July-2025 forget model.
 NOTE_TABLE = [
@@ -42,6 +46,67 @@ NOTE_TABLE = [
 SERIES_KEYS = ("recurrent", "recurrent_alt", "regular", "regular_math")  # metric names of the four series
 FIT_COLUMNS = (("time, forward", "fwd"), ("time, forward+backward", "train"), ("memory, training", "train_bytes"),
                ("memory, inference", "fwd_bytes"))
+METRICS = Declaration("linear_time", [
+    Metric("time_exponent_recurrent", "exponent", "b of forward time ∝ N^b of the recurrent model at the paper's K, "
+           "fitted on N ≥ fit_min; its interval the fit's OLS t-interval", headline=True, ci=True),
+    Metric("memory_exponent_recurrent", "exponent", "b of training peak memory ∝ N^b of that model, fitted the same "
+           "way", headline=True, ci=True),
+    Metric("memory_ratio_at_max_len", "×", "training peak memory of the regular model over the recurrent one's at the "
+           "longest length both ran", headline=True),
+    Metric("time_exponent_{other}", "exponent", "b of forward time ∝ N^b of the series (see SERIES_KEYS)", ci=True),
+    Metric("time_exponent_{series}_train", "exponent", "b of forward+backward time ∝ N^b of the series", ci=True),
+    Metric("memory_exponent_{other}", "exponent", "b of training peak memory ∝ N^b of the series", ci=True),
+    Metric("max_len_{series}", "tokens", "the longest length the series measured"),
+    Metric("max_len_common", "tokens", "the longest length both the recurrent and the regular series measured"),
+    Metric("speedup_at_max_len", "×", "regular over recurrent forward time at `max_len_common`"),
+    Metric("speedup_at_max_len_train", "×", "regular over recurrent forward+backward time at `max_len_common`"),
+    Metric("crossover_len", "tokens", "from this length on the recurrent model's forward pass is the faster "
+           "(interpolated in log-log; NaN: at no measured length)"),
+    Metric("crossover_len_train", "tokens", "the same for forward+backward"),
+    Metric("flop_table_reproduced", "0 or 1", "1 when the paper's formulas reproduce every entry of the Note's FLOP "
+           "table to its printed digits"),
+    Metric("copy_flops_ours_over_paper", "×", "our FLOP count of the copy model over the paper's formula"),
+    Metric("image_flop_ratio_{count}", "×", "the regular image model's FLOPs over the recurrent one's (the paper's "
+           "formula, our count)"),
+    Metric("image_time_ratio", "×", "the regular image model's forward time over the recurrent one's"),
+    Metric("unit_flop_ratio_paper", "×", "the unit recurrence's (K = 1) FLOPs over the 1-layer Shakespeare model's, "
+           "by the paper's formula"),
+    Metric("unit_time_ratio", "×", "the unit recurrence's forward time over the 1-layer Shakespeare model's"),
+    Metric("flop_ratio_{count}_at_max_len", "×", "regular over recurrent FLOPs at `max_len_common` (the paper's "
+           "formula, our count)"),
+    Metric("gflops_{arch}_at_max_len", "GFLOP/s", "the model's forward FLOP rate (our count) at `max_len_common`"),
+    Metric("matmul_peak_tflops", "TFLOP/s", "the throughput benchmark's peak: one large matrix product"),
+    Metric("tokens_per_s.{bench}", "tokens/s", "training tokens per second of the throughput benchmark's model "
+           "(TASK_kK_nLENGTH_bBATCH)"),
+    Metric("mfu.{bench}", "fraction", "that step's training FLOP rate (our count) over `matmul_peak_tflops`"),
+], fields={"series": SERIES_KEYS, "other": SERIES_KEYS[1:], "count": ["paper", "ours"], "arch": ["recurrent", "regular"],
+           "bench": r"[a-z_]+_k[0-9]+_n[0-9]+_b[0-9]+"})
+
+
+def runs(params: Mapping[str, Any]) -> list[RunSpec]:
+    """The chapter trains nothing: it benchmarks (`work` says what it measures)."""
+    return []
+
+
+def work(params: Mapping[str, Any]) -> list[str]:
+    """What the chapter measures, in words, from its parameters."""
+    p, ns = params, lengths(params["n_min"], params["n_max"])
+    calls = f"{p['warmup']} warm-up and {p['repeats']} timed call(s) per length in each of {p['rounds']} pass(es)"
+    lines = [f"the Note's FLOP table: {p['warmup']} warm-up and {p['repeats'] * p['rounds']} timed forward passes of "
+             f"each of its {len(NOTE_TABLE)} models",
+             f"time and peak memory of the {p['task']} model, recurrent at K = {p['block']} and {p['block_alt']} and "
+             f"regular with two attention kernels, at {len(ns)} lengths {ns[0]:,}–{ns[-1]:,}, batch "
+             f"{p['batch']}: {calls}; a series stops before a length predicted over {p['time_budget_s']:g} s per "
+             f"forward+backward or {p['memory_budget_gib']:g} GiB"]
+    if p["throughput"]:
+        lines.append(f"training throughput of {', '.join(p['throughput'].split(','))} at batches "
+                     f"{p['throughput_batches']}, and one large matrix product (the peak)")
+    return lines
+
+
+def lengths(n_min: int, n_max: int) -> list[int]:
+    """The powers of two from `n_min` to `n_max` (both powers of two): the lengths every series measures."""
+    return [2**k for k in range(int(math.log2(n_min)), int(math.log2(n_max)) + 1)]
 
 
 def note_table() -> list[dict]:
@@ -220,7 +285,7 @@ def plot_cost_ratios(ratios: pd.DataFrame, block: int) -> Figure:
 
 def in_words(metrics: dict[str, float], fit_min: int, longest: int, quick: bool) -> str:
     """The verdicts in a few sentences, with the thresholds of the claims registry."""
-    m = metrics
+    m = METRICS.view(metrics)
     linear = CLAIMS_BY_ID["rt_linear_time"].rule(m)
     linear_memory = CLAIMS_BY_ID["rt_memory"].rule(m)
     super_linear = m["time_exponent_regular.ci_low"] > LINEAR_EXPONENT_MAX
@@ -271,7 +336,7 @@ def training_throughput(task: PaperModel, block: int | None, length: int, batche
                         setup: DeviceSetup, peak: float, repeats: int = 2) -> pd.DataFrame:
     """Per batch size: seconds per training step (forward, backward, Adam) of the paper's recurrent `task`
     model (block `block`, None: the paper's) at `length` on random tokens, tokens per second, and model
-    FLOP/s (training FLOPs by our count, `paperlib.flops`) as a fraction of `peak` (the MFU)."""
+    FLOP/s (training FLOPs by our count, `paperlib.models.flops`) as a fraction of `peak` (the MFU)."""
     base = paper_config(task, "recurrent")
     cfg = replace(base, n_positions=max(length, base.n_positions), block=block or base.block)
     torch.manual_seed(0)

@@ -20,11 +20,13 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from paperlib.book.paper_numbers import NOTE_IMAGE_ACC
+from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.page import deviations
+from paperlib.book.paper_numbers import NOTE_IMAGE_ACC
+from paperlib.context import RunContext
 from paperlib.data.images import ImageTokens, downsample
 from paperlib.data.sources import Provenance
-from paperlib.flops import paper_flops, train_flops_per_sample
+from paperlib.models.flops import paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import build, paper_config
 from paperlib.models.transformer import TransformerConfig
 from paperlib.plots import page_figure
@@ -33,10 +35,11 @@ from paperlib.training.batches import shuffled_batches, split_validation, tensor
 from paperlib.training.callbacks import KeepBest, StopBelow, best_model
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import Scores, score
-from paperlib.training.loop import Evaluate, init
+from paperlib.training.loop import Evaluate
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig
-from paperlib.training.run import Checkpointing, Run, fit
+from paperlib.training.plan import RunSpec
+from paperlib.training.run import Checkpointing, Run, eval_steps, fit
 
 MODEL_LABELS = {  # name: what the chapter calls it
     "recurrent": "recurrent, forget, K 16–48 in training (Note)",
@@ -48,8 +51,21 @@ NOTE_CONFIG = {"side": 32, "dropout": 0.05, "recurrent_steps": 80000, "recurrent
                "regular_batch": 40, "lr": 0.0005}  # the Note's Table 4 runs (July 2025)
 NOTE_PARAMS = {"recurrent": "53.6K", "regular": "90K"}
 EVAL_BATCH = 250
+TEST_IMAGES = 10_000  # the test set of CIFAR-10, and of Fashion-MNIST and MNIST, its substitutes
 COLLAPSE_MARGIN = 0.05  # a final training loss this close to ln(classes) is a run that did not learn
 COLLAPSE_SHARE = 0.9  # or one class predicted for at least this share of the test images
+METRICS = Declaration("long_range_image", [
+    Metric("image_acc_{model}", "fraction", "test accuracy of the weights with the best validation loss, mean over "
+           "the seeds that learned; its interval a Student-t one over those seeds (NaN: none learned)",
+           headline=True, ci=True),
+    Metric("image_acc_{model}_paper_style", "fraction", "the Note's way: accuracy on the evaluation's test subset at "
+           "the best test-subset loss (selected on test), mean over the seeds that learned"),
+    Metric("image_val_acc_{model}", "fraction", "validation accuracy at the best validation loss, mean over the "
+           "seeds that learned"),
+    Metric("image_collapsed_{model}", "runs", "seeds whose run collapsed (chance-level loss or one class predicted)"),
+    Metric("params_{model}", "parameters", "trainable parameters"),
+    Metric("alpha_{model}", "α", "the learnable α at the end, mean over seeds (models with a learnable α)"),
+], fields={"model": MODEL_LABELS})
 
 
 @dataclass
@@ -130,19 +146,6 @@ def evaluation_sets(splits: Splits, n_eval: int) -> dict[str, tuple[Tensor, Tens
             "test": (splits.test_x[splits.eval_test], splits.test_y[splits.eval_test])}
 
 
-def train_model(name: str, cfg: TransformerConfig, x: Tensor, y: Tensor, *, batch_size: int, steps: int, lr: float,
-                seed: int, evals: int, evaluate: Evaluate, setup: DeviceSetup, early_stop: float = 0.0,
-                checkpointing: Checkpointing = Checkpointing()) -> Run:
-    """Train one classifier with Adam on shuffled epochs of (x, y), keeping the weights with the best
-    validation loss and stopping early once the mean training loss between two evaluations is below
-    `early_stop` (0: never), as the author's code does at 0.1."""
-    state = init(lambda: build(cfg), OptimizerConfig(lr=lr), seed, setup)
-    callbacks = [KeepBest("val_loss"), *([StopBelow(early_stop)] if early_stop > 0 else [])]
-    return fit(name, cfg, state, shuffled_batches(x, y, batch_size), model_loss(), steps=steps, batch_size=batch_size,
-               seq_len=x.shape[1], evals=evals, evaluate=evaluate, chapter="long_range_image", callbacks=callbacks,
-               checkpointing=checkpointing)
-
-
 def equal_compute_steps(configs: Mapping[str, TransformerConfig], seq_len: int, recurrent_steps: int,
                         recurrent_batch: int, regular_batch: int) -> int:
     """Steps of the regular model that give it the training FLOPs of the Note's recurrent model."""
@@ -150,13 +153,39 @@ def equal_compute_steps(configs: Mapping[str, TransformerConfig], seq_len: int, 
     return max(1, round(recurrent / (train_flops_per_sample(configs["regular"], seq_len) * regular_batch)))
 
 
-def train_seeds(configs: Mapping[str, TransformerConfig], splits: Splits, seeds: Sequence[int], *,
-                batch_size: Mapping[str, int], steps: Mapping[str, int], **train: Any) -> dict[str, list[Run]]:
-    """Every model of `configs` trained once per seed (the split stays fixed; the seed sets the weights and
-    the order of the images); keyword arguments go to `train_model`."""
-    return {name: [train_model(f"{name}-seed{seed}", cfg, splits.train_x, splits.train_y, seed=seed,
-                               batch_size=batch_size[name], steps=steps[name], **train) for seed in seeds]
-            for name, cfg in configs.items()}
+def runs(params: Mapping[str, Any]) -> list[RunSpec]:
+    """The chapter's plan from its parameters: every model of `image_configs` once per seed (seeds `seed` to
+    `seed + seeds - 1`: the weights and the order of the images; the split stays fixed), trained with Adam at a
+    constant learning rate on shuffled epochs of the training split; the 4-layer model for `regular_steps` steps
+    or, with 0, as many as give it the recurrent model's training FLOPs."""
+    p, n = params, params["side"] ** 2
+    configs = image_configs(n, p["dropout"])
+    regular_steps = p["regular_steps"] or equal_compute_steps(configs, n, p["recurrent_steps"], p["recurrent_batch"],
+                                                              p["regular_batch"])
+    early = f"early stop once the training loss is below {p['early_stop']:g}" if p["early_stop"] > 0 else ""
+    specs = []
+    for name, cfg in configs.items():
+        steps, batch = (regular_steps, p["regular_batch"]) if name == "regular" else (p["recurrent_steps"],
+                                                                                      p["recurrent_batch"])
+        specs += [RunSpec("long_range_image", "", name, seed, cfg, f"{p['side']}×{p['side']} image tokens: shuffled "
+                          "epochs of the training split", steps, batch, n, OptimizerConfig(lr=p["lr"]), None,
+                          tuple(eval_steps(steps, p["evals"])), 2 * p["n_eval"], p["n_test"] or TEST_IMAGES, early)
+                  for seed in range(p["seed"], p["seed"] + p["seeds"])]
+    return specs
+
+
+def train_plan(plan: Sequence[RunSpec], splits: Splits, *, evaluate: Evaluate, setup: DeviceSetup, early_stop: float,
+               checkpointing: Checkpointing, context: RunContext) -> dict[str, list[Run]]:
+    """Every run of the plan, by model (in the plan's order): a classifier trained on shuffled epochs of the
+    training split, keeping the weights with the best validation loss and stopping early once the mean training
+    loss between two evaluations is below `early_stop` (0: never), as the author's code does at 0.1."""
+    done: dict[str, list[Run]] = {}
+    for spec in plan:
+        callbacks = [KeepBest("val_loss"), *([StopBelow(early_stop)] if early_stop > 0 else [])]
+        run = fit(spec, setup, shuffled_batches(splits.train_x, splits.train_y, spec.batch), model_loss(),
+                  evaluate=evaluate, checkpointing=checkpointing, context=context, callbacks=callbacks)
+        done.setdefault(spec.family, []).append(run)
+    return done
 
 
 @dataclass
@@ -235,9 +264,9 @@ def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if len(values) else math.nan
 
 
-def position_words(params: Mapping[str, float], side: int, width: int = 32) -> str:
+def position_words(metrics: Mapping[str, float], side: int, width: int = 32) -> str:
     """Why the recurrent model's size differs from the Note's 53.6K: its position table has side² rows."""
-    ours, note_rows = int(params["params_recurrent"]), 1024
+    ours, note_rows = int(METRICS.view(metrics)["params_recurrent"]), 1024
     return (f"{ours:,} parameters against the Note's 53,664: the learned position table has one row of width "
             f"{width} per token, {side * side:,} rows here against {note_rows:,} for 32×32 images "
             f"({side * side * width:,} against {note_rows * width:,} parameters); the layer itself is the same")
@@ -304,7 +333,7 @@ def scaled_down(ours: Mapping[str, object]) -> str:
 
 def in_words(metrics: Mapping[str, float], provenance: Provenance, deviation: str, comparable: bool) -> str:
     """The verdict in a few sentences: the two models, the best one, collapses, what the random block did."""
-    m = metrics
+    m = METRICS.view(metrics)
     names = [n for n in MODEL_LABELS if not math.isnan(m.get(f"image_acc_{n}", math.nan))]
     collapsed = {n: int(m[f"image_collapsed_{n}"]) for n in MODEL_LABELS if m.get(f"image_collapsed_{n}")}
     words = [f"**In words.** On {provenance.dataset}{' (a substitute)' if provenance.substitute else ''}"]

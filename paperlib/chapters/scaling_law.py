@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.verdicts import Verdict
 from paperlib.data.chinchilla import ChinchillaPoints
 from paperlib.plots import page_figure
-from paperlib.scaling.fit import ChinchillaFit
+from paperlib.scaling.fit import GRIDS, ChinchillaFit
 from paperlib.scaling.gamma import gamma_ci, gamma_interval
 from paperlib.scaling.published import (
     COMPUTE_OPTIMAL,
@@ -24,8 +27,41 @@ from paperlib.scaling.published import (
     KAPLAN_LD,
     MUENNIGHOFF,
 )
+from paperlib.training.plan import RunSpec
 
 FIT_COLUMNS = ("E", "A", "B", "alpha", "beta")
+METRICS = Declaration("scaling_law", [
+    Metric("gamma_{end}", "exponent", "an end of the interval γ ∈ [1−2β, 1−β] from Hoffmann's printed β = 0.28",
+           headline=True),
+    Metric("gamma_midpoint", "exponent", "the midpoint of that interval", headline=True),
+    Metric("doubling_{end}", "×", "the corpus multiple that doubles N at that end of the interval: 2^(1/γ_high) "
+           "(low) and 2^(1/γ_low) (high)", headline=True),
+    Metric("unrounded_gamma_{end}", "exponent", "the interval's end from Hoffmann's unrounded β"),
+    Metric("refit_gamma_{end}", "exponent", "the interval's end from the refit's β (Epoch's likelihood fit of the "
+           "Chinchilla runs); its interval a bootstrap percentile one", headline=True, ci=True),
+    Metric("refit_beta", "exponent", "β of the refit; its interval a bootstrap percentile one", ci=True),
+    Metric("refit_beta_se", "exponent", "the bootstrap standard error of the refit's β"),
+    Metric("refit_beta_huber_grid", "exponent", "β of Hoffmann's own method (Huber loss, grid of L-BFGS-B starts) on "
+           "the same runs"),
+    Metric("refit_E", "nats", "the refit's irreducible loss E"),
+    Metric("refit_alpha", "exponent", "the refit's parameter exponent α"),
+    Metric("n_bootstrap", "resamples", "bootstrap resamples behind the refit's intervals"),
+], fields={"end": ["low", "high"]})
+
+
+def runs(params: Mapping[str, Any]) -> list[RunSpec]:
+    """The chapter trains nothing: its plan has no runs (`work` says what it computes)."""
+    return []
+
+
+def work(params: Mapping[str, Any]) -> list[str]:
+    """What the chapter computes, in words, from its parameters."""
+    starts = math.prod(len(values) for values in GRIDS[params["grid"]].values())
+    return ["γ from Hoffmann's printed and unrounded β (arithmetic)",
+            f"Hoffmann's method on the Chinchilla runs ({params['drop_highest_loss']} highest losses dropped): "
+            f"L-BFGS-B from {starts:,} starts ({params['grid']} grid)",
+            "Epoch's likelihood fit of the same runs (BFGS from Hoffmann's estimate)",
+            f"{params['n_bootstrap']:,} bootstrap refits of Epoch's fit (seed {params['seed']})"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +107,9 @@ def refit_metrics(likelihood: ChinchillaFit, grid: ChinchillaFit, samples: np.nd
     return metrics
 
 
-def gamma_rows(likelihood: ChinchillaFit, grid: ChinchillaFit, metrics: dict[str, float]) -> list[GammaRow]:
+def gamma_rows(likelihood: ChinchillaFit, grid: ChinchillaFit, metrics: Mapping[str, float]) -> list[GammaRow]:
     """Every fit with a data exponent, ours included (with the bootstrap CI of β)."""
+    metrics = METRICS.view(metrics)
     ours_ci = (metrics["refit_beta.ci_low"], metrics["refit_beta.ci_high"])
     return [
         GammaRow(HOFFMANN_ROUNDED.name, HOFFMANN_ROUNDED.beta, note="the paper's input"),
@@ -154,13 +191,12 @@ def plot_excess_loss(points: ChinchillaPoints, fit: ChinchillaFit) -> Figure:
     return fig
 
 
-def in_words(verdicts: Sequence[Verdict], metrics: dict[str, float], rows: Sequence[GammaRow], n_points: int) -> str:
+def in_words(verdicts: Sequence[Verdict], metrics: Mapping[str, float], rows: Sequence[GammaRow], n_points: int) -> str:
     """The verdicts in a few sentences: the arithmetic, the refit, the spread over published fits."""
-    by_id = {v.claim.id: v for v in verdicts}
-    arithmetic_ok = all(by_id[c].claim.rule(metrics) for c in ("gamma_interval", "gamma_midpoint", "doubling_multiple"))
-    refit_ok = by_id["gamma_refit"].claim.rule(metrics)
+    m, by_id = METRICS.view(metrics), {v.claim.id: v for v in verdicts}
+    arithmetic_ok = all(by_id[c].claim.rule(m) for c in ("gamma_interval", "gamma_midpoint", "doubling_multiple"))
+    refit_ok = by_id["gamma_refit"].claim.rule(m)
     gamma_lows = [gamma_interval(r.beta).low for r in rows]
-    m = metrics
     return (
         f"**In words.** The paper's numbers are {'exactly' if arithmetic_ok else 'not'} what the reconstruction gives "
         f"from Hoffmann's printed β = 0.28. On the corrected fit of the same {n_points} runs the interval "

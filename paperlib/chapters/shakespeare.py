@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,11 +21,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from torch import Tensor, nn
 
-from paperlib.book.paper_numbers import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
+from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.page import deviations
+from paperlib.book.paper_numbers import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
+from paperlib.context import RunContext
 from paperlib.data.sources import Provenance
 from paperlib.data.text import CharData
-from paperlib.flops import paper_flops
+from paperlib.models.flops import paper_flops
 from paperlib.models.ngram import NGram
 from paperlib.models.paper_configs import build, paper_config
 from paperlib.models.sampling import lm_next_probs, ngram_next_probs, sample
@@ -36,10 +38,11 @@ from paperlib.training.batches import fixed_windows, random_windows, window_batc
 from paperlib.training.callbacks import WarmupCosine
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import score
-from paperlib.training.loop import Evaluate, init
+from paperlib.training.loop import Evaluate
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import nanogpt_adamw
-from paperlib.training.run import Checkpointing, Run, fit
+from paperlib.training.plan import RunSpec
+from paperlib.training.run import Checkpointing, Run, eval_steps, fit
 
 MODEL_LABELS = {  # name: what the chapter calls it
     "recurrent_pos": "recurrent, forget, positions (Note)",
@@ -57,6 +60,31 @@ NOTE_CONFIG = {"n_embd": 384, "n_head": 6, "context": 256, "dropout": 0.2, "step
                "batch_regular_1": 128, "batch_regular_6": 64}  # the Note's Table 3 runs (July 2025)
 NGRAM_ANCHORS = {1: 3.347, 2: 2.486, 3: 2.049, 4: 1.774, 5: 1.669, 6: 1.698}  # methods page, published results
 FLOOR_ORDER = 5  # the n-gram model every neural model has to beat
+METRICS = Declaration("shakespeare", [
+    Metric("val_loss_recurrent", "nats/char", "best validation loss of the better forget variant (with and without "
+           "positions), mean over seeds; its interval a Student-t one over seeds", headline=True, ci=True),
+    Metric("alpha_learned", "α", "the learnable α at the end, mean over seeds, of the first model of ALPHA_MODELS "
+           "that trained; its interval over seeds", headline=True, ci=True),
+    Metric("val_loss_{model}", "nats/char", "the model's best validation loss over its evaluations, mean over seeds",
+           ci=True),
+    Metric("params_{model}", "parameters", "the model's trainable parameters"),
+    Metric("train_flops_{model}", "FLOPs", "training FLOPs: forward FLOPs per window (our count) × windows seen, "
+           "mean over seeds"),
+    Metric("val_loss_at_budget_{model}", "nats/char", "the best validation loss reached within `flops_budget` "
+           "training FLOPs, mean over seeds (NaN before the first evaluation)"),
+    Metric("flops_budget", "FLOPs", "the matched-compute budget: the training FLOPs of the cheapest model"),
+    Metric("val_loss_ngram{order}", "nats/char", "validation loss of the interpolated n-gram model of this order"),
+    Metric("loss_per_doubling", "nats", "validation loss the best model lost per doubling of training compute over "
+           "the second half of its evaluations"),
+    Metric("flops_to_floor", "FLOPs", "where the best model's mean curve, extended at `loss_per_doubling`, meets "
+           "the 5-gram's loss (a lower bound; inf when it is not falling)"),
+    Metric("alpha_raw", "1", "the raw (unclamped) α parameter of the model `alpha_learned` reads, mean over seeds"),
+    Metric("alpha_model_trained", "0 or 1", "1 when the model `alpha_learned` reads trained (its validation loss "
+           f"{LEARNED_MARGIN} nats below the 1-gram's)"),
+    Metric("alpha_final_{alpha_model}", "α", "the learnable α at the end, mean over seeds"),
+    Metric("trained_{alpha_model}", "0 or 1", "1 when every seed ended at least "
+           f"{LEARNED_MARGIN} nats below the 1-gram's validation loss"),
+], fields={"model": MODEL_LABELS, "alpha_model": ALPHA_MODELS, "order": r"[1-9]"})
 
 
 def shakespeare_configs(vocab_size: int, block: int, context: int, n_embd: int, n_head: int, dropout: float
@@ -90,7 +118,7 @@ def ngram_losses(ngram: NGram, data: CharData) -> dict[str, float]:
 
 def ngram_table(metrics: Mapping[str, float], max_order: int) -> pd.DataFrame:
     """Our n-gram validation losses beside the ones measured when the project was planned."""
-    orders = range(1, max_order + 1)
+    orders, metrics = range(1, max_order + 1), METRICS.view(metrics)
     return pd.DataFrame({"order": list(orders), "val loss (nats)": [metrics[f"val_loss_ngram{n}"] for n in orders],
                          "measured before (methods page)": [NGRAM_ANCHORS[n] for n in orders]}).set_index("order")
 
@@ -115,27 +143,32 @@ def _window_losses(model: nn.Module, windows: Tensor) -> Tensor:
     return scores.per_example(scores.losses)
 
 
-def train_model(name: str, cfg: TransformerConfig, data: CharData, *, context: int, batch_size: int, steps: int,
-                lr: float, seed: int, evals: int, evaluate: Evaluate, setup: DeviceSetup, warmup: int = 0,
-                schedule: Literal["constant", "cosine"] = "constant",
-                checkpointing: Checkpointing = Checkpointing()) -> Run:
-    """Train one model on random windows of the training text with nanoGPT's optimizer, at a constant
-    learning rate (the Note's) or with nanoGPT's warm-up and cosine decay to a tenth over the run.
+def runs(params: Mapping[str, Any], vocab_size: int | None = None) -> list[RunSpec]:
+    """The chapter's plan from its parameters: every model of `shakespeare_configs` once per seed (seeds `seed`
+    to `seed + seeds - 1`), on random windows of the training text with nanoGPT's optimizer, at a constant
+    learning rate (the Note's) or with nanoGPT's warm-up and cosine decay to a tenth over the run. `vocab_size`
+    is the text's (None: the canonical text's, the paper configuration's 65 characters)."""
+    p = params
+    configs = shakespeare_configs(vocab_size or paper_config("shakespeare", "recurrent").vocab_size, p["block"],
+                                  p["context"], p["n_embd"], p["n_head"], p["dropout"])
+    batches = batch_sizes(p["batch_recurrent"], p["batch_regular_1"], p["batch_regular_6"])
+    schedule = WarmupCosine(p["warmup"], p["steps"]) if p["schedule"] == "cosine" else None
+    return [RunSpec("shakespeare", "", name, seed, cfg, "tiny Shakespeare: random windows of the training text",
+                    p["steps"], batches[name], p["context"], nanogpt_adamw(p["lr"]), schedule,
+                    tuple(eval_steps(p["steps"], p["evals"])), 2 * p["eval_windows"], 0, "")
+            for name, cfg in configs.items() for seed in range(p["seed"], p["seed"] + p["seeds"])]
 
-    Models with the same seed start from the same random state and see the same batches.
-    """
-    state = init(lambda: build(cfg), nanogpt_adamw(lr), seed, setup)
-    callbacks = [WarmupCosine(warmup, steps)] if schedule == "cosine" else []
-    return fit(name, cfg, state, random_windows(data.train, context, batch_size), model_loss(), steps=steps,
-               batch_size=batch_size, seq_len=context, evals=evals, evaluate=evaluate, chapter="shakespeare",
-               callbacks=callbacks, checkpointing=checkpointing)
 
-
-def train_seeds(configs: Mapping[str, TransformerConfig], data: CharData, seeds: Sequence[int], *,
-                batch_size: Mapping[str, int], **train: Any) -> dict[str, list[Run]]:
-    """Every model trained once per seed; keyword arguments go to `train_model`."""
-    return {name: [train_model(f"{name}-seed{seed}", cfg, data, seed=seed, batch_size=batch_size[name], **train)
-                   for seed in seeds] for name, cfg in configs.items()}
+def train_plan(plan: Sequence[RunSpec], data: CharData, *, evaluate: Evaluate, setup: DeviceSetup,
+               checkpointing: Checkpointing, context: RunContext) -> dict[str, list[Run]]:
+    """Every run of the plan, by model (in the plan's order). Models with the same seed start from the same
+    random state and see the same batches."""
+    done: dict[str, list[Run]] = {}
+    for spec in plan:
+        sample = random_windows(data.train, spec.length, spec.batch)
+        done.setdefault(spec.family, []).append(fit(spec, setup, sample, model_loss(), evaluate=evaluate,
+                                                    checkpointing=checkpointing, context=context))
+    return done
 
 
 def best_losses(runs: Sequence[Run]) -> list[float]:
@@ -143,16 +176,15 @@ def best_losses(runs: Sequence[Run]) -> list[float]:
     return [float(run.history.val_loss.min()) for run in runs]
 
 
-def results(runs: Mapping[str, Sequence[Run]], batches: Mapping[str, int], context: int
-            ) -> tuple[pd.DataFrame, dict[str, float]]:
+def results(runs: Mapping[str, Sequence[Run]]) -> tuple[pd.DataFrame, dict[str, float]]:
     """Per model, over its seeds: best validation loss with its 95 % CI, size, cost, and the Note's value;
     and the metrics (``val_loss_NAME`` with ``.ci_low``/``.ci_high``, ``params_NAME``, ``train_flops_NAME``)."""
     rows, metrics = [], {}
     for name, seeds in runs.items():
         run, (mean, low, high) = seeds[0], mean_ci(best_losses(seeds))
         flops = float(np.mean([r.history.train_flops.iloc[-1] for r in seeds]))
-        rows.append({"model": MODEL_LABELS[name], "params": run.params, "batch": batches[name],
-                     "FLOPs/sample, paper formula": paper_flops(run.cfg, context),
+        rows.append({"model": MODEL_LABELS[name], "params": run.params, "batch": run.spec.batch,
+                     "FLOPs/sample, paper formula": paper_flops(run.cfg, run.spec.length),
                      "FLOPs/sample, ours": run.flops_per_sample, "training FLOPs": flops, "best val loss": mean,
                      "95 % CI over seeds": f"[{low:.3f}, {high:.3f}]" if len(seeds) > 1 else "—",
                      "paper": NOTE_SHAKESPEARE_LOSS.get(name, math.nan),
@@ -165,7 +197,7 @@ def results(runs: Mapping[str, Sequence[Run]], batches: Mapping[str, int], conte
 def trained(metrics: Mapping[str, float], runs: Sequence[Run]) -> bool:
     """Whether every seed's best validation loss is `LEARNED_MARGIN` below the 1-gram's (a model that only
     learned character frequencies sits at the 1-gram's loss)."""
-    unigram = metrics.get("val_loss_ngram1", math.inf)
+    unigram = METRICS.view(metrics).get("val_loss_ngram1", math.inf)
     return all(loss < unigram - LEARNED_MARGIN for loss in best_losses(runs))
 
 
@@ -173,6 +205,7 @@ def headline_metrics(metrics: Mapping[str, float], runs: Mapping[str, Sequence[R
     """The claims' numbers: the better forget variant (by its mean over seeds) with its CI over seeds; and
     the final α, mean and CI over seeds, of the first model of `ALPHA_MODELS` that trained (``alpha_model_trained``
     is 0 when none did). Returns them, the better forget variant and the α model read."""
+    metrics = METRICS.view(metrics)
     better = min(FORGET_VARIANTS, key=lambda n: metrics[f"val_loss_{n}"])
     candidates = [n for n in ALPHA_MODELS if n in runs]
     alpha_model = next((n for n in candidates if trained(metrics, runs[n])), candidates[0])
@@ -309,7 +342,7 @@ def samples_markdown(runs: Mapping[str, Sequence[Run]], ngram: NGram, data: Char
 
 def in_words(metrics: Mapping[str, float], better: str, alpha_model: str, deviation: str) -> str:
     """The verdicts in a few sentences: the ordering at the end and at matched compute, the n-gram floor, α."""
-    m = metrics
+    m = METRICS.view(metrics)
     floor = m.get(f"val_loss_ngram{FLOOR_ORDER}")
     names = [n for n in MODEL_LABELS if f"val_loss_{n}" in m]
     beat = [MODEL_LABELS[n] for n in names if floor is not None and m[f"val_loss_{n}"] < floor]
@@ -347,6 +380,7 @@ def in_words(metrics: Mapping[str, float], better: str, alpha_model: str, deviat
 
 def forget_claim_reason(metrics: Mapping[str, float]) -> str | None:
     """A not-comparable reason for the forget claim when no learnable-α model trained."""
+    metrics = METRICS.view(metrics)
     if metrics.get("alpha_model_trained", 1.0):
         return None
     return (f"no learnable-α model trained (validation loss within {LEARNED_MARGIN} nats of the 1-gram's "

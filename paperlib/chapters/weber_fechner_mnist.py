@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.verdicts import Verdict
 from paperlib.models import n_params
-from paperlib.models.weber_fechner import Spec, build, macs
+from paperlib.models.configs import build_model
+from paperlib.models.weber_fechner import Net, Spec, build, macs
 from paperlib.plots import COLOURS, page_figure
 from paperlib.progress import progress
 from paperlib.stats import ci_table, paired_diff_ci
@@ -30,6 +31,7 @@ from paperlib.training.evaluation import score
 from paperlib.training.loop import init, train
 from paperlib.training.losses import CRITERIA, model_loss
 from paperlib.training.optim import OptimizerConfig
+from paperlib.training.plan import RunSpec
 
 VARIANTS = {  # name suffix -> (head, m, x, loss); the prefix names the trunk
     "plain": ("plain", 8, 1.0, "ce"),
@@ -99,46 +101,88 @@ def model_sizes(names: Sequence[str], channels: tuple[int, int], models: Mapping
     return pd.DataFrame(rows).set_index("model")
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How a model is trained: Adam's settings, the batch size and the learning-rate schedule."""
+FAST_MODELS = {"fast_cnn": Spec("fast", "plain"), "fast_mlp": Spec("mlp", "plain")}  # train_mnist_fast's CNN, the MLP
+FAST_OPTIMIZER = OptimizerConfig(lr=0.01, betas=(0.7, 0.9))  # train_mnist_fast's Adam, under a one-cycle schedule
+FAST_BATCH = 256  # train_mnist_fast's batch, one epoch
+IMAGE_PIXELS = 28 * 28
+METRICS = Declaration("weber_fechner_mnist", [
+    Metric("{claim}_advantage_100", "fraction", "test accuracy of the claim's model minus that of its best control "
+           "at 100 steps, paired by seed, each at its own learning rate; its interval a paired t-interval",
+           headline=True, ci=True),
+    Metric("{claim}_checkpoints_won", "checkpoints", "checkpoints of at most 200 steps where the paired 95 % interval "
+           "of that difference lies above 0 (the claim needs two)", headline=True),
+    Metric("acc_100.{model}", "fraction", "test accuracy after 100 steps at the shared learning rate, mean over "
+           "seeds (the ablation)", ci=True),
+    Metric("acc_epoch1.{model}", "fraction", "test accuracy after one epoch at the shared learning rate, mean over "
+           "seeds (the ablation)", ci=True),
+    Metric("acc_100_tuned.{model}", "fraction", "test accuracy after 100 steps at the model's own learning rate (a "
+           "fast baseline: its recipe's), mean over seeds (NaN: a run shorter than 100 steps)", ci=True),
+    Metric("best_lr.{model}", "learning rate", "the Adam learning rate the sweep chose (a fast baseline: its recipe's)"),
+    Metric("seconds_to_98.{model}", "s", "training seconds to the first evaluation where the mean test accuracy "
+           "reaches 98 % (an upper bound; NaN: never)"),
+    Metric("train_seconds_total", "s", "training seconds of every ablation run together, on this run's machine"),
+], fields={"claim": [prefix for prefix, _ in CLAIM_MODELS.values()], "model": [*WF_MODELS, *FAST_MODELS]})
 
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.9, 0.999)
-    batch_size: int = 32
-    one_cycle: bool = False  # PyTorch's OneCycleLR over the run (peak: lr), else a constant lr
+
+def runs(params: Mapping[str, Any]) -> list[RunSpec]:
+    """The chapter's plan from its parameters, in four stages: `ablation` (every model at the shared learning rate,
+    scored on the test images), `sweep-lrLR` (each tuned model at each rate of the grid, trained on the images
+    left after holding out `n_val` and scored on those), `tuned` (each tuned model at the rate its sweep picks:
+    `best_lrs` chooses its optimizer while the chapter runs) and `fast` (the fastest known simple recipes: Adam at
+    0.01 with β = (0.7, 0.9) under a one-cycle schedule, one epoch of batches of 256). Runs with one seed and
+    batch size see the same batches."""
+    p = params
+    tuned, n_fit = model_names(p["tuned_mlp"], p["tuned_cnn"]), p["train_size"] - p["n_val"]
+    on_fit, on_test = f"MNIST: {n_fit:,} training images", f"the first {p['test_size']:,} test images"
+
+    def stage(name: str, models: Mapping[str, Spec], seeds: int, steps: int, optimizer: OptimizerConfig | None,
+              task: str, scored: int, *, channels: str = p["tuned_cnn_channels"], batch: int = p["batch_size"],
+              lr_schedule: OneCycle | None = None) -> list[RunSpec]:
+        schedule = eval_schedule(CHECKPOINTS, steps_per_epoch(p["train_size"] if name == "ablation" else n_fit,
+                                                              batch), steps)
+        return [RunSpec("weber_fechner_mnist", name, model, seed, Net(spec, parse_channels(channels), p["keras_init"]),
+                        task, steps, batch, IMAGE_PIXELS, optimizer, lr_schedule, tuple(schedule), scored, 0, "")
+                for model, spec in models.items() for seed in range(seeds)]
+
+    fast_steps = steps_per_epoch(n_fit, FAST_BATCH)
+    return [*stage("ablation", catalogue(model_names(p["mlp_variants"], p["cnn_variants"])), p["ablation_seeds"],
+                   p["epochs"] * steps_per_epoch(p["train_size"], p["batch_size"]), OptimizerConfig(lr=p["lr"]),
+                   f"MNIST: the first {p['train_size']:,} training images, scored on {on_test}", p["test_size"],
+                   channels=p["cnn_channels"]),
+            *(spec for lr in lr_grid(p["lrs"]) for spec in stage(
+                f"sweep-lr{lr:g}", catalogue(tuned), p["tune_seeds"], p["tune_steps"], OptimizerConfig(lr=lr),
+                f"{on_fit}, scored on the {p['n_val']:,} held out", p["n_val"])),
+            *stage("tuned", catalogue(tuned), p["seeds"], p["tuned_steps"], None, f"{on_fit}, scored on {on_test}",
+                   p["test_size"]),
+            *stage("fast", FAST_MODELS, p["fast_seeds"], fast_steps, FAST_OPTIMIZER, f"{on_fit}, scored on {on_test}",
+                   p["test_size"], batch=FAST_BATCH, lr_schedule=OneCycle(fast_steps))]
 
 
-FAST_RECIPES = {  # the fastest published simple MNIST recipe (train_mnist_fast), and the same on the MLP
-    "fast_cnn": (Spec("fast", "plain"), Recipe(lr=0.01, betas=(0.7, 0.9), batch_size=256, one_cycle=True)),
-    "fast_mlp": (Spec("mlp", "plain"), Recipe(lr=0.01, betas=(0.7, 0.9), batch_size=256, one_cycle=True)),
-}
+def catalogue(names: Sequence[str]) -> dict[str, Spec]:
+    """The models of `WF_MODELS` named, in order."""
+    return {name: WF_MODELS[name] for name in names}
 
 
-def run_seeds(names: Sequence[str], seeds: Sequence[int], train_x: Tensor, train_y: Tensor, test_x: Tensor,
-              test_y: Tensor, steps: int, setup: DeviceSetup, recipe: Recipe | Mapping[str, Recipe] = Recipe(),
-              checkpoints: Sequence[int] = CHECKPOINTS, cnn_channels: tuple[int, int] = (32, 64),
-              keras: bool = False, models: Mapping[str, Spec] = WF_MODELS) -> pd.DataFrame:
-    """Train each model (of `models`) with each seed by its recipe; one row per (model, seed, evaluation).
+def plan_stage(plan: Sequence[RunSpec], stage: str) -> list[RunSpec]:
+    """The runs of one stage of the plan (`sweep`: every learning rate's)."""
+    return [spec for spec in plan if spec.stage == stage or spec.stage.startswith(f"{stage}-")]
 
-    Evaluations on all of (test_x, test_y) follow `checkpoints` and every epoch. Runs with one seed and
-    batch size see the same batches, in an order of their own per seed.
-    """
+
+def run_plan(plan: Sequence[RunSpec], train_x: Tensor, train_y: Tensor, test_x: Tensor, test_y: Tensor,
+             setup: DeviceSetup) -> pd.DataFrame:
+    """Train every run of `plan` on (train_x, train_y), evaluating on all of (test_x, test_y) at its evaluation
+    steps; one row per (model, seed, evaluation), with the run's learning rate (`peak_lr`)."""
     rows = []
-    with progress(total=len(names) * len(seeds), desc="runs") as bar:
-        for name in names:
-            spec, how = models[name], recipe[name] if isinstance(recipe, Mapping) else recipe
-            sample = shuffled_batches(train_x, train_y, how.batch_size)
-            schedule = eval_schedule(checkpoints, steps_per_epoch(len(train_x), how.batch_size), steps)
-            for seed in seeds:
-                state = init(lambda: build(spec, cnn_channels, keras), OptimizerConfig(lr=how.lr, betas=how.betas),
-                             seed, setup)
-                train(state, sample, model_loss(CRITERIA[spec.loss]), steps, eval_steps=schedule,
-                      evaluate=lambda model: score(model, tensor_batches(test_x, test_y)).summary(),
-                      callbacks=[OneCycle(steps)] if how.one_cycle else [], show_progress=False)
-                rows += [{"model": name, "seed": seed, **r, "peak_lr": how.lr} for r in state.history]
-                bar.set_postfix(model=name)
-                bar.update(1)
+    with progress(total=len(plan), desc="runs") as bar:
+        for spec in plan:
+            state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
+            train(state, shuffled_batches(train_x, train_y, spec.batch), model_loss(CRITERIA[spec.model.spec.loss]),
+                  spec.steps, eval_steps=spec.eval_steps,
+                  evaluate=lambda model: score(model, tensor_batches(test_x, test_y)).summary(),
+                  callbacks=spec.callbacks(), show_progress=False)
+            rows += [{"model": spec.family, "seed": spec.seed, **r, "peak_lr": spec.optimizer.lr} for r in state.history]
+            bar.set_postfix(model=spec.family)
+            bar.update(1)
     return pd.DataFrame(rows)
 
 
@@ -151,13 +195,6 @@ def lr_grid(text: str) -> list[float]:
     if not values or min(values) <= 0:
         raise ValueError(f"lr_grid needs positive learning rates, got {text!r}")
     return sorted(values)
-
-
-def sweep_lrs(names: Sequence[str], lrs: Sequence[float], seeds: Sequence[int], train_x: Tensor, train_y: Tensor,
-              val_x: Tensor, val_y: Tensor, steps: int, setup: DeviceSetup, **kwargs: Any) -> pd.DataFrame:
-    """`run_seeds` of every model at every learning rate, scored on the validation split (column `peak_lr`)."""
-    return pd.concat([run_seeds(names, seeds, train_x, train_y, val_x, val_y, steps, setup, Recipe(lr=lr), **kwargs)
-                      for lr in lrs], ignore_index=True)
 
 
 def best_lrs(sweep: pd.DataFrame, max_step: int = 200) -> dict[str, float]:

@@ -20,15 +20,20 @@ ALPHABET = 16  # A: noise 0, data 1 .. A-2, marker A-1
 NOISE = 0
 
 
+def seq_len(noise_len: int, n_data: int = N_DATA) -> int:
+    """Tokens of a sample with `noise_len` noise tokens: the data, the noise and the markers (L + 2M)."""
+    return noise_len + 2 * n_data
+
+
 def copy_batch(batch: int, noise_len: int, *, selective: bool = False, n_data: int = N_DATA,
                alphabet: int = ALPHABET, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-    """(x, y): inputs (batch, noise_len + 2*n_data) and targets (batch, n_data), int64 on the CPU."""
+    """(x, y): inputs (batch, `seq_len(noise_len, n_data)`) and targets (batch, n_data), int64 on the CPU."""
     if alphabet < 3:
         raise ValueError(f"alphabet must be >= 3 (noise, one data symbol, marker), got {alphabet}")
     if noise_len < 0 or n_data < 1 or batch < 1:
         raise ValueError(f"need batch >= 1, n_data >= 1 and noise_len >= 0; got {batch}, {n_data}, {noise_len}")
     y = torch.randint(1, alphabet - 1, (batch, n_data), generator=generator)
-    x = torch.full((batch, noise_len + 2 * n_data), NOISE, dtype=torch.long)
+    x = torch.full((batch, seq_len(noise_len, n_data)), NOISE, dtype=torch.long)
     x[:, -n_data:] = alphabet - 1
     if selective:
         span = noise_len + n_data

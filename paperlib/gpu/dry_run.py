@@ -51,7 +51,7 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
         at_most, expected = (sum(throughput.minutes(r, e) for r in runs) for e in (False, True))
         totals = [totals[0] + at_most, totals[1] + expected]
         mib = sum(checkpoint_mib(r) for r in runs)
-        title = f"{number}. {stage.title} [{stage.notebook}{', runs ' + stage.only_runs if stage.only_runs else ''}]"
+        title = f"{number}. {stage.title} [{stage.notebook}{', runs ' + ','.join(stage.only_runs) if stage.only_runs else ''}]"
         lines.append(f"{title:<84} {at_most:>7.1f} m {expected:>7.1f} m {mib:>8.1f} MiB"
                      + ("  (page already in gpu-carry)" if stage.notebook in done else ""))
         for run in runs:

@@ -1,8 +1,9 @@
 """What the paper profile trains, chapter by chapter, and how long it should take on one GPU.
 
-Each chapter's runs are listed from the profile's parameters with the models `paperlib.models` builds (the
-chapters' own config functions produce the same ones: tests/gpu/test_estimate.py checks it). Cost follows the
-paper's convention with our complete count (`paperlib.flops`): a training sample costs three forward passes,
+Each chapter's runs are its own plan (`runs(params)` of the chapter's module), except the copy tasks', listed here
+from the profile's parameters with the models `paperlib.models` builds (tests/gpu/test_estimate.py checks them
+against the chapter's). Cost follows the
+paper's convention with our complete count (`paperlib.models.flops`): a training sample costs three forward passes,
 an evaluated one costs one. Minutes are FLOPs / (peak × MFU): the peak is the H200's dense bf16 rate as
 measured on the workplace's machine, the MFU an assumption unless a measured throughput file gives it per run.
 
@@ -16,24 +17,26 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
 from paperlib.data.synthetic import N_DATA
-from paperlib.flops import rnn_flops, train_flops_per_sample
 from paperlib.models import n_params
+from paperlib.models.configs import build_model
+from paperlib.models.flops import rnn_flops, train_flops_per_sample
 from paperlib.models.paper_configs import build, paper_config, paper_model
 from paperlib.models.rnn import GATES, RNNModel, hidden_for_params
 from paperlib.models.transformer import TransformerConfig
 from paperlib.paths import profiles_dir
+from paperlib.training.plan import RunSpec
 
 PEAK_FLOPS = 790e12  # H200 dense bf16: 769-798 TFLOP/s on an 8192^3 product (workplace device notes)
 DEFAULT_MFU = 0.02  # assumed: the recurrence's many small windows leave a step bound by kernel launches
 THROUGHPUT_FILE = profiles_dir() / "paper_throughput.json"  # {"source": ..., "mfu": {RUN_KEY or "default": fraction}}
 NOTE_SAMPLES = {"copy": 5.76e4, "selective_copy": 1.11e6}  # samples to 100 % / 99.6 % at 4,128 (Note, Table 6)
-SHAKESPEARE_VOCAB = 65  # tiny Shakespeare's characters
 CHECKPOINT_BYTES_PER_PARAM = 12  # fp32 weights and Adam's two moments
 
 
@@ -81,46 +84,11 @@ def copy_runs(values: Mapping[str, Any], task: str) -> list[PlannedRun]:
     return runs
 
 
-def shakespeare_runs(values: Mapping[str, Any]) -> list[PlannedRun]:
-    """Runs of the Shakespeare chapter (`shakespeare_configs`, one per seed): forget at the profile's K with and
-    without positions and at K = 16, learnable α at both, and the regular 1- and 6-layer models."""
-    shape = {"vocab_size": SHAKESPEARE_VOCAB, "n_embd": values["n_embd"], "n_head": values["n_head"],
-             "n_positions": values["context"], "dropout": values["dropout"]}
-    k, learn = values["block"], {"alpha": "learn", "alpha_value": 0.5}
-    configs = {
-        "recurrent_pos": (paper_config("shakespeare", "recurrent", block=k, **shape), "batch_recurrent"),
-        "recurrent_nopos": (paper_config("shakespeare", "recurrent", block=k, **{**shape, "n_positions": 0}),
-                            "batch_recurrent"),
-        "recurrent_k16": (paper_config("shakespeare", "recurrent", block=16, **shape), "batch_recurrent"),
-        "recurrent_alpha": (paper_config("shakespeare", "recurrent", block=k, **learn, **shape), "batch_recurrent"),
-        "recurrent_alpha_k16": (paper_config("shakespeare", "recurrent", block=16, **learn, **shape), "batch_recurrent"),
-        "regular_1": (paper_config("shakespeare", "regular", **shape), "batch_regular_1"),
-        "regular_6": (paper_config("shakespeare", "regular", n_layer=6, **shape), "batch_regular_6"),
-    }
-    steps, evals = values["steps"], values["evals"] * 2 * values["eval_windows"]
-    return [_transformer(f"shakespeare/{name}-seed{seed}", cfg, values["context"], values[batch], steps, steps, evals)
-            for seed in range(values["seed"], values["seed"] + values["seeds"]) for name, (cfg, batch) in configs.items()]
-
-
-def image_runs(values: Mapping[str, Any]) -> list[PlannedRun]:
-    """Runs of the long-range image chapter (`image_configs`, one per seed): the Note's recurrent model (K 16-48
-    in training), learnable α and fixed K = 32, and the 4-layer regular model."""
-    n = values["side"] ** 2
-    shape = {"n_positions": n, "dropout": values["dropout"]}
-    recurrent = {"recurrent": paper_config("image", "recurrent", block=32, block_range=(16, 48), alpha="forget", **shape),
-                 "recurrent_alpha": paper_config("image", "recurrent", block=32, alpha="learn", **shape),
-                 "recurrent_fixed": paper_config("image", "recurrent", block=32, alpha="forget", **shape)}
-    regular = paper_config("image", "regular", **shape)
-    r_steps, r_batch, g_batch = values["recurrent_steps"], values["recurrent_batch"], values["regular_batch"]
-    g_steps = values["regular_steps"] or max(1, round(train_flops_per_sample(recurrent["recurrent"], n) * r_steps
-                                                       * r_batch / (train_flops_per_sample(regular, n) * g_batch)))
-    evals = values["evals"] * 2 * values["n_eval"] + (values["n_test"] or 10_000)
-    runs = []
-    for seed in range(values["seed"], values["seed"] + values["seeds"]):
-        runs += [_transformer(f"long_range_image/{name}-seed{seed}", cfg, n, r_batch, r_steps, r_steps, evals)
-                 for name, cfg in recurrent.items()]
-        runs.append(_transformer(f"long_range_image/regular-seed{seed}", regular, n, g_batch, g_steps, g_steps, evals))
-    return runs
+def planned(specs: list[RunSpec]) -> list[PlannedRun]:
+    """The runs of a chapter's own plan (`runs(params)` of its module, `paperlib.training.plan`), keyed
+    CHAPTER/RUN, counted at their most steps."""
+    return [PlannedRun(f"{spec.chapter}/{spec.name}", partial(build_model, spec.model), spec.length, spec.batch,
+                       spec.steps, spec.steps, spec.forward_flops, spec.eval_total) for spec in specs]
 
 
 def _transformer(key: str, cfg: TransformerConfig, length: int, batch: int, steps: int, expected: int,

@@ -2,9 +2,9 @@
 before a deadline, and packed so that what a command made comes back and can be carried into the next one.
 
 Priority: copy at 4,128, Shakespeare, the long-range image task on its substitute, selective copy. Copy and
-selective copy are one notebook that trains copy's runs first; the plan runs it in two stages: first with
-``PAPERLIB_ONLY_RUNS=copy-*``, which trains copy's runs and stops the notebook (`RunDeferred`) at the
-first selective-copy run, and last in full, which resumes copy's finished runs, trains selective copy's and
+selective copy are one notebook that trains copy's runs first; the plan runs it in two stages: first with the
+run context's `only_runs` set to ``copy-*`` (`paperlib.context`), which trains copy's runs and stops the
+notebook (`RunDeferred`) at the first selective-copy run, and last in full, which resumes copy's finished runs, trains selective copy's and
 writes the chapter's page. A stage interrupted by the deadline (`DeadlineReached`) has saved its checkpoint;
 the next command resumes it. A notebook that did not complete never becomes a page.
 
@@ -27,9 +27,10 @@ from typing import Any
 
 from paperlib.atomic import atomic_write_json
 from paperlib.book.runner import NotebookFailed, execute, plan_run
-from paperlib.gpu.estimate import PlannedRun, copy_runs, image_runs, shakespeare_runs
+from paperlib.chapters import chapter
+from paperlib.context import RunContext
+from paperlib.gpu.estimate import PlannedRun, copy_runs, planned
 from paperlib.gpu.pack import MIB
-from paperlib.training.deadline import DEADLINE_ENV, ONLY_RUNS_ENV
 
 WHEELS, DATA, OUTPUT, CARRY = ".whl", ".gpu-data", "gpu-run", "gpu-carry"
 STATUS, LOG, SUMMARY = "plan.json", "log.txt", "summary.txt"
@@ -43,23 +44,24 @@ MIN_STAGE_S = 90.0  # a stage is not started with less time than this before the
 
 @dataclass(frozen=True)
 class Stage:
-    """A notebook run under the paper profile with `only_runs` as ``PAPERLIB_ONLY_RUNS`` ("": every run,
-    ending in the chapter's page); `runs` lists what it trains, for the estimate."""
+    """A notebook run under the paper profile with `only_runs` as its run context's run filter (empty: every
+    run, ending in the chapter's page); `runs` lists what it trains, for the estimate."""
 
     notebook: str
     title: str
     runs: Callable[[Mapping[str, Any]], list[PlannedRun]]
-    only_runs: str = ""
+    only_runs: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        return f"{self.notebook}:{self.only_runs or 'page'}"
+        return f"{self.notebook}:{','.join(self.only_runs) or 'page'}"
 
 
 STAGES = (
-    Stage("copy_tasks", "copy at 4,128", lambda v: copy_runs(v, "copy"), "copy-*"),
-    Stage("shakespeare", "Shakespeare: K 1 (Note), K 16 (Feb-2026), regular 1 and 6 layers", shakespeare_runs),
-    Stage("long_range_image", "long-range image on the substitute", image_runs),
+    Stage("copy_tasks", "copy at 4,128", lambda v: copy_runs(v, "copy"), ("copy-*",)),
+    Stage("shakespeare", "Shakespeare: K 1 (Note), K 16 (Feb-2026), regular 1 and 6 layers",
+          lambda v: planned(chapter("shakespeare").runs(v))),
+    Stage("long_range_image", "long-range image on the substitute", lambda v: planned(chapter("long_range_image").runs(v))),
     Stage("copy_tasks", "selective copy at 4,128, then the chapter's page", lambda v: copy_runs(v, "selective_copy")),
 )
 
@@ -97,7 +99,7 @@ def run(output: Path, until: float, *, carry: Path | None = None, env: Mapping[s
     output.mkdir(parents=True, exist_ok=True)
     if carry is not None:
         print(f"plan: {seed(output, carry)} files from {carry} seeded {output}", flush=True)
-    base_env = {**(env or {}), "PAPERLIB_CHECKPOINTS": str((output / "checkpoints").resolve()), DEADLINE_ENV: str(until)}
+    env = {**(env or {}), "PAPERLIB_CHECKPOINTS": str((output / "checkpoints").resolve())}
     status, code = load_status(output), 0
     for number, stage in enumerate(stages, 1):
         if stage_done(stage, output, status):
@@ -106,12 +108,12 @@ def run(output: Path, until: float, *, carry: Path | None = None, env: Mapping[s
             print(f"plan: stage {number} ({stage.title}) not started: under {MIN_STAGE_S:.0f} s left", flush=True)
             break
         print(f"plan: stage {number}: {stage.title} ({stage.notebook}"
-              + (f", runs {stage.only_runs}" if stage.only_runs else "") + ")", flush=True)
+              + (f", runs {','.join(stage.only_runs)}" if stage.only_runs else "") + ")", flush=True)
         began = time.time()
         _note(output, status, stage, "running", "still running when the command ended: stopped hard", began)
         try:
             run_notebook(plan_run(stage.notebook, "paper", {"resume": True}), output,
-                         env={**base_env, ONLY_RUNS_ENV: stage.only_runs})
+                         context=RunContext(deadline=until, only_runs=stage.only_runs), env=env)
             outcome, detail = "done", "the chapter's page and record are written"
         except NotebookFailed as error:
             outcome, detail = _outcome(error)

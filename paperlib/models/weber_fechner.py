@@ -148,6 +148,19 @@ def build(spec: Spec, cnn_channels: tuple[int, int] = (32, 64), keras: bool = Fa
     return keras_init(model) if keras else model
 
 
+@dataclass(frozen=True)
+class Net:
+    """A model as a run plan holds it: its `Spec`, the CNN trunk's two widths (the other trunks ignore them)
+    and whether Keras's initialisation replaces PyTorch's."""
+
+    spec: Spec
+    cnn_channels: tuple[int, int]
+    keras: bool
+
+    def build(self) -> nn.Sequential:
+        return build(self.spec, self.cnn_channels, self.keras)
+
+
 def macs(model: nn.Module) -> int:
     """Multiply-adds of one forward pass on one 28x28 image (matmuls and convolutions)."""
     with FlopCounterMode(display=False) as counter:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperlib.bench import fit_power
-from paperlib.stats import percentile_interval
+from paperlib.stats import fit_power, percentile_interval
 
 
 @dataclass

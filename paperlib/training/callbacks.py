@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 from torch import Tensor, nn
@@ -51,32 +52,21 @@ def best_model(state: State) -> nn.Module:
     return model.eval()
 
 
-class Schedule(Callback):
-    """A learning rate set before every step from the step count and the peak: the optimizer's lr when the
-    schedule first starts (kept in ``state.extra``, so a resumed run keeps it)."""
+@dataclass(frozen=True)
+class WarmupCosine:
+    """nanoGPT's learning-rate schedule: linear warm-up over `warmup` steps to the peak, then a cosine decay to
+    `min_ratio` of it at step `total`, and constant after."""
+
+    warmup: int
+    total: int
+    min_ratio: float = 0.1  # nanoGPT's
+
+    def __post_init__(self) -> None:
+        if self.warmup < 0 or self.total < 1 or not 0 <= self.min_ratio <= 1:
+            raise ValueError(f"need warmup >= 0, total >= 1 and 0 <= min_ratio <= 1; got {self}")
 
     def lr_at(self, step: int, peak: float) -> float:
         """The learning rate of the optimizer step taken after `step` steps."""
-        raise NotImplementedError
-
-    def on_start(self, state: State) -> None:
-        state.extra.setdefault("peak_lr", state.lr)
-        state.lr = self.lr_at(state.step, state.extra["peak_lr"])
-
-    def on_step(self, state: State, loss: Tensor) -> None:
-        state.lr = self.lr_at(state.step, state.extra["peak_lr"])
-
-
-class WarmupCosine(Schedule):
-    """nanoGPT's learning-rate schedule: linear warm-up over `warmup` steps to the optimizer's initial lr,
-    then a cosine decay to `min_ratio` of it at step `total`, and constant after."""
-
-    def __init__(self, warmup: int, total: int, min_ratio: float = 0.1):
-        if warmup < 0 or total < 1 or not 0 <= min_ratio <= 1:
-            raise ValueError(f"need warmup >= 0, total >= 1 and 0 <= min_ratio <= 1; got {warmup}, {total}, {min_ratio}")
-        self.warmup, self.total, self.min_ratio = warmup, total, min_ratio
-
-    def lr_at(self, step: int, peak: float) -> float:
         if step < self.warmup:
             return peak * (step + 1) / (self.warmup + 1)
         if step >= self.total:
@@ -85,22 +75,44 @@ class WarmupCosine(Schedule):
         return _cosine(peak, peak * self.min_ratio, progress)
 
 
-class OneCycle(Schedule):
-    """The one-cycle schedule (PyTorch's OneCycleLR with cosine annealing, learning rate only): from
-    peak/`div` up to the optimizer's initial lr (the peak) over the first `pct_start` of `total` steps,
-    then down to peak/(`div` · `final_div`)."""
+@dataclass(frozen=True)
+class OneCycle:
+    """The one-cycle schedule (PyTorch's OneCycleLR with cosine annealing, learning rate only): from peak/`div`
+    up to the peak over the first `pct_start` of `total` steps, then down to peak/(`div` · `final_div`)."""
 
-    def __init__(self, total: int, pct_start: float = 0.3, div: float = 25.0, final_div: float = 1e4):
-        if total < 2 or not 0 < pct_start < 1 or div <= 0 or final_div <= 0:
-            raise ValueError(f"need total >= 2, 0 < pct_start < 1 and positive divisors; got {total}, {pct_start}")
-        self.total, self.pct_start, self.div, self.final_div = total, pct_start, div, final_div
+    total: int
+    pct_start: float = 0.3  # PyTorch's defaults, which the fast MNIST recipe keeps
+    div: float = 25.0
+    final_div: float = 1e4
+
+    def __post_init__(self) -> None:
+        if self.total < 2 or not 0 < self.pct_start < 1 or self.div <= 0 or self.final_div <= 0:
+            raise ValueError(f"need total >= 2, 0 < pct_start < 1 and positive divisors; got {self}")
 
     def lr_at(self, step: int, peak: float) -> float:
+        """The learning rate of the optimizer step taken after `step` steps."""
         start, end = peak / self.div, peak / self.div / self.final_div
         up = self.pct_start * self.total - 1
         if step <= up:
             return _cosine(start, peak, step / up)
         return _cosine(peak, end, min(1.0, (step - up) / (self.total - 1 - up)))
+
+
+LRSchedule = WarmupCosine | OneCycle
+
+
+class ScheduledLR(Callback):
+    """Sets the learning rate before every step from the step count and the run's `peak` (the learning rate of
+    its optimizer config, handed down once), so a resumed run follows the same schedule."""
+
+    def __init__(self, schedule: LRSchedule, peak: float):
+        self.schedule, self.peak = schedule, peak
+
+    def on_start(self, state: State) -> None:
+        state.lr = self.schedule.lr_at(state.step, self.peak)
+
+    def on_step(self, state: State, loss: Tensor) -> None:
+        state.lr = self.schedule.lr_at(state.step, self.peak)
 
 
 def _cosine(start: float, end: float, fraction: float) -> float:

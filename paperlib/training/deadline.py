@@ -1,27 +1,21 @@
 """Stop a named run cleanly: before a deadline, or when a plan defers it to a later stage.
 
-``PAPERLIB_DEADLINE`` (Unix seconds, or an ISO 8601 time; one without a zone is UTC) ends every named
-resumable run (`paperlib.training.run`) before that time: the run saves its checkpoint and raises
-`DeadlineReached`, so the notebook fails cleanly, no page is written, and running it again with `resume`
-continues on the same curve. ``PAPERLIB_ONLY_RUNS`` (comma-separated shell patterns of run names) defers
-every other run that still has steps to take: it raises `RunDeferred` before its first step, so a plan can
-train a chapter's runs in stages.
+The run context's deadline (`paperlib.context.RunContext`) ends every named resumable run
+(`paperlib.training.run`) before that time: the run saves its checkpoint and raises `DeadlineReached`, so
+the notebook fails cleanly, no page is written, and running it again with `resume` continues on the same
+curve. A run its `only_runs` does not name, and that still has steps to take, raises `RunDeferred` before
+its first step, so a plan can train a chapter's runs in stages.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from torch import Tensor
 
 from paperlib.training.loop import Callback, State
 
-DEADLINE_ENV = "PAPERLIB_DEADLINE"
-ONLY_RUNS_ENV = "PAPERLIB_ONLY_RUNS"
 MARGIN_S = 30.0  # kept free before the deadline: the checkpoint's save and the notebook's clean failure
 
 
@@ -34,33 +28,7 @@ class DeadlineReached(RunInterrupted):
 
 
 class RunDeferred(RunInterrupted):
-    """The run is not among those ``PAPERLIB_ONLY_RUNS`` lets train now."""
-
-
-def parse_deadline(text: str) -> float:
-    """Unix seconds from ``1767225600`` or ``2026-01-01T00:00:00+00:00`` (no zone: UTC)."""
-    text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{DEADLINE_ENV}={text!r} is neither Unix seconds nor an ISO 8601 time") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def deadline_from_env() -> float | None:
-    """The deadline ``PAPERLIB_DEADLINE`` sets, in Unix seconds (None: unset or empty)."""
-    raw = os.environ.get(DEADLINE_ENV, "")
-    return parse_deadline(raw) if raw.strip() else None
-
-
-def deferred(name: str) -> bool:
-    """Whether ``PAPERLIB_ONLY_RUNS`` is set and none of its patterns matches the run `name`."""
-    patterns = [p.strip() for p in os.environ.get(ONLY_RUNS_ENV, "").split(",") if p.strip()]
-    return bool(patterns) and not any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    """The run is not among those the run context's `only_runs` lets train now."""
 
 
 class Deadline(Callback):

@@ -1,5 +1,5 @@
 """Where a run computes: the device, its precision, torch's CPU threads and whether the transformer
-layers are compiled, set up once per chapter.
+layers are compiled, set up once per chapter (and the threads once per process: `paperlib.hardware`).
 
 Precision ``auto`` is bf16 autocast on CUDA and fp32 elsewhere (methods page, D4): the author's code
 autocasts to fp16 on Apple MPS only. With ``compile_layers`` every transformer block is compiled by
@@ -12,14 +12,14 @@ runs eagerly with a warning (`torch._dynamo.config.suppress_errors`).
 from __future__ import annotations
 
 import contextlib
-import platform
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ContextManager, Literal
 
 import torch
 from torch import nn
 
+from paperlib.hardware import device_name, own_threads, scoped_threads
 from paperlib.models.transformer import Block
 
 DeviceName = Literal["auto", "cpu", "cuda"]
@@ -34,13 +34,19 @@ class DeviceSetup:
     precision: Literal["fp32", "bf16"]
     threads: int  # torch's CPU threads
     description: str
-    compile_layers: bool = False  # compile every transformer block (see the module docstring)
+    compile_layers: bool  # compile every transformer block (see the module docstring)
 
     def autocast(self) -> ContextManager:
         """bf16 autocast for ``bf16``; a no-op context for ``fp32``."""
         if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def scoped_threads(self, threads: int) -> Iterator[DeviceSetup]:
+        """This set-up at `threads` CPU threads for the block (a benchmark's), the process's own count after it."""
+        with scoped_threads(threads):
+            yield _setup(self.device, self.precision, self.compile_layers)
 
     def prepare(self, model: nn.Module) -> nn.Module:
         """Move `model` to the device and, with `compile_layers`, compile each transformer block in place."""
@@ -55,42 +61,23 @@ class DeviceSetup:
 
 def configure_device(device: DeviceName | str = "auto", threads: int = 0, precision: Precision = "auto",
                      compile_layers: bool = False) -> DeviceSetup:
-    """Set torch's CPU threads (0 keeps torch's default) and resolve the device and precision.
+    """Own torch's CPU threads for this process (`paperlib.hardware.own_threads`; 0 keeps torch's default) and
+    resolve the device and precision.
 
     ``auto`` means CUDA when available, else the CPU. Raises ValueError for CUDA without a GPU.
     """
-    if threads < 0:
-        raise ValueError(f"threads must be >= 0, got {threads}")
-    if threads:
-        torch.set_num_threads(threads)
+    own_threads(threads)
     resolved = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for, but torch sees no CUDA GPU on this machine")
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
     chosen = ("bf16" if resolved.type == "cuda" else "fp32") if precision == "auto" else precision
-    description = f"{device_name(resolved)}, {_precision_words(chosen)}" + (", compiled layers" if compile_layers else "")
-    return DeviceSetup(resolved, chosen, torch.get_num_threads(), description, compile_layers)
+    return _setup(resolved, chosen, compile_layers)
 
 
-def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model with torch's thread count."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    threads = torch.get_num_threads()
-    return f"{cpu_model()} ({threads} thread{'s' if threads != 1 else ''})"
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, else what the platform module knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _precision_words(precision: str) -> str:
-    return "bf16 autocast" if precision == "bf16" else "fp32"
+def _setup(device: torch.device, precision: Literal["fp32", "bf16"], compile_layers: bool) -> DeviceSetup:
+    """The set-up at torch's thread count in force, with its line for the page."""
+    description = (f"{device_name(device)}, {'bf16 autocast' if precision == 'bf16' else 'fp32'}"
+                   + (", compiled layers" if compile_layers else ""))
+    return DeviceSetup(device, precision, torch.get_num_threads(), description, compile_layers)

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from paperlib.progress import progress
-from paperlib.training.device import DeviceSetup, configure_device
+from paperlib.training.device import DeviceSetup
 from paperlib.training.optim import OptimizerConfig, make_optimizer
 
 Batch = tuple[Tensor, ...]
@@ -86,11 +86,8 @@ def forward_backward(model: nn.Module, loss_fn: LossFn, batch: Batch, setup: Dev
     return loss
 
 
-def init(make_model: Callable[[], nn.Module], optimizer: OptimizerConfig = OptimizerConfig(), seed: int = 0,
-         setup: DeviceSetup | None = None) -> State:
-    """Seed torch, build the model on the device (default: `configure_device()`, whose `prepare` may
-    compile its layers) and its optimizer."""
-    setup = setup or configure_device()
+def init(make_model: Callable[[], nn.Module], optimizer: OptimizerConfig, seed: int, setup: DeviceSetup) -> State:
+    """Seed torch, build the model on the device (the set-up's `prepare` may compile its layers) and its optimizer."""
     torch.manual_seed(seed)
     model = setup.prepare(make_model())
     return State(model, make_optimizer(model, optimizer, setup.device), setup, seed,

@@ -13,8 +13,8 @@ from torch import nn
 class OptimizerConfig:
     """Adam or AdamW; with weight decay, only matrices decay (not norms, biases or the recurrence's α)."""
 
+    lr: float  # the peak learning rate: a schedule or curriculum scales it (`ScheduledLR`)
     kind: Literal["adam", "adamw"] = "adam"
-    lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
     grad_clip: float = 0.0  # clip the gradients' global norm to this before each step; 0: never
@@ -26,9 +26,9 @@ class OptimizerConfig:
             raise ValueError(f"need lr > 0, weight_decay >= 0 and grad_clip >= 0; got {self}")
 
 
-def nanogpt_adamw(lr: float = 1e-3) -> OptimizerConfig:
+def nanogpt_adamw(lr: float) -> OptimizerConfig:
     """nanoGPT's optimizer: AdamW, betas (0.9, 0.95), weight decay 0.1 on matrices, gradients clipped at 1."""
-    return OptimizerConfig("adamw", lr, (0.9, 0.95), weight_decay=0.1, grad_clip=1.0)
+    return OptimizerConfig(lr, "adamw", (0.9, 0.95), weight_decay=0.1, grad_clip=1.0)
 
 
 def make_optimizer(model: nn.Module, config: OptimizerConfig, device: torch.device) -> torch.optim.Optimizer:

@@ -1,9 +1,9 @@
 """A named run of a chapter: trained with the one checkpoint policy, and its history with training cost.
 
 Checkpoints live under ``paths.checkpoints_dir() / CHAPTER / NAME-HASH.pt``, the hash taken over the
-run's configuration (`meta`), so runs of different configurations never share a file. Training cost
-follows the paper's convention, *forward FLOPs per sample × samples seen* (methods page, FLOPs), with
-our complete forward count.
+run's configuration (`meta`; for a run of a plan, its `RunSpec`), so runs of different configurations never
+share a file. Training cost follows the paper's convention, *forward FLOPs per sample × samples seen*
+(methods page, FLOPs), with our complete forward count.
 """
 
 from __future__ import annotations
@@ -17,20 +17,15 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from paperlib.flops import train_flops_per_sample
+from paperlib.context import RunContext
 from paperlib.models import n_params
-from paperlib.models.transformer import TransformerConfig
+from paperlib.models.configs import ModelConfig, build_model
 from paperlib.paths import checkpoints_dir
 from paperlib.training import checkpoint
-from paperlib.training.deadline import (
-    ONLY_RUNS_ENV,
-    Deadline,
-    DeadlineReached,
-    RunDeferred,
-    deadline_from_env,
-    deferred,
-)
-from paperlib.training.loop import Callback, Evaluate, LossFn, Sampler, State, train
+from paperlib.training.deadline import Deadline, DeadlineReached, RunDeferred
+from paperlib.training.device import DeviceSetup
+from paperlib.training.loop import Callback, Evaluate, LossFn, Sampler, State, init, train
+from paperlib.training.plan import RunSpec
 
 
 @dataclass(frozen=True)
@@ -54,26 +49,26 @@ def checkpoint_path(chapter: str, name: str, meta: Mapping[str, Any]) -> Path:
 
 
 def train_resumable(state: State, sample: Sampler, loss_fn: LossFn, steps: int, *, chapter: str, name: str,
-                    meta: Mapping[str, Any], checkpointing: Checkpointing, callbacks: Iterable[Callback] = (),
-                    **train_kwargs: Any) -> int | None:
+                    meta: Mapping[str, Any], checkpointing: Checkpointing, context: RunContext,
+                    callbacks: Iterable[Callback] = (), **train_kwargs: Any) -> int | None:
     """`train` under `checkpointing`; returns the step the run resumed from (None: it started afresh).
 
-    A run that still has steps to take obeys `paperlib.training.deadline`: deferred by
-    ``PAPERLIB_ONLY_RUNS``, it raises `RunDeferred` before its first step; before ``PAPERLIB_DEADLINE`` it
-    saves its checkpoint (when checkpointing) and raises `DeadlineReached`.
+    A run that still has steps to take obeys the run `context` (`paperlib.training.deadline`): deferred by
+    its `only_runs`, it raises `RunDeferred` before its first step; before its `deadline` it saves its
+    checkpoint (when checkpointing) and raises `DeadlineReached`.
     """
     path = checkpoint_path(chapter, name, meta)
     resumed = checkpoint.resume(path, state, meta) if checkpointing.resume else None
     if resumed is not None:
         print(f"{name}: resumed from step {resumed} of {path.name}", flush=True)
-    if deferred(name) and state.step < steps and not state.stop:
-        raise RunDeferred(f"{name}: deferred at step {state.step} of {steps} ({ONLY_RUNS_ENV} does not name it)")
+    if context.deferred(name) and state.step < steps and not state.stop:
+        raise RunDeferred(f"{name}: deferred at step {state.step} of {steps} (the run context's only_runs, "
+                          f"{','.join(context.only_runs)}, does not name it)")
     callbacks = [*callbacks]
     if checkpointing.every:
         callbacks.append(checkpoint.Checkpointer(path, checkpointing.every, meta))
-    at = deadline_from_env()
-    if at is not None:
-        callbacks.append(Deadline(at, steps))
+    if context.deadline is not None:
+        callbacks.append(Deadline(context.deadline, steps))
     try:
         train(state, sample, loss_fn, steps, callbacks=callbacks, **train_kwargs)
     except DeadlineReached as error:
@@ -94,15 +89,25 @@ def eval_steps(steps: int, evals: int) -> list[int]:
 
 @dataclass
 class Run:
-    """One trained model of a chapter: its config, final state and evaluation history (with samples
-    seen and training FLOPs)."""
+    """One trained run of a chapter's plan: its spec, final state and evaluation history (with samples seen and
+    training FLOPs)."""
 
-    name: str
-    cfg: TransformerConfig
+    spec: RunSpec
     state: State
     history: pd.DataFrame
-    flops_per_sample: float
-    resumed_at: int | None = None
+    resumed_at: int | None  # the step a checkpoint resumed it from (None: it started afresh)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def cfg(self) -> ModelConfig:
+        return self.spec.model
+
+    @property
+    def flops_per_sample(self) -> float:
+        return self.spec.forward_flops
 
     @property
     def params(self) -> int:
@@ -114,16 +119,16 @@ class Run:
         return self.history.loc[column.idxmin() if mode == "min" else column.idxmax()]
 
 
-def fit(name: str, cfg: TransformerConfig, state: State, sample: Sampler, loss_fn: LossFn, *, steps: int,
-        batch_size: int, seq_len: int, evals: int, evaluate: Evaluate, chapter: str,
-        callbacks: Iterable[Callback] = (), checkpointing: Checkpointing = Checkpointing()) -> Run:
-    """Train `state` for `steps` with `evals` evaluations and return the `Run`."""
-    meta = {"name": name, "config": repr(cfg), "batch_size": batch_size, "seed": state.seed, "lr": state.lr}
-    resumed = train_resumable(state, sample, loss_fn, steps, chapter=chapter, name=name, meta=meta,
-                              checkpointing=checkpointing, callbacks=callbacks, eval_steps=eval_steps(steps, evals),
-                              evaluate=evaluate, desc=name)
-    flops = train_flops_per_sample(cfg, seq_len)
+def fit(spec: RunSpec, setup: DeviceSetup, sample: Sampler, loss_fn: LossFn, *, evaluate: Evaluate,
+        checkpointing: Checkpointing, context: RunContext, callbacks: Iterable[Callback] = ()) -> Run:
+    """Train the run `spec` describes on `setup` (its model, optimizer, seed, steps, evaluations and learning-rate
+    schedule), its checkpoint keyed by the spec (`RunSpec.checkpoint_key`), and return the `Run`."""
+    state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
+    resumed = train_resumable(state, sample, loss_fn, spec.steps, chapter=spec.chapter, name=spec.name,
+                              meta={"spec": spec.checkpoint_key}, checkpointing=checkpointing, context=context,
+                              callbacks=[*spec.callbacks(), *callbacks], eval_steps=spec.eval_steps,
+                              evaluate=evaluate, desc=spec.name)
     history = pd.DataFrame(state.history)
-    history["samples"] = history["step"] * batch_size
-    history["train_flops"] = history["samples"] * flops
-    return Run(name, cfg, state, history.assign(model=name), flops, resumed)
+    history["samples"] = history["step"] * spec.batch
+    history["train_flops"] = history["samples"] * spec.forward_flops
+    return Run(spec, state, history.assign(model=spec.name), resumed)

@@ -9,46 +9,57 @@ from datetime import datetime, timezone
 import pytest
 
 from paperlib.book import records
-from paperlib.book.records import (RECORD_PART_ENV, RecordError, complete_record, load_records, record,
-                                   source_revision, write_record)
+from paperlib.book.metrics import Declaration, Metric, UndeclaredMetric
+from paperlib.book.records import RecordError, complete_record, load_records, record, source_revision, write_record
+from paperlib.context import RunContext
 from paperlib.data.sources import Provenance
+from paperlib.hardware import cpu_model
 from paperlib.paths import project_root
-from paperlib.training.device import configure_device, cpu_model
+from paperlib.training.device import configure_device
+
+SESSION = RunContext()  # no record part: a session outside the runner
 
 
-def test_record_writes_the_part_where_the_runner_asks(tmp_path, monkeypatch):
+def test_record_writes_the_part_where_the_runner_asks(tmp_path):
     target = tmp_path / "part.json"
-    monkeypatch.setenv(RECORD_PART_ENV, str(target))
     record({"acc": 0.5, "n": 3, "bad": float("nan")}, datasets=[Provenance("d", "src", "ab" * 32)],
-           not_comparable={"copy_4128": "length 256 only"})
+           not_comparable={"copy_4128": "length 256 only"}, context=RunContext(record_part=target))
     part = json.loads(target.read_text())
     assert part["metrics"] == {"acc": 0.5, "n": 3.0, "bad": None}
     assert part["datasets"][0]["sha256"] == "ab" * 32
     assert part["not_comparable"] == {"copy_4128": "length 256 only"}
 
 
-def test_record_says_where_it_computed(tmp_path, monkeypatch):
-    target = tmp_path / "part.json"
-    monkeypatch.setenv(RECORD_PART_ENV, str(target))
-    record({"acc": 0.5}, setup=configure_device("cpu", precision="bf16"))
-    part = json.loads(target.read_text())
+def test_record_says_where_it_computed(tmp_path):
+    context = RunContext(record_part=tmp_path / "part.json")
+    record({"acc": 0.5}, setup=configure_device("cpu", precision="bf16"), context=context)
+    part = json.loads(context.record_part.read_text())
     assert part["device"] == "cpu" and part["where"].endswith("bf16 autocast")
-    record({"acc": 0.5})
-    assert json.loads(target.read_text())["where"].startswith(cpu_model())
+    record({"acc": 0.5}, context=context)
+    assert json.loads(context.record_part.read_text())["where"].startswith(cpu_model())
 
 
 def test_record_outside_a_run_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.delenv(RECORD_PART_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
-    record({"acc": 1.0})
+    record({"acc": 1.0}, context=SESSION)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_non_numeric_metrics_and_unknown_claims_are_refused():
     with pytest.raises(RecordError, match="acc"):
-        record({"acc": "high"})
+        record({"acc": "high"}, context=SESSION)
     with pytest.raises(RecordError, match="no_such_claim"):
-        record({"acc": 1.0}, not_comparable={"no_such_claim": "x"})
+        record({"acc": 1.0}, not_comparable={"no_such_claim": "x"}, context=SESSION)
+
+
+def test_a_chapters_record_holds_only_declared_metrics(tmp_path):
+    declared = Declaration("nb", [Metric("acc", "fraction", "accuracy")])
+    metrics = declared.new()
+    metrics["acc"] = 0.5
+    record(metrics, context=RunContext(record_part=tmp_path / "part.json"))
+    assert json.loads((tmp_path / "part.json").read_text())["metrics"] == {"acc": 0.5}
+    with pytest.raises(UndeclaredMetric, match="acc_typo"):
+        record(declared.view({"acc": 0.5, "acc_typo": 0.4}), context=SESSION)
 
 
 def test_complete_record_has_everything_the_book_shows(tmp_path):

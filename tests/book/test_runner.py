@@ -1,5 +1,7 @@
-"""Planning a run (profiles, overrides, the paper-profile warning) and executing a notebook that raises."""
+"""Planning a run (profiles, overrides, the paper-profile warning), executing a notebook that raises, and the run
+context reaching the notebook's kernel without touching this process's environment."""
 
+import json
 import os
 import warnings
 
@@ -11,6 +13,7 @@ from paperlib.book import runner
 from paperlib.book.parameters import ParameterError
 from paperlib.book.render import run_summary
 from paperlib.book.runner import NotebookFailed, RunPlan, execute, plan_run, profile_values
+from paperlib.context import RunContext
 from paperlib.paths import project_root
 
 
@@ -49,11 +52,29 @@ def test_a_raising_notebook_names_the_cell_and_keeps_the_previous_output(tmp_pat
     out.mkdir()
     (out / "boom.ipynb").write_text("previous good run")
     with pytest.raises(NotebookFailed, match=r"cell 2 .*ValueError: kaput") as failure:
-        execute(RunPlan("boom", "quick", {"profile": "quick"}), out, env={"BOOM_WORD": "kaput"})  # for the kernel
+        execute(RunPlan("boom", "quick", {"profile": "quick"}), out, context=RunContext(),
+                env={"BOOM_WORD": "kaput"})  # for the kernel
     assert failure.value.ename == "ValueError" and "BOOM_WORD" not in os.environ
     assert (out / "boom.ipynb").read_text() == "previous good run"
     assert (out / "boom.failed.ipynb").is_file()
     assert not (out / "results").exists()
+
+
+@pytest.mark.slow
+def test_the_run_context_reaches_the_notebook_and_this_process_keeps_its_environment(tmp_path, monkeypatch,
+                                                                                      write_notebook):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "echo.ipynb", 'profile: str = "cpu"  # profile\n',
+                   "from paperlib.book.records import record\nfrom paperlib.context import run_context\n"
+                   "run_ctx = run_context()\nrecord({'deadline': run_ctx.deadline, 'runs': len(run_ctx.only_runs), "
+                   "'logs': run_ctx.log_progress}, context=run_ctx)")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
+    before = dict(os.environ)
+    path = execute(RunPlan("echo", "quick", {"profile": "quick"}), tmp_path / "out",
+                   context=RunContext(deadline=4e9, only_runs=("a-*", "b")))
+    assert json.loads(path.read_text())["metrics"] == {"deadline": 4e9, "runs": 2.0, "logs": 1.0}
+    assert dict(os.environ) == before
 
 
 def test_the_plan_lists_every_parameter_the_run_uses():

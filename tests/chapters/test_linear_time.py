@@ -9,7 +9,7 @@ from paperlib.bench import Point, Series
 from paperlib.chapters.linear_time import (NOTE_TABLE, cost_ratios, crossover_words, exponent_fits, exponent_table,
                                            in_words, matmul_peak, note_table, ratio_metrics, sweep_metrics,
                                            throughput_models, training_throughput)
-from paperlib.flops import paper_flops, train_flops_per_sample
+from paperlib.models.flops import paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import paper_config
 from paperlib.training.device import configure_device
 

@@ -26,7 +26,7 @@ from paperlib.chapters.long_range_image import (
 )
 from paperlib.data.images import ImageTokens
 from paperlib.data.sources import Provenance
-from paperlib.flops import train_flops_per_sample
+from paperlib.models.flops import train_flops_per_sample
 from paperlib.models.recurrent import RecurrentConfig
 from paperlib.training.evaluation import Scores
 

@@ -55,13 +55,14 @@ def run(val_losses, flops=(1e6, 2e6, 4e6, 8e6), alphas=None, seed=0, alpha_raw=0
     if alphas is not None:
         history["alpha"] = list(alphas)
     return SimpleNamespace(history=history, params=100, cfg=shakespeare_configs(**TINY)["regular_1"],
-                           flops_per_sample=10.0, state=SimpleNamespace(train_time=4.0, seed=seed,
-                                                                         model=SimpleNamespace(alpha_raw=torch.tensor(alpha_raw))))
+                           spec=SimpleNamespace(batch=8, length=16), flops_per_sample=10.0,
+                           state=SimpleNamespace(train_time=4.0, seed=seed,
+                                                 model=SimpleNamespace(alpha_raw=torch.tensor(alpha_raw))))
 
 
 def test_results_average_each_models_best_loss_over_seeds():
     runs = {"recurrent_pos": [run([3.0, 2.0, 2.2, 2.1]), run([3.0, 2.4, 2.2, 2.3])]}
-    table, metrics = results(runs, {"recurrent_pos": 8}, 16)
+    table, metrics = results(runs)
     assert metrics["val_loss_recurrent_pos"] == pytest.approx(2.1)  # the mean of the best losses 2.0 and 2.2
     assert metrics["val_loss_recurrent_pos.ci_low"] < 2.1 < metrics["val_loss_recurrent_pos.ci_high"]
     assert metrics["train_flops_recurrent_pos"] == 8e6 and table["batch"].tolist() == [8]

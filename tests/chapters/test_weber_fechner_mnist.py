@@ -6,13 +6,19 @@ import pandas as pd
 import pytest
 import torch
 
-from paperlib.chapters.weber_fechner_mnist import (FAST_RECIPES, WF_MODELS, Recipe, best_lrs, compute_table, lr_grid,
-                                                   model_sizes, sweep_lrs, tuned_metrics, ablation_table, advantage, checkpoints_won, controls_for,
-                                                   eval_schedule, model_names, parse_channels, run_seeds, time_to)
+from paperlib.book.runner import plan_run
+from paperlib.chapters import weber_fechner_mnist
+from paperlib.chapters.weber_fechner_mnist import (FAST_MODELS, FAST_OPTIMIZER, WF_MODELS, ablation_table, advantage,
+                                                   best_lrs, checkpoints_won, compute_table, controls_for,
+                                                   eval_schedule, lr_grid, model_names, model_sizes, parse_channels,
+                                                   plan_stage, run_plan, time_to, tuned_metrics)
 from paperlib.data.mnist import as_images
-from paperlib.models.weber_fechner import REDUCTIONS
+from paperlib.models.weber_fechner import REDUCTIONS, Net
+from paperlib.training.callbacks import OneCycle
 from paperlib.training.device import configure_device
 from paperlib.training.losses import CRITERIA
+from paperlib.training.optim import OptimizerConfig
+from paperlib.training.plan import RunSpec
 
 
 def test_every_model_has_a_known_head_and_loss():
@@ -76,15 +82,21 @@ def random_images(n: int, seed: int):
     return as_images(torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)), torch.arange(n) % 10
 
 
+def tiny_plan(models, seeds, steps, eval_steps, optimizer=OptimizerConfig(lr=1e-3), catalogue=WF_MODELS, batch=16,
+              lr_schedule=None):
+    """Runs as a stage of the chapter's plan lists them, on 4- and 8-channel CNNs."""
+    return [RunSpec("weber_fechner_mnist", "test", name, seed, Net(catalogue[name], (4, 8), False), "random images",
+                    steps, batch, 784, optimizer, lr_schedule, eval_steps, 20, 0, "") for name in models for seed in seeds]
+
+
 @pytest.fixture(scope="module")
 def runs():
     images, labels = random_images(64, seed=0)
-    return run_seeds(["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"], [0, 1], images, labels, images[:20],
-                     labels[:20], steps=4, setup=configure_device("cpu"), recipe=Recipe(batch_size=16),
-                     checkpoints=(1, 3), cnn_channels=(4, 8))
+    plan = tiny_plan(["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"], [0, 1], 4, (1, 3, 4))
+    return run_plan(plan, images, labels, images[:20], labels[:20], configure_device("cpu"))
 
 
-def test_run_seeds_evaluates_every_model_and_seed_on_the_schedule(runs):
+def test_run_plan_evaluates_every_model_and_seed_on_the_schedule(runs):
     assert sorted(runs.step.unique()) == [1, 3, 4]  # 4 = one epoch of 64 examples
     assert len(runs) == 5 * 2 * 3 and set(runs.columns) >= {"model", "seed", "step", "time", "acc", "loss"}
     assert runs.acc.between(0, 1).all() and (runs.acc * 20).round(6).mod(1).eq(0).all()  # counts out of 20
@@ -92,11 +104,29 @@ def test_run_seeds_evaluates_every_model_and_seed_on_the_schedule(runs):
     assert not by_seed[0].equals(by_seed[1])  # the seeds are different runs
 
 
-def test_run_seeds_is_reproducible():
+def test_run_plan_is_reproducible():
     images, labels = random_images(32, seed=1)
-    again = [run_seeds(["mlp_wf"], [3], images, labels, images, labels, steps=2, setup=configure_device("cpu"),
-                       recipe=Recipe(batch_size=16), checkpoints=(1,)).drop(columns="time") for _ in range(2)]
+    again = [run_plan(tiny_plan(["mlp_wf"], [3], 2, (1, 2)), images, labels, images, labels,
+                      configure_device("cpu")).drop(columns="time") for _ in range(2)]
     pd.testing.assert_frame_equal(*again)
+
+
+def test_the_plan_lists_every_stage_from_the_parameters():
+    params = plan_run("weber_fechner_mnist", "quick").parameters
+    plan = weber_fechner_mnist.runs(params)
+    names = model_names(params["mlp_variants"], params["cnn_variants"])
+    tuned = model_names(params["tuned_mlp"], params["tuned_cnn"])
+    ablation, sweep = plan_stage(plan, "ablation"), plan_stage(plan, "sweep")
+    assert [s.family for s in ablation] == [n for n in names for _ in range(params["ablation_seeds"])]
+    assert {s.model.cnn_channels for s in ablation} == {parse_channels(params["cnn_channels"])}
+    assert ablation[0].eval_steps == tuple(eval_schedule((10, 25, 50, 100, 200, 500), 100, 100))  # 3,200 / 32
+    assert len(sweep) == len(tuned) * len(lr_grid(params["lrs"])) * params["tune_seeds"]
+    assert {s.optimizer.lr for s in sweep} == set(lr_grid(params["lrs"])) and {s.eval_samples for s in sweep} == {200}
+    assert all(s.optimizer is None for s in plan_stage(plan, "tuned"))  # the sweep chooses
+    fast = plan_stage(plan, "fast")
+    assert [s.family for s in fast] == list(FAST_MODELS) and {s.batch for s in fast} == {256}
+    assert fast[0].optimizer == FAST_OPTIMIZER and fast[0].lr_schedule == OneCycle(fast[0].steps)
+    assert len({s.name for s in plan}) == len(plan)
 
 
 def test_ablation_table_and_time_to(runs):
@@ -127,8 +157,8 @@ def test_each_model_keeps_the_rate_with_the_best_early_validation_accuracy():
 
 def test_the_sweep_scores_every_rate_on_the_held_out_images_and_the_tuned_metrics_read_it():
     images, labels = random_images(64, seed=2)
-    sweep = sweep_lrs(["mlp_plain"], [1e-3, 1e-2], [0], images[:48], labels[:48], images[48:], labels[48:], 3,
-                      configure_device("cpu"), checkpoints=(1, 2))
+    plan = [spec for lr in (1e-3, 1e-2) for spec in tiny_plan(["mlp_plain"], [0], 3, (1, 2, 3), OptimizerConfig(lr=lr))]
+    sweep = run_plan(plan, images[:48], labels[:48], images[48:], labels[48:], configure_device("cpu"))
     assert sorted(sweep.peak_lr.unique()) == [1e-3, 1e-2] and (sweep.acc * 16).round(6).mod(1).eq(0).all()
     runs = sweep[sweep.peak_lr == 1e-2].assign(step=lambda d: d.step.replace({2: 100}))
     found = tuned_metrics(runs, {"mlp_plain": 1e-2})
@@ -138,13 +168,11 @@ def test_the_sweep_scores_every_rate_on_the_held_out_images_and_the_tuned_metric
 
 def test_fast_baselines_train_under_their_recipe_and_enter_the_compute_table():
     images, labels = random_images(64, seed=3)
-    models = {n: spec for n, (spec, _) in FAST_RECIPES.items()}
-    recipes = {n: Recipe(r.lr, r.betas, 16, r.one_cycle) for n, (_, r) in FAST_RECIPES.items()}
-    runs = run_seeds(list(models), [0], images, labels, images[:16], labels[:16], 4, configure_device("cpu"),
-                     recipe=recipes, checkpoints=(1,), models=models)
+    runs = run_plan(tiny_plan(list(FAST_MODELS), [0], 4, (1, 4), FAST_OPTIMIZER, FAST_MODELS,
+                              lr_schedule=OneCycle(4)), images, labels, images[:16], labels[:16], configure_device("cpu"))
     assert set(runs.model) == {"fast_cnn", "fast_mlp"} and (runs.peak_lr == 0.01).all()
     assert runs[runs.step == 4].lr.max() < 1e-6  # the one-cycle schedule ends far below its peak
-    table = compute_table(runs, model_sizes(list(models), (32, 64), models), thresholds=(0.0, 1.01))
+    table = compute_table(runs, model_sizes(list(FAST_MODELS), (32, 64), FAST_MODELS), thresholds=(0.0, 1.01))
     assert list(table.index) == ["fast_cnn", "fast_mlp"] and (table["steps to 0%"] == 1).all()
     assert table["steps to 101%"].isna().all() and (table["s / 100 steps"] > 0).all()
     assert table.loc["fast_cnn", "parameters"] != table.loc["fast_mlp", "parameters"]  # each sized from its own spec

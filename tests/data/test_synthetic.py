@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from paperlib.data.synthetic import ALPHABET, N_DATA, NOISE, copy_batch, copy_batches
+from paperlib.data.synthetic import ALPHABET, N_DATA, NOISE, copy_batch, copy_batches, seq_len
 
 
 def batch(selective: bool, noise_len: int = 100, seed: int = 0, **kw):
@@ -25,6 +25,11 @@ def test_shapes_markers_and_alphabet(selective):
     body = x[:, :-N_DATA]
     assert ((body == NOISE).sum(1) == 100).all()
     assert ((body >= 0) & (body <= ALPHABET - 2)).all()
+
+
+def test_a_sample_is_the_noise_between_the_data_and_the_markers():
+    assert seq_len(4096) == 4128 == copy_batch(1, 4096)[0].shape[1]  # the paper's length
+    assert seq_len(10, n_data=3) == 16 == copy_batch(2, 10, n_data=3)[0].shape[1]
 
 
 def test_copy_puts_the_data_first_and_the_target_is_the_data():

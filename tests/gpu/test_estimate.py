@@ -1,5 +1,6 @@
-"""The plan's runs are the chapters' own, their cost follows the FLOP count, and every paper configuration trains
-a couple of steps on the CPU through the loop every chapter uses."""
+"""The plan's runs are the chapters' own (their run plans; copy's listed here until it declares one), their cost
+follows the FLOP count, and every paper configuration trains a couple of steps on the CPU through the loop every
+chapter uses."""
 
 import json
 import warnings
@@ -8,20 +9,11 @@ import pytest
 import torch
 
 from paperlib.book.runner import plan_run
+from paperlib.chapters import chapter
 from paperlib.chapters.copy_tasks import make_model
-from paperlib.chapters.long_range_image import equal_compute_steps, image_configs
-from paperlib.chapters.shakespeare import shakespeare_configs
-from paperlib.flops import train_flops_per_sample
-from paperlib.gpu.estimate import (
-    DEFAULT_MFU,
-    PEAK_FLOPS,
-    SHAKESPEARE_VOCAB,
-    copy_runs,
-    image_runs,
-    load_throughput,
-    shakespeare_runs,
-)
+from paperlib.gpu.estimate import DEFAULT_MFU, PEAK_FLOPS, copy_runs, load_throughput
 from paperlib.gpu.plan import STAGES
+from paperlib.models.flops import train_flops_per_sample
 from paperlib.models import n_params
 from paperlib.training.device import configure_device
 from paperlib.training.loop import init, train
@@ -35,28 +27,17 @@ def paper(notebook):
         return plan_run(notebook, "paper").parameters
 
 
-def by_name(runs):
-    """Run name (without chapter and seed) -> planned run."""
-    return {run.key.split("/")[1].rsplit("-seed", 1)[0]: run for run in runs}
-
-
-def test_shakespeare_runs_are_the_chapters_models_at_the_profiles_batches():
-    v = paper("shakespeare")
-    runs = by_name(shakespeare_runs(v))
-    chapter = shakespeare_configs(SHAKESPEARE_VOCAB, v["block"], v["context"], v["n_embd"], v["n_head"], v["dropout"])
-    assert {name: run.make().cfg for name, run in runs.items()} == chapter
-    assert runs["regular_6"].batch == v["batch_regular_6"] and runs["recurrent_pos"].batch == v["batch_recurrent"]
-    assert len(shakespeare_runs({**v, "seeds": 3})) == 3 * len(chapter)
-
-
-def test_image_runs_are_the_chapters_models_and_zero_regular_steps_match_compute():
-    v = paper("long_range_image")
-    runs = by_name(image_runs(v))
-    configs = image_configs(v["side"] ** 2, v["dropout"])
-    assert {name: run.make().cfg for name, run in runs.items()} == configs
-    matched = by_name(image_runs({**v, "regular_steps": 0}))["regular"].steps
-    assert matched == equal_compute_steps(configs, v["side"] ** 2, v["recurrent_steps"], v["recurrent_batch"],
-                                          v["regular_batch"])
+@pytest.mark.parametrize("stage", [s for s in STAGES if s.notebook != "copy_tasks"], ids=lambda s: s.notebook)
+def test_a_stage_costs_the_chapters_own_plan(stage):
+    v = paper(stage.notebook)
+    plan = chapter(stage.notebook).runs(v)
+    runs = stage.runs(v)
+    assert [run.key for run in runs] == [f"{spec.chapter}/{spec.name}" for spec in plan]
+    for run, spec in zip(runs, plan):
+        assert (run.length, run.batch, run.steps, run.forward_flops) == (spec.length, spec.batch, spec.steps,
+                                                                         spec.forward_flops)
+        assert run.flops() == pytest.approx(spec.flops())
+    assert repr(runs[0].make().cfg) == repr(plan[0].model)
 
 
 @pytest.mark.parametrize("task", ["copy", "selective_copy"])

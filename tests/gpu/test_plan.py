@@ -10,18 +10,17 @@ from paperlib.book.runner import NotebookFailed
 from paperlib.gpu import plan
 from paperlib.gpu.__main__ import main
 from paperlib.gpu.pack import MIB
-from paperlib.training.deadline import DEADLINE_ENV, ONLY_RUNS_ENV
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*the paper profile is sized for one GPU")
 
 
 def fake_notebooks(outcomes):
     """A stand-in for `execute`: each call takes the next outcome, "page" (writes the record) or an exception
-    name the notebook raised; the calls are kept."""
+    name the notebook raised; the calls (notebook, parameters, run context, environment) are kept."""
     calls = []
 
-    def run_notebook(run_plan, output, env):
-        calls.append((run_plan.notebook, run_plan.parameters, dict(env)))
+    def run_notebook(run_plan, output, context, env):
+        calls.append((run_plan.notebook, run_plan.parameters, context, dict(env)))
         outcome = outcomes.pop(0)
         if outcome == "page":
             (output / "results").mkdir(exist_ok=True)
@@ -35,12 +34,12 @@ def test_stages_run_in_priority_order_and_a_deadline_ends_the_command(tmp_path):
     out, until = tmp_path / "gpu-run", time.time() + 3600
     run_notebook, calls = fake_notebooks(["RunDeferred", "DeadlineReached"])
     assert plan.run(out, until, env={"PAPERLIB_SHAKESPEARE": "t.txt"}, run_notebook=run_notebook) == 0
-    assert [(name, params["profile"], params["resume"]) for name, params, _ in calls] == [
+    assert [(name, params["profile"], params["resume"]) for name, params, _, _ in calls] == [
         ("copy_tasks", "paper", True), ("shakespeare", "paper", True)]
-    first, second = calls[0][2], calls[1][2]
-    assert (first[ONLY_RUNS_ENV], second[ONLY_RUNS_ENV]) == ("copy-*", "")
-    assert first[DEADLINE_ENV] == str(until) and first["PAPERLIB_SHAKESPEARE"] == "t.txt"
-    assert first["PAPERLIB_CHECKPOINTS"] == str((out / "checkpoints").resolve())
+    (_, _, first, env), (_, _, second, _) = calls
+    assert (first.only_runs, second.only_runs) == (("copy-*",), ())
+    assert first.deadline == second.deadline == until and env["PAPERLIB_SHAKESPEARE"] == "t.txt"
+    assert env["PAPERLIB_CHECKPOINTS"] == str((out / "checkpoints").resolve())
     status = json.loads((out / plan.STATUS).read_text())
     assert status["copy_tasks:copy-*"]["status"] == "done"
     assert status["shakespeare:page"]["status"] == "stopped" and "DeadlineReached" in status["shakespeare:page"]["detail"]
@@ -51,18 +50,18 @@ def test_the_next_command_resumes_where_the_last_stopped_and_a_failure_does_not_
     plan.run(out, time.time() + 3600, run_notebook=fake_notebooks(["RunDeferred", "DeadlineReached"])[0])
     run_notebook, calls = fake_notebooks(["page", "ValueError", "page"])
     assert plan.run(out, time.time() + 3600, run_notebook=run_notebook) == 1
-    assert [(name, env[ONLY_RUNS_ENV]) for name, _, env in calls] == [
-        ("shakespeare", ""), ("long_range_image", ""), ("copy_tasks", "")]
+    assert [(name, context.only_runs) for name, _, context, _ in calls] == [
+        ("shakespeare", ()), ("long_range_image", ()), ("copy_tasks", ())]
     status = json.loads((out / plan.STATUS).read_text())
     assert status["long_range_image:page"]["status"] == "failed"
     assert plan.finished_chapters(out) == ["copy_tasks", "shakespeare"]
     run_notebook, calls = fake_notebooks(["page"])
     plan.run(out, time.time() + 3600, run_notebook=run_notebook)
-    assert [name for name, _, _ in calls] == ["long_range_image"]  # a failed stage is tried again
+    assert [name for name, *_ in calls] == ["long_range_image"]  # a failed stage is tried again
 
 
 def test_a_stage_killed_by_the_hard_limit_is_recorded_as_still_running(tmp_path):
-    def killed(run_plan, output, env):
+    def killed(run_plan, output, context, env):
         raise KeyboardInterrupt  # what the hard timeout's signal looks like to the plan
 
     with pytest.raises(KeyboardInterrupt):

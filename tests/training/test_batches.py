@@ -8,12 +8,13 @@ from paperlib.training.batches import (fixed_windows, random_windows, shuffled_b
                                        steps_per_epoch, tensor_batches, window_batches)
 from paperlib.training.device import configure_device
 from paperlib.training.loop import init
+from paperlib.training.optim import OptimizerConfig
 
 TOKENS = torch.arange(100)  # window rows are runs of consecutive integers, so their starts are easy to read
 
 
 def state(seed: int):
-    return init(lambda: nn.Linear(1, 1), seed=seed, setup=configure_device("cpu"))
+    return init(lambda: nn.Linear(1, 1), OptimizerConfig(lr=1e-3), seed=seed, setup=configure_device("cpu"))
 
 
 def assert_next_token_pairs(inputs: torch.Tensor, targets: torch.Tensor, context: int) -> None:

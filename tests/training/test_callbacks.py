@@ -4,14 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from paperlib.training.callbacks import KeepBest, OneCycle, StopBelow, WarmupCosine, best_model
+from paperlib.training.callbacks import KeepBest, OneCycle, ScheduledLR, StopBelow, WarmupCosine, best_model
 from paperlib.training.device import configure_device
 from paperlib.training.loop import Callback, init, train
 from paperlib.training.optim import OptimizerConfig
 
 
 def fresh_state():
-    return init(lambda: nn.Linear(2, 1), seed=0, setup=configure_device("cpu"))
+    return init(lambda: nn.Linear(2, 1), OptimizerConfig(lr=1e-3), seed=0, setup=configure_device("cpu"))
 
 
 def evaluate_with(callback, state, values, key="val_loss"):
@@ -81,8 +81,9 @@ def test_warmup_cosine_drives_the_optimizer_and_survives_a_resume():
         def on_step(self, st, _):
             seen.append(st.lr)
 
-    train(state, sample, loss, 3, callbacks=[schedule, Spy()], show_progress=False)
-    train(state, sample, loss, 8, callbacks=[WarmupCosine(warmup=2, total=6), Spy()], show_progress=False)
+    train(state, sample, loss, 3, callbacks=[ScheduledLR(schedule, 1e-2), Spy()], show_progress=False)
+    train(state, sample, loss, 8, callbacks=[ScheduledLR(WarmupCosine(warmup=2, total=6), 1e-2), Spy()],
+          show_progress=False)
     assert seen == pytest.approx([schedule.lr_at(step, 1e-2) for step in range(1, 9)])
     with pytest.raises(ValueError):
         WarmupCosine(warmup=-1, total=5)

@@ -124,7 +124,7 @@ def test_july_rule_halves_the_block_at_short_lengths_only():
     model = nn.Linear(2, 2)
     model.block = 32  # a model with a block length, like the recurrent transformer
     curriculum = Curriculum(start=32, cap=256, block_cap=32, verbose=False)
-    state = curriculum.attach(init(lambda: model, OptimizerConfig(), setup=configure_device("cpu")))
+    state = curriculum.attach(init(lambda: model, OptimizerConfig(lr=1e-3), seed=0, setup=configure_device("cpu")))
     assert state.model.block == 16  # K = min(32 / 2, 32) at the first length
     blocks = []
     for _ in range(1, 5):

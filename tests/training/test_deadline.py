@@ -4,19 +4,11 @@ exactly as the uninterrupted run does."""
 import pytest
 import torch
 
+from paperlib.context import RunContext
 from paperlib.models.paper_configs import build, paper_config
 from paperlib.training import checkpoint
 from paperlib.training.batches import shuffled_batches
-from paperlib.training.deadline import (
-    DEADLINE_ENV,
-    ONLY_RUNS_ENV,
-    Deadline,
-    DeadlineReached,
-    RunDeferred,
-    deadline_from_env,
-    deferred,
-    parse_deadline,
-)
+from paperlib.training.deadline import Deadline, DeadlineReached, RunDeferred
 from paperlib.training.device import configure_device
 from paperlib.training.loop import init, train
 from paperlib.training.losses import model_loss
@@ -53,33 +45,10 @@ def weight_sum(model):
     return {"w": float(model.wte.weight.sum())}
 
 
-def go(state, steps=STEPS, resume=False, callbacks=()):
+def go(state, steps=STEPS, resume=False, callbacks=(), context=RunContext()):
     return train_resumable(state, sampler(), model_loss(), steps, chapter="t", name="tiny", meta=META,
-                           checkpointing=Checkpointing(every=5, resume=resume), callbacks=callbacks,
-                           eval_steps=[4, 8, 12], evaluate=weight_sum, show_progress=False)
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("1767225600", 1767225600.0), ("1767225600.5", 1767225600.5), ("2026-01-01T00:00:00", 1767225600.0),
-    ("2026-01-01T01:00:00+01:00", 1767225600.0), (" 2026-01-01 00:00:00Z ", 1767225600.0)])
-def test_a_deadline_is_unix_seconds_or_iso_8601_and_utc_without_a_zone(text, expected):
-    assert parse_deadline(text) == expected
-
-
-def test_a_malformed_deadline_is_refused_with_its_variable_named(monkeypatch):
-    monkeypatch.setenv(DEADLINE_ENV, "tomorrow")
-    with pytest.raises(ValueError, match="PAPERLIB_DEADLINE='tomorrow'"):
-        deadline_from_env()
-    monkeypatch.setenv(DEADLINE_ENV, " ")
-    assert deadline_from_env() is None
-
-
-def test_only_runs_defers_every_run_it_does_not_name(monkeypatch):
-    monkeypatch.delenv(ONLY_RUNS_ENV, raising=False)
-    assert not deferred("selective_copy-recurrent")
-    monkeypatch.setenv(ONLY_RUNS_ENV, "copy-*, regular_?")
-    assert not deferred("copy-recurrent-start32") and not deferred("regular_6")
-    assert deferred("selective_copy-recurrent-start32") and deferred("regular_16")
+                           checkpointing=Checkpointing(every=5, resume=resume), context=context,
+                           callbacks=callbacks, eval_steps=[4, 8, 12], evaluate=weight_sum, show_progress=False)
 
 
 def test_the_callback_stops_before_a_step_that_could_end_inside_the_margin():
@@ -93,15 +62,14 @@ def test_the_callback_stops_before_a_step_that_could_end_inside_the_margin():
     train(state, sampler(), model_loss(), 13, callbacks=[finished], show_progress=False)  # nothing left: no raise
 
 
-def test_a_deadline_in_the_past_stops_a_run_before_its_first_step(isolated_cache, monkeypatch):
-    monkeypatch.setenv(DEADLINE_ENV, "0")
+def test_a_deadline_in_the_past_stops_a_run_before_its_first_step(isolated_cache):
     state = tiny_state()
     with pytest.raises(DeadlineReached, match="tiny: .*at step 0 of 12.*checkpoint saved"):
-        go(state)
+        go(state, context=RunContext(deadline=0.0))
     assert state.step == 0 and checkpoint.resume(checkpoint_path("t", "tiny", META), tiny_state(), META) == 0
 
 
-def test_a_run_stopped_at_a_deadline_resumes_and_finishes_as_the_uninterrupted_one(isolated_cache, monkeypatch):
+def test_a_run_stopped_at_a_deadline_resumes_and_finishes_as_the_uninterrupted_one(isolated_cache):
     straight = tiny_state()
     go(straight)
     (isolated_cache / "checkpoints").rename(isolated_cache / "straight")  # the next run starts afresh
@@ -118,12 +86,12 @@ def test_a_run_stopped_at_a_deadline_resumes_and_finishes_as_the_uninterrupted_o
         assert torch.equal(p, q), name
 
 
-def test_a_deferred_run_raises_before_training_but_a_finished_one_passes(isolated_cache, monkeypatch):
+def test_a_deferred_run_raises_before_training_but_a_finished_one_passes(isolated_cache):
     go(tiny_state(), steps=5)
-    monkeypatch.setenv(ONLY_RUNS_ENV, "other-*")
+    others = RunContext(only_runs=("other-*",))
     finished = tiny_state()
-    assert go(finished, steps=5, resume=True) == 5  # nothing left to train: not deferred
+    assert go(finished, steps=5, resume=True, context=others) == 5  # nothing left to train: not deferred
     unfinished = tiny_state()
-    with pytest.raises(RunDeferred, match="tiny: deferred at step 5 of 12"):
-        go(unfinished, resume=True)
+    with pytest.raises(RunDeferred, match="tiny: deferred at step 5 of 12 .*other-\\*"):
+        go(unfinished, resume=True, context=others)
     assert unfinished.step == 5

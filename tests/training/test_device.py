@@ -1,18 +1,22 @@
-"""Device set-up: the device and precision `auto` resolves to, torch's threads, the page's line, refusals."""
+"""Device set-up: the device and precision `auto` resolves to, torch's threads (owned once per process, changed
+only for a benchmark's scope), the page's line, refusals."""
 
 import pytest
 import torch
 from torch import nn
 
+from paperlib import hardware
+from paperlib.hardware import ThreadsOwned, cpu_model, own_threads, scoped_threads
 from paperlib.models.recurrent import RecurrentConfig, RecurrentTransformer
-from paperlib.training.device import DeviceSetup, configure_device, cpu_model
+from paperlib.training.device import DeviceSetup, configure_device
 
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks what happens on a machine without CUDA")
 
 
-@pytest.fixture(autouse=True)
-def restore_threads():
-    """configure_device sets torch's process-wide thread count; put it back for the other tests."""
+@pytest.fixture
+def fresh_process(monkeypatch):
+    """A process whose threads nobody owns yet (the test session owns them at one: tests/conftest.py)."""
+    monkeypatch.setattr(hardware, "_owned", None)
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
@@ -31,15 +35,32 @@ def test_explicit_bf16_on_the_cpu_is_kept_and_named():
 
 
 @pytest.mark.parametrize("threads, words", [(1, "(1 thread)"), (2, "(2 threads)")])
-def test_threads_are_set_and_counted_in_the_description(threads, words):
+def test_the_first_setup_owns_the_threads_and_names_them(fresh_process, threads, words):
     setup = configure_device("cpu", threads=threads)
     assert torch.get_num_threads() == setup.threads == threads
     assert words in setup.description
+    assert configure_device("cpu", threads=threads).threads == configure_device("cpu").threads == threads
+    with pytest.raises(ThreadsOwned, match="scoped_threads"):
+        configure_device("cpu", threads=threads + 1)
 
 
-def test_zero_threads_keeps_torchs_setting():
+def test_zero_threads_owns_torchs_setting(fresh_process):
     torch.set_num_threads(1)
     assert configure_device("cpu", threads=0).threads == 1 == torch.get_num_threads()
+    with pytest.raises(ThreadsOwned):
+        own_threads(2)
+
+
+def test_a_benchmark_changes_the_threads_for_its_scope_only():
+    owned = own_threads(0)
+    setup = configure_device("cpu")
+    with setup.scoped_threads(owned + 1) as bench:
+        assert torch.get_num_threads() == bench.threads == owned + 1 and f"({owned + 1} threads)" in bench.description
+        assert (bench.device, bench.precision) == (setup.device, setup.precision)
+    assert torch.get_num_threads() == owned
+    with pytest.raises(ValueError):
+        with scoped_threads(0):
+            pass
 
 
 @no_gpu
@@ -56,7 +77,7 @@ def test_bad_settings_are_refused(kwargs, message):
 
 @pytest.mark.parametrize("precision, dtype", [("bf16", torch.bfloat16), ("fp32", torch.float32)])
 def test_autocast_runs_matmuls_in_the_chosen_precision(precision, dtype):
-    setup = DeviceSetup(torch.device("cpu"), precision, 1, "")
+    setup = DeviceSetup(torch.device("cpu"), precision, 1, "", False)
     layer = nn.Linear(4, 3)
     with setup.autocast():
         assert layer(torch.randn(2, 4)).dtype == dtype

@@ -51,7 +51,7 @@ def test_nanogpt_adamw_decays_matrices_only_and_never_the_recurrence_alpha():
 
 def test_with_zero_gradients_only_the_matrices_shrink_by_the_decoupled_decay():
     model = small_model()
-    optimizer = make_optimizer(model, OptimizerConfig("adamw", lr=0.1, weight_decay=0.5), CPU)
+    optimizer = make_optimizer(model, OptimizerConfig(0.1, "adamw", weight_decay=0.5), CPU)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     step_with_gradients(model, optimizer, 0.0)
     for name, p in model.named_parameters():
@@ -71,11 +71,11 @@ def test_clipping_caps_the_global_gradient_norm_before_each_step(scale, clipped)
 
 def test_without_clipping_the_gradients_are_left_alone():
     model = small_model()
-    step_with_gradients(model, make_optimizer(model, OptimizerConfig(), CPU), 10.0)
+    step_with_gradients(model, make_optimizer(model, OptimizerConfig(lr=1e-3), CPU), 10.0)
     assert all(torch.equal(p.grad, torch.full_like(p, 10.0)) for p in model.parameters())
 
 
 @pytest.mark.parametrize("bad", [{"kind": "sgd"}, {"lr": 0.0}, {"weight_decay": -0.1}, {"grad_clip": -1.0}])
 def test_bad_configurations_are_refused(bad):
     with pytest.raises(ValueError):
-        OptimizerConfig(**bad)
+        OptimizerConfig(**{"lr": 1e-3, **bad})

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from paperlib.flops import count_flops, train_flops_per_sample
+from paperlib.models.flops import count_flops, train_flops_per_sample
 from paperlib.models import n_params
 from paperlib.models.paper_configs import build, paper_config
 from paperlib.training import checkpoint
@@ -13,7 +13,9 @@ from paperlib.training.device import configure_device
 from paperlib.training.evaluation import score
 from paperlib.training.loop import init
 from paperlib.training.losses import model_loss
+from paperlib.context import RunContext
 from paperlib.training.optim import OptimizerConfig
+from paperlib.training.plan import RunSpec
 from paperlib.training.run import Checkpointing, checkpoint_path, eval_steps, fit, train_resumable
 
 SEQ, BATCH = 16, 8
@@ -39,20 +41,24 @@ def fresh_state(cfg):
     return init(lambda: build(cfg), OptimizerConfig(lr=1e-2), 0, configure_device("cpu"))
 
 
-def run(steps, every=0, resume=False, stop=0.0, cfg=None):
-    """A tiny recurrent image classifier trained by `fit` with `steps // 2` evaluations."""
+def tiny_spec(steps, cfg=None, lr=1e-2):
+    """A tiny recurrent image classifier's run, with `steps // 2` evaluations."""
+    return RunSpec("t", "", "tiny", 0, cfg or make_cfg(), "tiny image task", steps, BATCH, SEQ, OptimizerConfig(lr=lr),
+                   None, tuple(eval_steps(steps, steps // 2)), 16, 0, "")
+
+
+def run(steps, every=0, resume=False, stop=0.0, cfg=None, lr=1e-2):
+    """The tiny run trained by `fit`."""
     tx, ty, vx, vy = split_validation(*tiny_image_task(), 16)
-    cfg = cfg or make_cfg()
-    state = fresh_state(cfg)
     callbacks = [KeepBest("val_loss")] + ([StopBelow(stop)] if stop else [])
-    return fit("tiny", cfg, state, shuffled_batches(tx, ty, BATCH), model_loss(), steps=steps, batch_size=BATCH,
-               seq_len=SEQ, evals=steps // 2, evaluate=lambda m: score(m, tensor_batches(vx, vy)).summary("val_"),
-               chapter="t", callbacks=callbacks, checkpointing=Checkpointing(every, resume))
+    return fit(tiny_spec(steps, cfg, lr), configure_device("cpu"), shuffled_batches(tx, ty, BATCH), model_loss(),
+               evaluate=lambda m: score(m, tensor_batches(vx, vy)).summary("val_"),
+               checkpointing=Checkpointing(every, resume), context=RunContext(), callbacks=callbacks)
 
 
 def saved_step(folder):
     """The step of the one checkpoint of the tiny run under `folder`."""
-    [path] = (folder / "t").glob("tiny-*.pt")
+    [path] = (folder / "t").glob("tiny-seed0-*.pt")
     return torch.load(path, weights_only=False)["counters"]["step"]
 
 
@@ -98,7 +104,7 @@ def test_best_weights_and_cost_columns(checkpoints):
     assert best["step"] == result.state.extra["best"]["record"]["step"]
     assert result.best("val_acc", "max")["val_acc"] == result.history.val_acc.max()
     assert torch.equal(best_model(result.state).wte.weight, result.state.extra["best"]["weights"]["wte.weight"])
-    assert result.history.step.tolist() == [2, 4, 6] and (result.history.model == "tiny").all()
+    assert result.history.step.tolist() == [2, 4, 6] and (result.history.model == "tiny-seed0").all()
     assert (result.history.samples == result.history.step * BATCH).all()
     assert (result.history.train_flops == result.history.samples * result.flops_per_sample).all()
     assert result.flops_per_sample == train_flops_per_sample(cfg, SEQ) != count_flops(cfg, SEQ)  # a random block's mean
@@ -116,13 +122,21 @@ def test_a_resumed_run_continues_the_uninterrupted_one_bitwise(checkpoints, caps
     first = run(4, every=2)
     assert first.resumed_at is None and saved_step(checkpoints) == 4
     resumed = run(8, every=2, resume=True)
-    assert resumed.resumed_at == 4 and "tiny: resumed from step 4" in capsys.readouterr().out
+    assert resumed.resumed_at == 4 and "tiny-seed0: resumed from step 4" in capsys.readouterr().out
     assert saved_step(checkpoints) == 8
     untimed = [c for c in straight.history.columns if c != "time"]
     assert resumed.history[untimed].equals(straight.history[untimed])
     assert_same_weights(resumed, straight)
     assert torch.equal(resumed.state.extra["best"]["weights"]["wte.weight"],
                        straight.state.extra["best"]["weights"]["wte.weight"])
+
+
+def test_the_spec_is_the_checkpoints_key_whatever_its_length(checkpoints):
+    run(4, every=2)
+    assert run(8, every=2, resume=True).resumed_at == 4  # more steps (and evaluations): the same run, continued
+    other = run(8, every=2, resume=True, lr=5e-3)  # another learning rate: another run, with its own file
+    assert other.resumed_at is None and len(list((checkpoints / "t").glob("tiny-seed0-*.pt"))) == 2
+    assert tiny_spec(4).checkpoint_key == tiny_spec(8).checkpoint_key != tiny_spec(4, lr=5e-3).checkpoint_key
 
 
 def test_without_resume_a_saved_run_is_overwritten_by_a_fresh_one(checkpoints):
@@ -140,7 +154,8 @@ def test_train_resumable_saves_under_the_run_name_and_resumes_from_its_file(chec
     def go(steps, resume):
         state = fresh_state(cfg)
         resumed = train_resumable(state, shuffled_batches(x, y, BATCH), model_loss(), steps, chapter="c", name="n",
-                                  meta=meta, checkpointing=Checkpointing(every=3, resume=resume), show_progress=False)
+                                  meta=meta, checkpointing=Checkpointing(every=3, resume=resume), context=RunContext(),
+                                  show_progress=False)
         return resumed, state
 
     assert go(3, resume=False)[0] is None

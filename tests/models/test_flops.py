@@ -5,7 +5,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from paperlib.flops import (
+from paperlib.models.flops import (
     count_flops,
     layer_flops,
     paper_flops,

@@ -1,0 +1,251 @@
+"""The dry run of a chapter: what it will train (its run plan, `paperlib.training.plan`) or compute, with FLOPs and
+the CPU minutes predicted from a committed table of step times measured on two cores (`STEP_TIMES`), printed
+before anything runs (``paperlib run NAME --plan``); and the measurement of that table
+(``paperlib step-times``).
+
+A run's minutes are its steps times the measured seconds of one training step (forward, backward, optimizer) of
+its model at its batch and length, plus the samples its evaluations score times the measured seconds of one
+evaluated sample. Steps are timed on one torch thread by the process's CPU time, which other processes sharing
+the cores do not inflate (on two threads, OpenMP's barriers make a loaded machine's timings meaningless); the
+chapters' small models run little faster on two threads, so the minutes are an upper bound for a run on two.
+A step not in the table is predicted from its FLOPs at the training FLOP rate measured for the same model (else
+the chapter's, else the table's median), and marked ``≈``. A chapter that
+trains nothing (scaling law, linear time) says what it computes and the minutes the table holds for that
+profile's parameters. The minutes count training and evaluation only: loading data, fitting n-grams, figures
+and the kernel's start come on top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import statistics
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from paperlib.atomic import atomic_write_json
+from paperlib.book.runner import PROFILES, RunPlan, plan_run
+from paperlib.chapters import chapter
+from paperlib.hardware import cpu_model, scoped_threads
+from paperlib.models import n_params
+from paperlib.models.configs import ModelConfig, build_model, example_batch
+from paperlib.models.recurrent import RecurrentConfig
+from paperlib.models.weber_fechner import Net
+from paperlib.paths import profiles_dir
+from paperlib.progress import progress
+from paperlib.training.device import configure_device
+from paperlib.training.loop import forward_backward
+from paperlib.training.losses import CRITERIA, model_loss
+from paperlib.training.optim import OptimizerConfig, make_optimizer
+from paperlib.training.plan import RunSpec
+
+STEP_TIMES = profiles_dir() / "cpu_step_times.json"
+MEASURED_PROFILES = ("quick", "cpu")  # the profiles whose steps the table holds (the paper profile: by FLOPs)
+EVAL_BATCH = 64  # samples per evaluated batch when timing an evaluation
+MIN_TIMED_S, MAX_STEPS = 2.0, 200  # time steps until this much CPU time has passed, or this many steps
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Seconds of a run (or a step), and how they were found ("measured", or "≈ ..." from FLOPs)."""
+
+    seconds: float
+    basis: str
+
+
+def load_step_times(path: Path = STEP_TIMES) -> dict[str, Any]:
+    """The committed table (an empty one when there is none)."""
+    return json.loads(path.read_text()) if path.is_file() else {"steps": {}, "chapters": {}}
+
+
+def step_key(spec: RunSpec) -> str:
+    """The table's key of a spec's training step: what its time depends on (model, batch, length)."""
+    digest = hashlib.sha256(repr(spec.model).encode()).hexdigest()[:10]
+    return f"{spec.chapter}/{spec.family} b{spec.batch} n{spec.length} {digest}"
+
+
+def predict(spec: RunSpec, table: Mapping[str, Any]) -> Prediction:
+    """The run's training and evaluation seconds on the table's machine."""
+    steps = table["steps"]
+    entry = steps.get(step_key(spec))
+    if entry is not None:
+        return Prediction(spec.steps * entry["step_s"] + spec.eval_total * entry["eval_s"], "measured")
+    rates = [_rate(e) for k, e in steps.items() if k.startswith(f"{spec.chapter}/{spec.family} ")]
+    rates = rates or [_rate(e) for k, e in steps.items() if k.startswith(f"{spec.chapter}/")]
+    rates = rates or [_rate(e) for e in steps.values()]
+    if not rates:
+        return Prediction(math.nan, "no step times measured")
+    rate = statistics.median(rates)
+    return Prediction(spec.flops() / rate, f"≈ from FLOPs at {rate / 1e9:.2g} GFLOP/s")
+
+
+def _rate(entry: Mapping[str, float]) -> float:
+    """The training FLOP rate of a measured step: three forward passes per sample."""
+    return 3 * entry["batch"] * entry["forward_flops"] / entry["step_s"]
+
+
+def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
+    """A notebook run's dry run as lines of text: the chapter's runs (grouped by stage and model) with steps, FLOPs
+    and predicted minutes, or what it computes; nothing runs."""
+    table = load_step_times() if table is None else table
+    name, profile, params = run.notebook, run.profile, run.parameters
+    module = chapter(name)
+    if not hasattr(module, "runs"):
+        return f"{name} ({profile}): this chapter has not declared its run plan yet (issue #22, phase 2)\n"
+    plan = module.runs(params)
+    machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
+    if not plan:
+        return _describe_work(name, profile, params, module.work(params), table, machine)
+    predictions = [predict(spec, table) for spec in plan]
+    lines = [f"{name} ({profile}): {len(plan)} runs, {sum(s.steps for s in plan):,} steps at most, "
+             f"{sum(s.flops() for s in plan):.2g} FLOPs; at most about {_duration(sum(p.seconds for p in predictions))} "
+             f"of training and evaluation ({machine}; steps timed on one thread)",
+             f"  {'stage':<16} {'model':<20} {'what':<22} {'seeds':>5} {'params':>9} {'steps':>8} {'batch':>5} "
+             f"{'length':>6} {'FLOPs/run':>9} {'min/run':>7}  basis"]
+    for group in _groups(plan):
+        first, minutes = group[0], predictions[plan.index(group[0])].seconds / 60
+        steps = f"≤{first.steps:,}" if first.ends_early else f"{first.steps:,}"
+        lines.append(f"  {first.stage or '—':<16} {first.family:<20} {_model_words(first.model):<22} {len(group):>5} "
+                     f"{n_params(build_model(first.model)):>9,} {steps:>8} {first.batch:>5} {first.length:>6} "
+                     f"{first.flops():>9.2g} {minutes:>7.2f}  {predictions[plan.index(first)].basis}")
+    lines += [f"  ≤: may end sooner ({why})" for why in sorted({s.ends_early for s in plan if s.ends_early})]
+    return "\n".join(lines) + "\n"
+
+
+def _groups(plan: Sequence[RunSpec]) -> list[list[RunSpec]]:
+    """The plan's runs that differ only in their seed, together, in the plan's order."""
+    groups: dict[tuple[str, str], list[RunSpec]] = {}
+    for spec in plan:
+        groups.setdefault((spec.stage, spec.family), []).append(spec)
+    return list(groups.values())
+
+
+def _model_words(model: ModelConfig) -> str:
+    """The model in a few characters: a trunk and head, or layers × width (and K for a recurrence)."""
+    if isinstance(model, Net):
+        return f"{model.spec.trunk}, {model.spec.head} head"
+    kind = f"recurrent K {model.block}" if isinstance(model, RecurrentConfig) else "regular"
+    return f"{kind}, {model.n_layer}×{model.n_embd}"
+
+
+def _describe_work(name: str, profile: str, params: Mapping[str, Any], work: Sequence[str],
+                   table: Mapping[str, Any], machine: str) -> str:
+    """What a chapter that trains nothing computes, and the minutes the table holds for these parameters."""
+    known = table.get("chapters", {}).get(name, {})
+    same = [entry for p, entry in known.items() if _without_profile(plan_run(name, p).parameters)
+            == _without_profile(params)]
+    if same:
+        minutes = f"about {_duration(same[0]['seconds'])} ({machine}; {same[0]['source']})"
+    else:
+        minutes = "no measured time for these parameters" + "".join(
+            f"; the {p} profile took {_duration(e['seconds'])}" for p, e in known.items())
+    return "\n".join([f"{name} ({profile}): trains nothing; {minutes}", *[f"  - {line}" for line in work]]) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.2g} s"
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:,.0f} h"
+
+
+def _without_profile(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "profile"}
+
+
+def measure_step(spec: RunSpec) -> dict[str, float]:
+    """Seconds of one training step of the spec's model at its batch and length and of one evaluated sample
+    (forward, no gradients), on one torch thread: the process's CPU time (`step_s`, `eval_s`: what predicts) and
+    the wall clock (`step_wall_s`, `eval_wall_s`: as the machine's load left it), medians."""
+    with scoped_threads(1):
+        setup = configure_device("cpu")
+        torch.manual_seed(0)
+        model = setup.prepare(build_model(spec.model))
+        optimizer = make_optimizer(model, spec.optimizer or OptimizerConfig(lr=1e-3), setup.device)
+        loss_fn = model_loss(CRITERIA[spec.model.spec.loss]) if isinstance(spec.model, Net) else model_loss()
+        generator = torch.Generator().manual_seed(0)
+        batch = example_batch(spec.model, spec.batch, spec.length, generator)
+
+        def step() -> None:
+            forward_backward(model, loss_fn, batch, setup)
+            optimizer.step()
+
+        step_wall, step_cpu = _timed(step)
+        inputs = example_batch(spec.model, EVAL_BATCH, spec.length, generator)[0]
+
+        def evaluate() -> None:
+            with torch.no_grad():
+                model.eval()(inputs)
+            model.train()
+
+        eval_wall, eval_cpu = _timed(evaluate)
+    return {"step_s": step_cpu, "step_wall_s": step_wall, "eval_s": eval_cpu / EVAL_BATCH,
+            "eval_wall_s": eval_wall / EVAL_BATCH, "batch": spec.batch, "forward_flops": spec.forward_flops}
+
+
+def _timed(fn: Any) -> tuple[float, float]:
+    """Median wall and CPU seconds of `fn` after two untimed calls, over at least three calls and until
+    `MIN_TIMED_S` of CPU time (or `MAX_STEPS` calls)."""
+    fn(), fn()
+    walls, cpus = [], []
+    while len(walls) < 3 or (sum(cpus) < MIN_TIMED_S and len(walls) < MAX_STEPS):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def chapter_times(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The wall times of the records of chapters that train nothing, by chapter and profile, where the record ran
+    its profile's own parameters."""
+    times: dict[str, dict[str, dict[str, Any]]] = {}
+    for rec in records:
+        name, profile = rec["notebook"], rec["profile"]
+        runs = getattr(chapter(name), "runs", None)
+        if runs is None or runs(rec["parameters"]) or profile not in PROFILES:
+            continue
+        if _without_profile(plan_run(name, profile).parameters) == _without_profile(rec["parameters"]):
+            times.setdefault(name, {})[profile] = {
+                "seconds": rec["wall_time_s"],
+                "source": f"the whole notebook, run {rec['started_at']} on {rec['hardware']['where']}"}
+    return times
+
+
+def measure_table(names: Sequence[str], records: Sequence[Mapping[str, Any]] = (), profiles: Sequence[str] =
+                  MEASURED_PROFILES, path: Path = STEP_TIMES) -> dict[str, Any]:
+    """Measure every distinct training step of the chapters' plans under `profiles` on this machine (replacing
+    those chapters' entries), take the chapter times of `records` (chapters that train nothing), and write the
+    table atomically with how and where it was measured."""
+    table = load_step_times(path)
+    chapters = chapter_times(records)
+    todo: dict[str, RunSpec] = {}
+    for name in names:
+        runs = getattr(chapter(name), "runs", lambda params: [])
+        for profile in profiles:
+            for spec in runs(plan_run(name, profile).parameters):
+                todo.setdefault(step_key(spec), spec)
+    load_before = os.getloadavg()
+    steps = {key: measure_step(spec) for key, spec in progress(todo.items(), desc="step times")}
+    table.update({
+        "cpu": cpu_model(), "cores": os.cpu_count(), "torch": torch.__version__,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": {"before": [round(x, 2) for x in load_before],
+                         "after": [round(x, 2) for x in os.getloadavg()]},
+        "how": ("each distinct training step of the quick and cpu profiles' run plans (model, batch, length) on one "
+                "torch thread: two untimed steps, then at least three timed ones until 2 s of process CPU time; the "
+                "median CPU time per step (step_s) predicts, unaffected by other processes on the cores; the median "
+                "wall-clock step (step_wall_s) shows how much they slowed it; an evaluated sample is a forward pass "
+                f"without gradients in batches of {EVAL_BATCH} (eval_s, eval_wall_s)"),
+        "steps": {**{k: e for k, e in table.get("steps", {}).items() if k.split("/")[0] not in names}, **steps},
+        "chapters": {**table.get("chapters", {}), **chapters},
+    })
+    atomic_write_json(path, table)
+    return table

@@ -1,0 +1,89 @@
+"""A chapter's run plan: every training run it makes, declared once from its validated parameters.
+
+A chapter module exposes ``runs(params) -> list[RunSpec]`` (``params``: the notebook's parameter values by
+name). The notebook trains by iterating that list; the GPU plan (`paperlib.gpu`) costs and selects runs from
+it; ``paperlib run NAME --plan`` prints it, with its FLOPs and predicted minutes, before anything trains. A
+spec's `name` is the run's only name (its progress, the run context's `only_runs` filter, its checkpoint's
+file) and the spec itself is its checkpoint's key (`checkpoint_key`): a run whose spec changes in anything
+but its length (steps and evaluation steps) trains afresh, and one asked for more steps resumes.
+
+Cost follows the paper's convention with our complete count: a training sample costs three forward passes
+(forward and backward), an evaluated one costs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from paperlib.models.configs import ModelConfig, forward_flops
+from paperlib.training.callbacks import LRSchedule, ScheduledLR
+from paperlib.training.loop import Callback
+from paperlib.training.optim import OptimizerConfig
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a chapter's plan."""
+
+    chapter: str
+    stage: str  # the part of the chapter it belongs to ("": the chapter has one), e.g. "sweep-lr0.001"
+    family: str  # the model's name in the chapter; a stage's runs of one family differ only in their seed
+    seed: int  # seeds the weights, the batches and anything else random in the run
+    model: ModelConfig
+    task: str  # what it trains on, in words
+    steps: int  # optimizer steps, at most (`ends_early` says why it may stop sooner)
+    batch: int  # samples per step
+    length: int  # tokens per sample (characters, pixels); under a length curriculum, the longest
+    optimizer: OptimizerConfig | None  # None: the chapter chooses it while it runs (`with_optimizer`)
+    lr_schedule: LRSchedule | None  # the learning rate over the run (None: the optimizer's throughout)
+    eval_steps: tuple[int, ...]  # the steps after which it is evaluated (0: before the first)
+    eval_samples: int  # samples one evaluation scores
+    final_samples: int  # samples scored once after training (a test set)
+    ends_early: str  # why it may end before `steps` ("": it never does)
+    curriculum: object | None = None  # a frozen description of a length curriculum (copy tasks), else None
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch < 1 or self.length < 1:
+            raise ValueError(f"{self.name}: steps, batch and length must be positive")
+        if not set(self.family + self.stage) <= _NAME_CHARACTERS:
+            raise ValueError(f"{self.chapter}: run names use letters, digits, '_', '.' and '-': {self.name!r}")
+
+    @property
+    def name(self) -> str:
+        """The run's name: stage, family and seed (e.g. ``regular_6-seed1337``, ``tuned-mlp_wf-seed0``)."""
+        return "-".join(part for part in (self.stage, self.family, f"seed{self.seed}") if part)
+
+    @property
+    def checkpoint_key(self) -> str:
+        """The spec without its length (`steps`, `eval_steps`): what its checkpoint must have been written by."""
+        return repr({f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("steps", "eval_steps")})
+
+    def with_optimizer(self, optimizer: OptimizerConfig) -> RunSpec:
+        """The spec with the optimizer the chapter chose for it (e.g. the learning rate a sweep picked)."""
+        return replace(self, optimizer=optimizer)
+
+    def callbacks(self) -> list[Callback]:
+        """What the spec asks of the loop beyond plain steps: its learning-rate schedule from the optimizer's
+        learning rate (handed down here once)."""
+        if self.lr_schedule is None:
+            return []
+        if self.optimizer is None:
+            raise ValueError(f"{self.name}: choose its optimizer (`with_optimizer`) before training it")
+        return [ScheduledLR(self.lr_schedule, self.optimizer.lr)]
+
+    @property
+    def forward_flops(self) -> float:
+        """Forward FLOPs of one sample (`paperlib.models.configs.forward_flops`)."""
+        return forward_flops(self.model, self.length)
+
+    @property
+    def eval_total(self) -> int:
+        """Samples scored by every evaluation and the final scoring together."""
+        return len(self.eval_steps) * self.eval_samples + self.final_samples
+
+    def flops(self) -> float:
+        """Training and evaluation FLOPs of the whole run, at most."""
+        return self.forward_flops * (3 * self.steps * self.batch + self.eval_total)
+
+
+_NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")

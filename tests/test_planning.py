@@ -1,0 +1,72 @@
+"""The dry run: a chapter's plan with FLOPs and minutes predicted from the step-time table, or what it computes;
+and one measured step (no assertion on how long it took)."""
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from paperlib.book.runner import plan_run
+from paperlib.chapters import chapter
+from paperlib.cli import main
+from paperlib.planning import chapter_times, describe, measure_step, predict, step_key
+
+
+def quick(name):
+    return plan_run(name, "quick")
+
+
+def table_for(specs, step_s=0.01, eval_s=0.001):
+    return {"cpu": "Test CPU", "cores": 2, "chapters": {},
+            "steps": {step_key(s): {"step_s": step_s, "eval_s": eval_s, "batch": s.batch,
+                                    "forward_flops": s.forward_flops} for s in specs}}
+
+
+def test_a_measured_step_predicts_the_run_and_an_unmeasured_one_its_flops_at_the_measured_rate():
+    plan = chapter("shakespeare").runs(quick("shakespeare").parameters)
+    spec = plan[0]
+    measured = predict(spec, table_for([spec]))
+    assert measured.basis == "measured" and measured.seconds == pytest.approx(spec.steps * 0.01 + spec.eval_total * 0.001)
+    other = plan[-1]  # another model of the chapter: by FLOPs at the rate measured for the first
+    guessed = predict(other, table_for([spec]))
+    rate = 3 * spec.batch * spec.forward_flops / 0.01
+    assert guessed.basis.startswith("≈") and guessed.seconds == pytest.approx(other.flops() / rate)
+    assert predict(replace(spec, batch=spec.batch + 1), table_for([spec])).basis.startswith("≈")  # another batch
+    assert math.isnan(predict(spec, table_for([])).seconds)
+
+
+def test_the_dry_run_groups_seeds_and_says_which_runs_may_end_sooner():
+    run = quick("long_range_image")
+    plan = chapter("long_range_image").runs(run.parameters)
+    text = describe(run, table_for(plan))
+    assert text.startswith(f"long_range_image (quick): {len(plan)} runs") and "measured" in text
+    assert "≤3" in text and "early stop once the training loss is below 0.1" in text
+    assert len([line for line in text.splitlines() if line.startswith("  —")]) == 4  # four models, seeds together
+
+
+def test_a_chapter_that_trains_nothing_says_what_it_computes_and_its_measured_minutes():
+    run = quick("scaling_law")
+    record = {"notebook": "scaling_law", "profile": "quick", "parameters": run.parameters, "wall_time_s": 90.0,
+              "started_at": "2026-01-01T00:00:00+00:00", "hardware": {"where": "Test CPU (2 threads)"}}
+    trains = {**record, "notebook": "copy_tasks"}  # a chapter without a plan (yet) keeps no time
+    table = {**table_for([]), "chapters": chapter_times([record, trains])}
+    text = describe(run, table)
+    assert "trains nothing; about 1.5 min" in text and "bootstrap refits" in text
+    assert "no measured time for these parameters; the quick profile took 1.5 min" in describe(
+        plan_run("scaling_law", "quick", {"n_bootstrap": 30}), table)
+
+
+def test_a_chapter_without_a_plan_says_so():
+    assert "has not declared its run plan yet" in describe(quick("copy_tasks"), table_for([]))
+
+
+def test_plan_prints_and_runs_nothing(tmp_path, capsys):
+    assert main(["run", "scaling_law", "--profile", "quick", "--plan", "--output-dir", str(tmp_path)]) == 0
+    assert "scaling_law (quick): trains nothing" in capsys.readouterr().out and not list(tmp_path.iterdir())
+
+
+def test_a_step_is_timed_by_cpu_time_and_by_the_clock():
+    spec = chapter("shakespeare").runs(quick("shakespeare").parameters)[-1]
+    found = measure_step(spec)
+    assert set(found) == {"step_s", "step_wall_s", "eval_s", "eval_wall_s", "batch", "forward_flops"}
+    assert all(found[k] > 0 for k in ("step_s", "eval_s")) and found["batch"] == spec.batch

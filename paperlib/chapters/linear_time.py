@@ -307,7 +307,7 @@ def _exponent_sentence(record: Record, key: str, subject: str, why: str = "") ->
         "linear": f"{subject} grows linearly ({shown}){why}.",
         "faster than linear": f"{subject} grows faster than linearly ({shown}).",
         "slower than linear": f"{subject} grows more slowly than linearly ({shown}).",
-        "undecided": f"Whether {subject[0].lower()}{subject[1:]} grows linearly is undecided ({shown}).",
+        "undecided": f"{subject} grows at a rate this fit cannot call linear or not ({shown}).",
     })
 
 
@@ -354,12 +354,12 @@ def time_words(record: Record, block: int, block_alt: int, where: str, shortest:
         f"At N = {longest} the two models take about as long in {mode} (ratio {{x}})."))
         for key, mode in (("speedup_at_max_len", "inference"), ("speedup_at_max_len_train", "training"))]
     return " ".join([
-        _exponent_sentence(record, "time_exponent_recurrent", f"On {where} the forward time of the recurrent model "
-                                                              f"at K = {block}"),
+        f"On {where}:",
+        _exponent_sentence(record, "time_exponent_recurrent", f"The forward time of the recurrent model at K = {block}"),
         _exponent_sentence(record, "time_exponent_recurrent_alt", f"At K = {block_alt} it"),
         _exponent_sentence(record, "time_exponent_recurrent_train", f"Its training time at K = {block}"),
         _exponent_sentence(record, "time_exponent_regular", "The regular transformer's forward time"),
-        "Its local slopes (the second table) show the mix: the projections are linear in N, attention quadratic.",
+        "Its local slopes (the table of slopes) show the mix: the projections are linear in N, attention quadratic.",
         f"The recurrent model's time falls below the regular one's {crossover_words(m['crossover_len'], shortest)} "
         f"in inference and {crossover_words(m['crossover_len_train'], shortest)} in training "
         "(interpolated in log-log).", *speed])

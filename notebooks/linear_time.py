@@ -61,26 +61,38 @@ from paperlib.bench import measure_series
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.book.verdicts import run_record
 from paperlib.chapters.linear_time import (
+                                           FLOP_COUNT_COLUMNS,
+                                           FLOP_TIME_COLUMNS,
+                                           MEMORY_FITS,
                                            METRICS,
+                                           RATE_COLUMNS,
+                                           RATIO_COLUMNS,
+                                           SERIES_KEYS,
+                                           TIME_FITS,
                                            common_lengths,
-                                           matmul_peak,
-                                           plot_throughput,
-                                           throughput_models,
-                                           training_throughput,
                                            cost_ratios,
-                                           crossover_words,
+                                           cost_words,
                                            exponent_fits,
                                            exponent_table,
                                            flop_table,
+                                           flop_words,
                                            in_words,
                                            lengths,
+                                           matmul_peak,
                                            measured_table,
+                                           memory_words,
                                            plot_cost_ratios,
                                            plot_series,
+                                           plot_throughput,
                                            ratio_metrics,
                                            series_plans,
+                                           slope_table,
                                            sweep_metrics,
+                                           throughput_models,
+                                           time_words,
+                                           training_throughput,
 )
 from paperlib.context import run_context
 from paperlib.models.paper_configs import paper_config
@@ -94,12 +106,11 @@ series_lengths = lengths(n_min, n_max)
 cpu_time = clock == "cpu" or (clock == "auto" and setup.device.type == "cpu" and setup.threads == 1)
 settings = dict(vocab_size=paper_config(task, "regular").vocab_size, batch=batch, device=setup.device,
                 warmup=warmup, repeats=repeats, bf16=setup.precision == "bf16", cpu_time=cpu_time)
-glue("where", setup.description, display=False)
-glue("batch", batch, display=False)
 glue("rounds", rounds, display=False)
 glue("clock", "process CPU time (one thread, so unaffected by other load on the cores)" if cpu_time else "wall-clock time",
      display=False)
 metrics = METRICS.new()
+page = run_record(metrics, profile)  # what the sentences below are decided on (paperlib.book.wording)
 
 # %% [markdown]
 # ## 1. The paper's FLOP table, and what the code computes
@@ -114,21 +125,15 @@ metrics = METRICS.new()
 # %% tags=["hide-input"]
 table, found = flop_table(settings, repeats * rounds)
 metrics.update(found)
-glue("flop_table_exact", "every entry" if found["flop_table_reproduced"] else "not every entry", display=False)
-table.style.format({"Note": "{:.3g}", "paper formula": "{:,.0f}", "ours": "{:,.0f}", "ours / paper": "{:.1f}",
-                    "forward (ms)": "{:.2f}", "ours / time (GFLOP/s)": "{:.1f}"})
+glue("flop_words", Markdown(flop_words(page, setup.description)), display=False)
+display(table[list(FLOP_COUNT_COLUMNS)].style.format(
+    {"Note": "{:.3g}", "paper formula": "{:,.0f}", "ours": "{:,.0f}", "ours / paper": "{:.1f}"}).set_caption(
+    "FLOPs per sample: the Note's, the paper's formula and our count"))
+table[list(FLOP_TIME_COLUMNS)].style.format({"N": "{:,}", "forward (ms)": "{:.2f}", "ours / time (GFLOP/s)": "{:.1f}"}
+                                            ).set_caption(f"One forward pass at batch {batch}, measured")
 
 # %% [markdown]
-# The formulas reproduce {glue:text}`flop_table_exact` of the note's FLOPs/sample column to the
-# printed digits. The code does about {glue:text}`copy_flops_ours_over_paper:.0f`× the formula's
-# count on the copy model. Ratios matter more than absolute counts, and they move too: the note says
-# the recurrent image model costs {glue:text}`image_flop_ratio_paper:.0f`× less than the 4-layer
-# regular one; counting every matmul gives {glue:text}`image_flop_ratio_ours:.1f`×, and one forward
-# pass on {glue:text}`where` is {glue:text}`image_time_ratio:.1f`× faster (forward times at batch
-# {glue:text}`batch`). The other way round, the note prices the Shakespeare unit
-# recurrence ($K = 1$) at {glue:text}`unit_flop_ratio_paper:.2f`× the one-layer regular model, but its
-# 256 sequential two-token windows take {glue:text}`unit_time_ratio:.0f`× as long: small windows
-# waste the hardware, which a FLOP count does not see.
+# {glue:md}`flop_words:myst`
 
 # %% [markdown]
 # ## 2. Time and memory against length
@@ -159,14 +164,17 @@ measured_table(series).pivot(index="N", columns="series", values="forward (ms)")
 fits = exponent_fits(series, fit_min)
 metrics.update(sweep_metrics(series, fits))
 shortest = common_lengths(series)[0]
-glue("crossover_fwd", crossover_words(metrics["crossover_len"], shortest), display=False)
-glue("crossover_train", crossover_words(metrics["crossover_len_train"], shortest), display=False)
+glue("time_words", Markdown(time_words(page, block, block_alt, setup.description, int(shortest))), display=False)
+math_series = series[SERIES_KEYS.index("regular_math")]
+glue("memory_words", Markdown(memory_words(page, f"It {math_series.stopped}." if math_series.stopped else "")),
+     display=False)
 glue("fit_min", fit_min, display=False)
-glue("block", block, display=False)
-glue("block_alt", block_alt, display=False)
 display(Markdown(f"Exponents $b$ of $y \\propto N^b$ fitted on N ≥ {fit_min:,}, with 95 % intervals "
                  "(least squares in log-log; the interval widens with noise and with curvature):"))
-exponent_table(series, fits)
+exponents = exponent_table(series, fits)
+display(exponents[list(TIME_FITS)].style.set_caption("Time"))
+display(exponents[list(MEMORY_FITS)].style.set_caption("Peak memory"))
+slope_table(series).style.set_caption("Lengths measured, and the local forward-time slope between neighbours")
 
 # %% [markdown]
 # (linear_time-key-figure)=
@@ -176,33 +184,15 @@ fig = plot_series(series, ("fwd", "train"), 1e3, "time (ms, median)",
                   ("Forward (inference)", "Forward + backward (training)"), fit_min)
 
 # %% [markdown]
-# Dashed lines are the fits on $N \ge$ {glue:text}`fit_min`; grey lines have slopes 1 and 2. On
-# {glue:text}`where` the forward time of the recurrent model grows with exponent
-# {glue:text}`time_exponent_recurrent:.2f` (95 % interval [{glue:text}`time_exponent_recurrent.ci_low:.2f`,
-# {glue:text}`time_exponent_recurrent.ci_high:.2f`]) at K = {glue:text}`block` and
-# {glue:text}`time_exponent_recurrent_alt:.2f` at K = {glue:text}`block_alt`; training time grows with
-# {glue:text}`time_exponent_recurrent_train:.2f`. The regular transformer's forward time grows with
-# {glue:text}`time_exponent_regular:.2f` ([{glue:text}`time_exponent_regular.ci_low:.2f`,
-# {glue:text}`time_exponent_regular.ci_high:.2f`]); its local slopes climb towards 2 as attention
-# takes over from the projections, which are linear in $N$. The recurrent model is faster
-# {glue:text}`crossover_fwd` in inference and {glue:text}`crossover_train` in training, and at
-# N = {glue:text}`max_len_common:,.0f` it is {glue:text}`speedup_at_max_len:.1f`× faster in inference and
-# {glue:text}`speedup_at_max_len_train:.1f`× faster in training.
+# Dashed lines are the fits on $N \ge$ {glue:text}`fit_min`; grey lines have slopes 1 and 2.
+# {glue:md}`time_words:myst`
 
 # %% tags=["hide-input"]
 fig = plot_series(series, ("train_bytes", "fwd_bytes"), 2**-20, "peak memory (MiB)",
                   ("Training peak memory", "Inference peak memory"), fit_min)
 
 # %% [markdown]
-# Training memory of the recurrent model grows with exponent {glue:text}`memory_exponent_recurrent:.2f`
-# ([{glue:text}`memory_exponent_recurrent.ci_low:.2f`, {glue:text}`memory_exponent_recurrent.ci_high:.2f`]):
-# backpropagation keeps the activations of all $N/K$ windows, each token twice, which is linear in
-# $N$ but not the "two blocks" of inference. The regular model with PyTorch's default attention
-# kernel is linear too (exponent {glue:text}`memory_exponent_regular:.2f`), and at
-# N = {glue:text}`max_len_common:,.0f` it needs {glue:text}`memory_ratio_at_max_len:.2f`× the recurrent
-# model's training memory. Only attention that stores the $N \times N$ weights is quadratic in memory
-# (the math-kernel series, exponent {glue:text}`memory_exponent_regular_math:.2f`, stopped at
-# N = {glue:text}`max_len_regular_math:,.0f` by the budget).
+# {glue:md}`memory_words:myst`
 
 # %% [markdown]
 # ## 3. FLOPs against measured time
@@ -213,17 +203,16 @@ fig = plot_series(series, ("train_bytes", "fwd_bytes"), 2**-20, "peak memory (Mi
 # %% tags=["hide-input"]
 ratios = cost_ratios(series, task, block, batch)
 metrics.update(ratio_metrics(ratios))
+glue("cost_words", Markdown(cost_words(page)), display=False)
 fig = plot_cost_ratios(ratios, block)
-ratios.style.format("{:.2f}")
+display(ratios[list(RATIO_COLUMNS)].style.format("{:.2f}").set_caption("Regular over recurrent"))
+ratios[list(RATE_COLUMNS)].style.format("{:.1f}").set_caption("Forward FLOP rate (our count)")
 
 # %% [markdown]
-# At N = {glue:text}`max_len_common:,.0f` the paper's formula predicts the recurrent model to be
-# {glue:text}`flop_ratio_paper_at_max_len:.1f`× cheaper and our count {glue:text}`flop_ratio_ours_at_max_len:.1f`×;
-# measured, it is {glue:text}`speedup_at_max_len:.1f`× faster. FLOPs do not translate into time one
-# to one: the regular model's large matrix products run at {glue:text}`gflops_regular_at_max_len:.0f`
-# GFLOP/s, while the recurrent model's sequence of small $2K$-token windows, each a separate call,
-# reaches {glue:text}`gflops_recurrent_at_max_len:.0f` GFLOP/s. Its cost is linear, but with a large
-# constant per window.
+# At N = {glue:text}`max_len_common:,.0f` the paper's formula gives the regular model
+# {glue:text}`flop_ratio_paper_at_max_len:.1f`× the recurrent model's FLOPs and our count
+# {glue:text}`flop_ratio_ours_at_max_len:.1f`×; the clock gives a speed-up of {glue:text}`speedup_at_max_len:.1f`×.
+# {glue:md}`cost_words:myst`
 
 # %% [markdown]
 # ## 4. Throughput in large batches
@@ -266,7 +255,7 @@ else:
 
 # %% tags=["remove-input"]
 display(verdict_table(verdicts_for_run(["rt_linear_time", "rt_memory"], metrics, profile)))
-display(Markdown(in_words(metrics, fit_min, int(series[0].ns[-1]), profile == "quick")))
+display(Markdown(in_words(page, profile == "quick")))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)

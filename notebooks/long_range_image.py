@@ -65,13 +65,15 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from paperlib.book.verdicts import not_comparable
-from paperlib.book.page import configuration_words, glue_metrics
+from paperlib.book.page import configuration_words, glue_metrics, wrapping
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
-from paperlib.chapters.long_range_image import (METRICS, collapse_reasons, data_statement, evaluation_sets,
-                                                image_metrics, in_words, judge_seeds, plot_confusions, plot_examples,
-                                                plot_training, position_words, prepare, results, runs, scaled_down,
-                                                seed_table, train_plan)
+from paperlib.book.verdicts import run_record
+from paperlib.chapters.long_range_image import (FLOP_COLUMNS, METRICS, RESULT_COLUMNS, SIZE_COLUMNS, collapse_reasons,
+                                                comparison_basis, data_statement, evaluation_sets, image_metrics,
+                                                in_words, judge_seeds, plot_confusions, plot_examples, plot_training,
+                                                position_words, prepare, results, runs, scaled_down, seed_table,
+                                                train_plan)
 from paperlib.context import run_context
 from paperlib.data.images import load_images
 from paperlib.plots import use_book_style
@@ -114,8 +116,8 @@ fig = plot_examples(splits, data.classes, side)
 # of the images; the split stays fixed) on {glue:text}`where`. The Note compares its models at about
 # equal training compute (8.7e13 and 8.2e13 FLOPs); the 4-layer model costs several times the recurrent
 # layer's FLOPs per image, so with `regular_steps` 0 (the `cpu` profile) it gets as many steps as give it
-# the recurrent model's training FLOPs: {glue:text}`regular_steps_used` steps here. The table's
-# training-FLOPs column shows what each model got.
+# the recurrent model's training FLOPs: {glue:text}`regular_steps_used` steps here. The FLOPs table's
+# *in training* column shows what each model got.
 #
 # A run **collapses** when it stops learning: its training loss ends at the chance level
 # $\ln 10 \approx 2.303$, or it predicts one class for nine test images in ten. A collapsed run is named in
@@ -134,20 +136,21 @@ glue("n_eval", n_eval, display=False)
 glue("seeds", seeds, display=False)
 glue("position_words", position_words(metrics, side), display=False)
 pct = "{:.2%}".format
-table.style.format(
-    {"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "FLOPs/sample, ours": "{:.3g}",
-     "training FLOPs": "{:.3g}", "test acc": pct, "Note-style (test-selected)": pct, "paper": pct,
-     "train time (s)": "{:.0f}"}, na_rep="—")
+display(wrapping(table[list(RESULT_COLUMNS)].style.format({"test acc": pct, "Note-style": pct, "paper": pct},
+                                                          na_rep="—")))
+display(wrapping(table[list(SIZE_COLUMNS)].style.format({"params": "{:,}", "steps": "{:,}", "train time (s)": "{:.0f}"})
+                 .set_caption("Size and training")))
+wrapping(table[list(FLOP_COLUMNS)].style.format("{:.3g}").set_caption("FLOPs: per sample (forward), and in training"))
 
 # %% tags=["hide-input"]
-seed_table(judged).style.format({"test acc": "{:.2%}"})
+wrapping(seed_table(judged).style.format({"test acc": "{:.2%}"}), ["collapsed"])
 
 # %% [markdown]
 # Selected on the validation split and scored once on {glue:text}`n_final` test images, the Note's
 # recurrent model reaches {glue:text}`image_acc_recurrent:.2%` (95 % CI over seeds
 # [{glue:text}`image_acc_recurrent.ci_low:.2%`, {glue:text}`image_acc_recurrent.ci_high:.2%`]) and the
-# 4-layer transformer {glue:text}`image_acc_regular:.2%`. Read the Note's way — the best of
-# {glue:text}`n_eval` test images along the run — they would be
+# 4-layer transformer {glue:text}`image_acc_regular:.2%`. Read the Note's way (the tables' *Note-style*: the
+# accuracy at the best loss on {glue:text}`n_eval` test images along the run, so selected on test) they would be
 # {glue:text}`image_acc_recurrent_paper_style:.2%` and {glue:text}`image_acc_regular_paper_style:.2%`.
 # Training FLOPs are forward FLOPs per image (our count; a random block length is charged its mean)
 # times images seen, the paper's convention. The recurrent model has {glue:text}`position_words`.
@@ -179,8 +182,10 @@ fig = plot_confusions(judged, data.classes)
 reasons = not_comparable(["lra_image"], f"substitute dataset ({provenance.dataset}, not CIFAR-10)"
                          if provenance.substitute else None, f"scaled-down configuration ({deviation})" if deviation else None,
                          collapse_reasons(judged))
-display(verdict_table(verdicts_for_run(["lra_image"], metrics, profile, reasons)))
-display(Markdown(in_words(metrics, provenance, deviation, comparable=not reasons)))
+budget = {"recurrent_steps": recurrent_steps, "recurrent_batch": recurrent_batch}  # what the claim's budget reads
+display(verdict_table(verdicts_for_run(["lra_image"], metrics, profile, reasons, parameters=budget)))
+display(Markdown(in_words(run_record(metrics, profile, reasons, budget), provenance, comparison_basis(globals()),
+                          seeds)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)

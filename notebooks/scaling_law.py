@@ -45,12 +45,16 @@ drop_highest_loss: int = 5  # highest-loss runs dropped before fitting (Epoch dr
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from paperlib.book.page import glue_metrics
+from paperlib.book.page import glue_metrics, wrapping
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.book.verdicts import run_record
 from paperlib.chapters.scaling_law import (
+                                           DETAIL_COLUMNS,
+                                           GAMMA_COLUMNS,
                                            METRICS,
                                            arithmetic,
+                                           beta_words,
                                            compute_optimal_table,
                                            fits_table,
                                            gamma_rows,
@@ -68,6 +72,7 @@ from paperlib.scaling.fit import bootstrap, fit_huber_grid, fit_huber_likelihood
 use_book_style()
 run_ctx = run_context()
 metrics = METRICS.new()
+page = run_record(metrics, profile)  # what the sentences below are decided on (paperlib.book.wording)
 
 # %% [markdown]
 # ## 1. The arithmetic from Hoffmann's printed β
@@ -109,14 +114,15 @@ fits_table(likelihood, hoffmann_method).style.format(
 samples = bootstrap(points.N, points.D, points.loss, n_resamples=n_bootstrap, seed=seed)
 metrics.update(refit_metrics(likelihood, hoffmann_method, samples))
 glue("n_points", len(points), display=False)
+glue("beta_words", Markdown(beta_words(page)), display=False)
 
 # %% [markdown]
 # On the {glue:text}`n_points` runs the likelihood fit gives $\beta$ = {glue:text}`refit_beta:.4f`
 # (bootstrap s.e. {glue:text}`refit_beta_se:.4f`, 95 % CI [{glue:text}`refit_beta.ci_low:.3f`,
 # {glue:text}`refit_beta.ci_high:.3f`] over {glue:text}`n_bootstrap:,.0f` resamples), against Epoch's
 # published 0.36585 (s.e. 0.0206); Hoffmann's own method on the same points gives
-# {glue:text}`refit_beta_huber_grid:.4f` (Epoch: 0.36718). Either way $\beta$ is far from 0.28, and
-# the interval moves to [{glue:text}`refit_gamma_low:.3f`, {glue:text}`refit_gamma_high:.3f`]:
+# {glue:text}`refit_beta_huber_grid:.4f` (Epoch: 0.36718). {glue:md}`beta_words:myst` From the refit's
+# $\beta$ the interval is [{glue:text}`refit_gamma_low:.3f`, {glue:text}`refit_gamma_high:.3f`]:
 # $\gamma_{low}$ in [{glue:text}`refit_gamma_low.ci_low:.3f`, {glue:text}`refit_gamma_low.ci_high:.3f`],
 # $\gamma_{high}$ in [{glue:text}`refit_gamma_high.ci_low:.3f`, {glue:text}`refit_gamma_high.ci_high:.3f`].
 
@@ -129,8 +135,10 @@ glue("n_points", len(points), display=False)
 
 # %% tags=["hide-input"]
 rows = gamma_rows(likelihood, hoffmann_method, metrics)
-sensitivity_table(rows).style.format(
-    {"β": "{:.4f}", "γ_low = 1−2β": "{:.3f}", "γ_high = 1−β": "{:.3f}", "midpoint": "{:.3f}"}).hide(axis="index")
+sensitivity = sensitivity_table(rows)
+display(wrapping(sensitivity[list(GAMMA_COLUMNS)].style.format(
+    {"β": "{:.4f}", "γ_low = 1−2β": "{:.3f}", "γ_high = 1−β": "{:.3f}"}).hide(axis="index"), ["fit"]))
+wrapping(sensitivity[list(DETAIL_COLUMNS)].style.format({"midpoint": "{:.3f}"}).hide(axis="index"), ["fit", "note"])
 
 # %% [markdown]
 # (scaling_law-key-figure)=
@@ -165,9 +173,9 @@ compute_optimal_table().style.format({"x in N_opt ∝ D_opt^x": "{:.2f}"}).hide(
 # Decided by the rules of the claims registry, exactly as on the claims dashboard.
 
 # %% tags=["remove-input"]
-verdicts = verdicts_for_run(["gamma_interval", "gamma_midpoint", "doubling_multiple", "gamma_refit"], metrics, profile)
-display(verdict_table(verdicts))
-display(Markdown(in_words(verdicts, metrics, rows, len(points))))
+display(verdict_table(verdicts_for_run(["gamma_interval", "gamma_midpoint", "doubling_multiple", "gamma_refit"], metrics,
+                                       profile)))
+display(Markdown(in_words(page, rows, len(points))))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)

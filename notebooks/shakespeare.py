@@ -60,14 +60,15 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from paperlib.book.verdicts import not_comparable
-from paperlib.book.page import configuration_words, glue_metrics
+from paperlib.book.page import configuration_words, glue_metrics, wrapping
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
-from paperlib.chapters.shakespeare import (METRICS, MODEL_LABELS, alpha_gradients, compute_to_floor,
-                                           forget_claim_reason, headline_metrics, in_words, lm_metrics,
-                                           matched_compute, ngram_losses, ngram_table, plot_alpha, plot_losses,
-                                           results, runs, samples_markdown, scaled_down, text_source, train_plan,
-                                           window_sets)
+from paperlib.book.verdicts import run_record
+from paperlib.chapters.shakespeare import (FLOP_COLUMNS, LOSS_COLUMNS, METRICS, MODEL_LABELS, SIZE_COLUMNS,
+                                           alpha_gradients, compute_to_floor, forget_claim_reason, headline_metrics,
+                                           in_words, lm_metrics, matched_compute, ngram_losses, ngram_table,
+                                           plot_alpha, plot_losses, results, runs, samples_markdown, scaled_down,
+                                           text_source, train_plan, window_sets)
 from paperlib.context import run_context
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models.ngram import NGram
@@ -134,9 +135,10 @@ trained = train_plan(plan, data, evaluate=lm_metrics(*window_sets(data, context,
 # %% tags=["hide-input"]
 table, found = results(trained)
 metrics.update(found)
-table.style.format({"params": "{:,}", "FLOPs/sample, paper formula": "{:.3g}", "FLOPs/sample, ours": "{:.3g}",
-                    "training FLOPs": "{:.3g}", "best val loss": "{:.4f}", "paper": "{:.4f}",
-                    "train time (s)": "{:.0f}"}, na_rep="—")
+display(wrapping(table[list(LOSS_COLUMNS)].style.format({"best val loss": "{:.4f}", "paper": "{:.4f}"}, na_rep="—")))
+display(wrapping(table[list(SIZE_COLUMNS)].style.format({"params": "{:,}", "train time (s)": "{:.0f}"})
+                 .set_caption("Size and training")))
+wrapping(table[list(FLOP_COLUMNS)].style.format("{:.3g}").set_caption("FLOPs: per window (forward), and in training"))
 
 # %% [markdown]
 # Losses are nats per character, the best over a run's evaluations, averaged over seeds; the interval is
@@ -160,19 +162,20 @@ metrics.update(found)
 best_neural = min(trained, key=lambda n: metrics[f"val_loss_{n}"])
 metrics.update(compute_to_floor(trained[best_neural], metrics["val_loss_ngram5"]) if "val_loss_ngram5" in metrics else {})
 glue("best_neural", MODEL_LABELS[best_neural], display=False)
+glue("loss_change_per_doubling", -metrics.get("loss_per_doubling", float("nan")), display=False)
 fig = plot_losses(trained, metrics.get("val_loss_ngram5"), metrics["flops_budget"])
 
 # %% tags=["hide-input"]
-at_budget.style.format("{:.4f}", na_rep="—")
+wrapping(at_budget.style.format({"val loss at the budget": "{:.4f}"}, na_rep="—"))
 
 # %% [markdown]
-# At the end of its run the best neural model is the {glue:text}`best_neural`
-# ({glue:text}`val_loss_recurrent:.4f` for the better forget variant, against the 5-gram's
-# {glue:text}`val_loss_ngram5:.3f`). Over the second half of its evaluations its validation loss fell by
-# {glue:text}`loss_per_doubling:.3f` nats per doubling of training compute; kept up, that pace would reach
-# the 5-gram's loss at about {glue:text}`flops_to_floor:.2g` training FLOPs, against
-# {glue:text}`flops_budget:.2g` for the cheapest model here. Loss curves flatten, so that is a lower bound
-# on the compute a model of this size needs to beat local spelling statistics.
+# At the end of its run the neural model with the lowest mean validation loss is the {glue:text}`best_neural`
+# ({glue:text}`val_loss_recurrent:.4f` for the better forget variant, and {glue:text}`val_loss_ngram5:.3f` for
+# the 5-gram). Over the second half of its evaluations its validation loss changed by
+# {glue:text}`loss_change_per_doubling:+.3f` nats per doubling of training compute (a least-squares line); that
+# line meets the 5-gram's loss at about {glue:text}`flops_to_floor:.2g` training FLOPs (inf: never), against
+# {glue:text}`flops_budget:.2g` for the cheapest model here. Loss curves flatten, so where the line meets the
+# 5-gram's loss is a lower bound on the compute a model of this size needs to beat local spelling statistics.
 
 # %% [markdown]
 # A gap between the dashed training curve and the solid validation curve of the same colour is
@@ -231,8 +234,9 @@ claim_ids = ["shakespeare_val_loss", "shakespeare_forget"]
 common = ("approximation of tiny Shakespeare, not the canonical text" if provenance.substitute else None,
           f"scaled-down configuration ({deviation})" if deviation else None)
 reasons = not_comparable(claim_ids[:1], *common) | not_comparable(claim_ids[1:], *common, forget_claim_reason(metrics))
-display(verdict_table(verdicts_for_run(claim_ids, metrics, profile, reasons)))
-display(Markdown(in_words(metrics, better, alpha_model, deviation)))
+budget = {"steps": steps, "batch_recurrent": batch_recurrent, "context": context}  # what the claims' budget reads
+display(verdict_table(verdicts_for_run(claim_ids, metrics, profile, reasons, parameters=budget)))
+display(Markdown(in_words(run_record(metrics, profile, reasons, budget), better, alpha_model)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)

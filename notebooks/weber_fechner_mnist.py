@@ -102,13 +102,15 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from paperlib.book.verdicts import not_comparable
-from paperlib.book.page import glue_metrics
+from paperlib.book.page import glue_metrics, wrapping
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
-from paperlib.chapters.weber_fechner_mnist import (FAST_MODELS, METRICS, ablation_table, accuracy_metrics, best_lrs,
-                                                   claim_evidence, compute_table, in_words, model_names, model_sizes,
-                                                   parse_channels, plan_stage, plot_against_time,
-                                                   plot_learning_curves, plot_lr_sweep, run_plan, runs, tuned_metrics)
+from paperlib.book.verdicts import run_record
+from paperlib.chapters.weber_fechner_mnist import (COST_COLUMNS, FAST_MODELS, METRICS, ablation_table,
+                                                   accuracy_metrics, best_lrs, claim_evidence, compute_table, in_words,
+                                                   model_names, model_sizes, parse_channels, plan_stage,
+                                                   plot_against_time, plot_learning_curves, plot_lr_sweep, run_plan,
+                                                   runs, tuned_metrics)
 from paperlib.context import run_context
 from paperlib.data.mnist import as_images, load_mnist
 from paperlib.plots import use_book_style
@@ -182,9 +184,9 @@ fig = plot_learning_curves(acc, names)
 # %% [markdown]
 # ## 4. Ablation: every reading against its best control
 #
-# Test accuracy (%) as mean ± 95 % CI half-width over seeds, and **Δ**: the paired difference in
+# Test accuracy (%) as mean ± 95 % CI half-width over seeds; then **Δ**: the paired difference in
 # percentage points against the best control of the same trunk at that checkpoint (named in
-# brackets; a loss reading against cross-entropy). `*` marks a paired CI that excludes 0.
+# brackets without its trunk; a loss reading against cross-entropy). `*` marks a paired CI that excludes 0.
 #
 # The controls separate the rank weights from the output scale. With the same units, `sum` scales the
 # logits by about $m$, WF by about $H_m$ (2.7 for $m = 8$), `scaled` and `max` by 1, and a larger scale
@@ -193,7 +195,10 @@ fig = plot_learning_curves(acc, names)
 # rate ({glue:text}`shared_lr`); section 5 gives the key models their own.
 
 # %% tags=["hide-input"]
-ablation_table(ablation, sorted({50, 100, 200, epoch} & set(ablation.step)))
+accuracy_table, difference_table = ablation_table(ablation, sorted({50, 100, 200, epoch} & set(ablation.step)))
+display(accuracy_table.style.set_caption("Test accuracy (%), mean ± 95 % CI half-width"))
+wrapping(difference_table.style.set_caption("Δ: paired difference against the best control (points)"),
+         difference_table.columns, width_em=7)
 
 # %% [markdown]
 # ## 5. Each model at its own learning rate
@@ -239,9 +244,12 @@ fig = plot_against_time(pd.concat([tuned_runs, fast_runs]), shown)
 # %% tags=["hide-input"]
 all_sizes = pd.concat([model_sizes(tuned, tuned_channels),
                        model_sizes(list(FAST_MODELS), tuned_channels, FAST_MODELS)])
-compute_table(pd.concat([tuned_runs, fast_runs]), all_sizes).style.format(
-    {"s / 100 steps": "{:.2f}", "lr": "{:g}", "steps to 97%": "{:.0f}", "s to 97%": "{:.1f}", "steps to 98%": "{:.0f}",
-     "s to 98%": "{:.1f}", "steps to 99%": "{:.0f}", "s to 99%": "{:.1f}"}, na_rep="")
+compute = compute_table(pd.concat([tuned_runs, fast_runs]), all_sizes)
+times = compute.drop(columns=list(COST_COLUMNS))
+display(times.style.format({c: "{:.0f}" if c.startswith("steps") else "{:.1f}" for c in times}, na_rep="").set_caption(
+    "Steps and training seconds to each accuracy"))
+compute[list(COST_COLUMNS)].style.format({"parameters": "{:,}", "multiply-adds / image": "{:,}",
+                                          "s / 100 steps": "{:.2f}", "lr": "{:g}"}).set_caption("Size and cost")
 
 # %% [markdown]
 # ## Verdicts
@@ -269,11 +277,10 @@ glue("checkpoints_checked", sum(1 for s in tuned_runs.step.unique() if 0 < s <= 
 # %% tags=["remove-input"]
 reduced = train_size < 60000 or test_size < 10000
 reduction = f"code-path run: {train_size} training and {test_size} test images" if reduced else None
-verdicts = verdicts_for_run(list(evidence), metrics, profile, not_comparable(evidence, reduction),
-                            parameters={"tuned_cnn_channels": tuned_cnn_channels})
-display(verdict_table(verdicts))
+page = run_record(metrics, profile, not_comparable(evidence, reduction), {"tuned_cnn_channels": tuned_cnn_channels})
+display(verdict_table(verdicts_for_run(list(evidence), metrics, profile, page["not_comparable"], page["parameters"])))
 tuned_acc = ci_table(tuned_runs, ["model", "step"], "acc")
-display(Markdown(in_words(tuned_runs, tuned_acc, tuned, verdicts, evidence)))
+display(Markdown(in_words(page, tuned_runs, tuned_acc, tuned, evidence)))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)

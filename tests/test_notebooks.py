@@ -10,6 +10,8 @@ import torch
 
 from paperlib.book.parameters import read_parameters
 from paperlib.book.runner import PROFILES, execute, notebook_names, plan_run, profile_values
+from paperlib.book.wording import marked_in_myst, recheck_myst
+from paperlib.chapters import declared_record
 from paperlib.context import RunContext
 from paperlib.paths import book_dir, project_root
 
@@ -61,14 +63,24 @@ def test_committed_book_page_is_a_clean_recorded_run(name):
     assert record["notebook"] == name and record["metrics"]
 
 
+def markdown_outputs(notebook: nbformat.NotebookNode) -> str:
+    """Every Markdown output of an executed notebook, displayed or glued, as one text."""
+    return "\n".join(text for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+                     for mime, text in output.get("data", {}).items() if mime.endswith("text/markdown"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_quick_profile_runs_through_papermill(name, tmp_path, linked_cache):
+def test_quick_profile_runs_through_papermill(name, tmp_path, linked_cache, chapters_without_marked_sentences):
     path = execute(plan_run(name, "quick"), tmp_path / "out", context=RunContext())
     record = json.loads(path.read_text())
     assert record["profile"] == "quick" and record["metrics"]
     assert set(profile_values("quick", name)) <= set(record["parameters"])
     assert (tmp_path / "out" / f"{name}.ipynb").is_file()
+    # numbers decide words (#21): every marked sentence on the page matches the record, read through the declaration
+    text = markdown_outputs(nbformat.read(tmp_path / "out" / f"{name}.ipynb", as_version=4))
+    assert recheck_myst(text, declared_record(record)) == []
+    assert bool(marked_in_myst(text)) != (name in chapters_without_marked_sentences), "stale or missing in the list"
 
 
 @pytest.mark.slow

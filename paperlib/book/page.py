@@ -1,10 +1,13 @@
-"""What a notebook puts on its page besides figures: its numbers for the prose, and how its
-configuration departs from the paper's."""
+"""What a notebook puts on its page besides figures: its numbers for the prose, how its configuration
+departs from the paper's, and tables that fit the text column."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 
 def glue_metrics(metrics: Mapping[str, float | None], keys: Iterable[str] | None = None) -> None:
@@ -29,3 +32,13 @@ def deviations(ours: Mapping[str, Any], paper: Mapping[str, Any]) -> str:
 def configuration_words(scaled_down: str, source: str) -> str:
     """'scaled down from the Note's: …' or 'the Note's configuration' (`source` names the paper's table)."""
     return f"scaled down from {source}: {scaled_down}" if scaled_down else f"{source} configuration"
+
+
+def wrapping(styler: Styler, columns: Sequence[str] = (), width_em: float = 12) -> Styler:
+    """`styler` whose row labels, and the text `columns`, wrap at about `width_em` instead of widening the table (the
+    book keeps a table's cells on one line), so a table with long model names fits the text column."""
+    props = f"white-space: normal; min-width: {width_em}em;"
+    styler = styler.set_table_styles([{"selector": "th.row_heading", "props": props}], overwrite=False)
+    columns = list(columns)
+    return styler.set_table_styles({column: [{"selector": "td", "props": props}] for column in columns},
+                                   overwrite=False) if columns else styler

@@ -15,7 +15,7 @@ import nbformat
 from IPython.display import Markdown
 
 from paperlib.book.claims import CLAIMS_BY_ID, PROVENANCES, Claim
-from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Verdict, judge
+from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, Verdict, judge, run_record
 from paperlib.paths import notebooks_dir
 
 BADGES = {REPRODUCED: "{bdg-success}`reproduced`", NOT_REPRODUCED: "{bdg-danger}`not reproduced`",
@@ -228,8 +228,7 @@ def verdicts_for_run(claim_ids: Sequence[str], metrics: Mapping[str, float], pro
     unknown = [cid for cid in claim_ids if cid not in CLAIMS_BY_ID]
     if unknown:
         raise KeyError(f"unknown claim ids: {unknown}")
-    rec = {"profile": profile, "metrics": dict(metrics), "not_comparable": dict(not_comparable or {}),
-           "parameters": dict(parameters or {})}
+    rec = run_record(dict(metrics), profile, not_comparable, parameters)
     return [judge(CLAIMS_BY_ID[cid], {CLAIMS_BY_ID[cid].notebook: rec}) for cid in claim_ids]
 
 

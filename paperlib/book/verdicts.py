@@ -10,6 +10,7 @@ reading") and any change of regularisation or validation cadence stated beside i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,7 @@ def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
     if rec is None:
         return Verdict(claim, NOT_RUN, reason=f"no run record for notebook {claim.notebook!r}")
     metrics, parameters = rec.get("metrics", {}), rec.get("parameters", {})
-    missing = [name for name in claim.metrics if metrics.get(name) is None]
+    missing = [name for name in claim.metrics if _absent(metrics.get(name))]
     if missing:
         return Verdict(claim, NOT_RUN, profile=rec["profile"], reason=f"the record lacks {', '.join(missing)}")
     ours, spread, budget = claim.ours(metrics), claim.spread(metrics), claim.budget(metrics, parameters)
@@ -64,6 +65,11 @@ def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
     if any(reasons):
         return Verdict(claim, NOT_COMPARABLE, reason="; ".join(r for r in reasons if r), **shown)
     return Verdict(claim, REPRODUCED if met else NOT_REPRODUCED, reason=claim.rule_text, **shown)
+
+
+def _absent(value: Any) -> bool:
+    """A metric the record lacks: missing, or not finite (a notebook's NaN, which the record stores as null)."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 def _configuration_differs(claim: Claim, parameters: Mapping[str, Any]) -> str:
@@ -97,6 +103,15 @@ def dashboard(records: Mapping[str, Mapping[str, Any]], declarations: Mapping[st
     viewed = {name: {**rec, "metrics": declared[name].view(rec.get("metrics", {}))} if name in declared else rec
               for name, rec in records.items()}
     return [judge(claim, viewed) for claim in CLAIMS]
+
+
+def run_record(metrics: Mapping[str, float | None], profile: str, not_comparable: Mapping[str, str] | None = None,
+               parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """As much of a run record as a notebook knows while it runs, which is what `judge` and the wording rules
+    (`paperlib.book.wording`) read: its profile, its metrics (as given, e.g. through the chapter's declaration), the
+    claims it declares not comparable and its parameters."""
+    return {"profile": profile, "metrics": metrics, "not_comparable": dict(not_comparable or {}),
+            "parameters": dict(parameters or {})}
 
 
 def not_comparable(claim_ids: Iterable[str], *reasons: str | None) -> dict[str, str]:

@@ -20,10 +20,11 @@ from typing import Any
 
 from paperlib.book.claims import CLAIMS_BY_ID
 from paperlib.book.paper_numbers import LINEAR_EXPONENT_MAX
-from paperlib.book.verdicts import judge
+from paperlib.book.verdicts import Verdict, judge
 
 Record = Mapping[str, Any]
 LINEAR_BAND = (2 - LINEAR_EXPONENT_MAX, LINEAR_EXPONENT_MAX)  # an exponent whose CI lies inside is "linear"
+RATIO_MARGIN = 1.1  # a measured ratio within [1/1.1, 1.1] is "about even"
 ROLE = "decided"
 SEPARATOR = ";"
 
@@ -76,11 +77,25 @@ def _compare(record: Record, keys: tuple[str, ...]) -> str:
 
 
 def _budget_bound(record: Record, keys: tuple[str, ...]) -> str:
-    return "budget-bound" if record["metrics"][keys[0]] > 0 else "settled"
+    return "budget-bound" if sum(record["metrics"][key] for key in keys) > 0 else "settled"
+
+
+def _ratio(record: Record, keys: tuple[str, ...]) -> str:
+    metrics = record["metrics"]
+    ratio = metrics[keys[0]] / (metrics[keys[1]] if len(keys) > 1 else 1.0)
+    return "above" if ratio > RATIO_MARGIN else "below" if ratio < 1 / RATIO_MARGIN else "about even"
+
+
+def _check(record: Record, keys: tuple[str, ...]) -> str:
+    return "holds" if record["metrics"][keys[0]] == 1 else "fails"
+
+
+def _judged(record: Record, claim_id: str) -> Verdict:
+    return judge(CLAIMS_BY_ID[claim_id], {CLAIMS_BY_ID[claim_id].notebook: record})
 
 
 def _verdict(record: Record, keys: tuple[str, ...]) -> str:
-    return judge(CLAIMS_BY_ID[keys[0]], {CLAIMS_BY_ID[keys[0]].notebook: record}).words
+    return _judged(record, keys[0]).words
 
 
 _COMPARE_TEXT = ("A comparison of two models names its basis and holds it equal — {basis} — never equal steps; it "
@@ -99,9 +114,16 @@ RULES: dict[str, WordRule] = {rule.name: rule for rule in (
                           "only where the model's 95 % interval over seeds excludes the reference, else *not "
                           "separated*.", ("lower", "higher", "not separated"), _compare),
     WordRule("budget_bound", "A conclusion drawn from runs of which any was selected at its last evaluation (still "
-                             "improving when the budget ran out) is *budget-bound*: it is worded as holding within "
-                             "this budget, never as a property of the model; else *settled*.",
+                             "improving when the budget ran out; the metrics count such runs) is *budget-bound*: it is "
+                             "worded as holding within this budget, never as a property of the model; else *settled*.",
              ("budget-bound", "settled"), _budget_bound),
+    WordRule("ratio", f"A measured ratio that has no interval over seeds (of two times or two peak memories at one "
+                      f"length, of a FLOP count to a measured speed-up) is *above* or *below* 1 only by more than "
+                      f"{100 * (RATIO_MARGIN - 1):.0f} % (above {RATIO_MARGIN:g}, below 1/{RATIO_MARGIN:g}), else "
+                      f"*about even*; with two metrics the ratio is the first over the second.",
+             ("above", "below", "about even"), _ratio),
+    WordRule("check", "A check with an exact answer (a 0-or-1 metric: a published table recomputed to its printed "
+                      "digits) *holds* when the metric is 1, else *fails*.", ("holds", "fails"), _check),
     WordRule("verdict", "A sentence that states a claim's verdict states the verdict the registry's rule gives on the "
                         "page's own record, with its qualifier (the claims dashboard's rule).",
              ("reproduced", "not reproduced", "not comparable", "not run", "… with the claim's qualifier"), _verdict),
@@ -117,6 +139,17 @@ def decided(rule: str, record: Record, keys: Sequence[str], sentences: Mapping[s
     if outcome not in sentences:
         raise KeyError(f"no sentence for the outcome {outcome!r} of rule {rule!r}")
     return mark(sentences[outcome], rule, outcome, keys)
+
+
+def decided_verdict(record: Record, claim_id: str, sentences: Mapping[str, str]) -> str:
+    """The sentence for the verdict the registry gives ``claim_id`` on ``record`` (rule ``verdict``), marked.
+    ``sentences`` maps a verdict's status ("reproduced", "not reproduced", "not comparable", "not run") to a
+    sentence, which may name the verdict with its qualifier as ``{words}`` and its reason as ``{reason}``."""
+    verdict = _judged(record, claim_id)
+    if verdict.status not in sentences:
+        raise KeyError(f"no sentence for the verdict {verdict.status!r} of claim {claim_id!r}")
+    return mark(sentences[verdict.status].format(words=verdict.words, reason=verdict.reason), "verdict",
+                verdict.words, [claim_id])
 
 
 def mark(sentence: str, rule: str, outcome: str, keys: Sequence[str]) -> str:
@@ -182,6 +215,17 @@ def marked_sentences(html: str) -> list[Marked]:
     return finder.found
 
 
+def marked_in_myst(text: str) -> list[Marked]:
+    """Every marked sentence of MyST text (a notebook's Markdown output, before the book is built)."""
+    return [Marked(" ".join(sentence.split()), rule, outcome, keys)
+            for sentence, rule, outcome, keys in map(parse_role, re.findall(rf"\{{{ROLE}\}}`([^`]+)`", text))]
+
+
+def recheck_myst(text: str, record: Record) -> list[str]:
+    """Why each marked sentence of MyST ``text`` does not match ``record`` (`recheck`); empty when all match."""
+    return [problem for marked in marked_in_myst(text) if (problem := recheck(marked, record))]
+
+
 def recheck(marked: Marked, record: Record) -> str:
     """Why ``marked`` does not match ``record`` (its rule now gives another outcome, or cannot be applied), or ""."""
     rule = RULES.get(marked.rule)
@@ -189,7 +233,7 @@ def recheck(marked: Marked, record: Record) -> str:
         return f"{marked.text!r}: unknown rule {marked.rule!r}"
     try:
         outcome = rule.decide(record, marked.keys)
-    except (KeyError, IndexError, TypeError) as error:
+    except (LookupError, TypeError, ZeroDivisionError) as error:  # LookupError: also an undeclared metric
         return f"{marked.text!r}: rule {marked.rule!r} cannot be applied to the record at {marked.keys}: {error!r}"
     if outcome != marked.outcome:
         return f"{marked.text!r} says {marked.outcome!r}, but rule {marked.rule!r} gives {outcome!r} on the record"

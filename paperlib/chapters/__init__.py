@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Mapping
 from types import ModuleType
+from typing import Any
 
 from paperlib.book.metrics import Declaration
 
@@ -22,3 +24,10 @@ def declarations() -> dict[str, Declaration]:
 
     modules = {name: chapter(name) for name in notebook_names() if importlib.util.find_spec(f"{__name__}.{name}")}
     return {name: module.METRICS for name, module in modules.items() if hasattr(module, "METRICS")}
+
+
+def declared_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A run record whose metrics are read through its chapter's declaration (reading a name the chapter does not
+    declare raises `UndeclaredMetric`), where the chapter (``record["notebook"]``) declares them."""
+    declared = declarations().get(record["notebook"])
+    return {**record, "metrics": declared.view(record["metrics"]) if declared else record["metrics"]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from paperlib.bench import Series, crossover, local_exponents, measure, time_call
-from paperlib.book.claims import CLAIMS_BY_ID
 from paperlib.book.metrics import Declaration, Metric
-from paperlib.book.paper_numbers import LINEAR_EXPONENT_MAX
+from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.models.flops import count_flops, paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import PAPER_MODELS, PaperModel, build, paper_config, paper_model
 from paperlib.plots import page_figure
@@ -44,8 +43,13 @@ NOTE_TABLE = [
     ("copy recurrent, accumulate, K = 32", "copy", "recurrent", {}, 1.27e8),
 ]
 SERIES_KEYS = ("recurrent", "recurrent_alt", "regular", "regular_math")  # metric names of the four series
+FLOP_COUNT_COLUMNS = ("Note", "paper formula", "ours", "ours / paper")  # `flop_table`'s, shown in two tables
+FLOP_TIME_COLUMNS = ("N", "forward (ms)", "ours / time (GFLOP/s)")
+RATIO_COLUMNS = ("paper formula", "our count", "measured, forward", "measured, forward+backward")  # `cost_ratios`'
+RATE_COLUMNS = ("recurrent GFLOP/s", "regular GFLOP/s")
 FIT_COLUMNS = (("time, forward", "fwd"), ("time, forward+backward", "train"), ("memory, training", "train_bytes"),
                ("memory, inference", "fwd_bytes"))
+TIME_FITS, MEMORY_FITS = (tuple(name for name, _ in FIT_COLUMNS[i:i + 2]) for i in (0, 2))  # `exponent_table`, shown as two
 METRICS = Declaration("linear_time", [
     Metric("time_exponent_recurrent", "exponent", "b of forward time ∝ N^b of the recurrent model at the paper's K, "
            "fitted on N ≥ fit_min; its interval the fit's OLS t-interval", headline=True, ci=True),
@@ -56,6 +60,10 @@ METRICS = Declaration("linear_time", [
     Metric("time_exponent_{other}", "exponent", "b of forward time ∝ N^b of the series (see SERIES_KEYS)", ci=True),
     Metric("time_exponent_{series}_train", "exponent", "b of forward+backward time ∝ N^b of the series", ci=True),
     Metric("memory_exponent_{other}", "exponent", "b of training peak memory ∝ N^b of the series", ci=True),
+    Metric("memory_exponent_{series}_inference", "exponent", "b of inference peak memory ∝ N^b of the series (the "
+           "peak of one forward call without gradients)", ci=True),
+    Metric("inference_memory_ratio_at_max_len", "×", "inference peak memory of the regular model over the recurrent "
+           "one's at the longest length both ran"),
     Metric("max_len_{series}", "tokens", "the longest length the series measured"),
     Metric("max_len_common", "tokens", "the longest length both the recurrent and the regular series measured"),
     Metric("speedup_at_max_len", "×", "regular over recurrent forward time at `max_len_common`"),
@@ -169,13 +177,18 @@ def exponent_fits(series: Sequence[Series], fit_min: int) -> dict[str, dict[str,
 
 
 def exponent_table(series: Sequence[Series], fits: dict[str, dict[str, PowerFit | None]]) -> pd.DataFrame:
-    """Exponents with their 95 % intervals, and the local forward-time slopes, per series."""
+    """Exponents with their 95 % intervals per series (its lengths and local slopes: `slope_table`)."""
     def shown(fit: PowerFit | None) -> str:
         return "—" if fit is None else f"{fit.exponent:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]"
 
+    rows = [{"series": s.label, **{name: shown(fits[s.label][col]) for name, col in FIT_COLUMNS}} for s in series]
+    return pd.DataFrame(rows).set_index("series")
+
+
+def slope_table(series: Sequence[Series]) -> pd.DataFrame:
+    """Per series: the lengths it measured and the local forward-time slopes between neighbouring lengths."""
     rows = [{"series": s.label, "lengths": f"{int(s.ns[0]):,}–{int(s.ns[-1]):,}",
-             **{name: shown(fits[s.label][col]) for name, col in FIT_COLUMNS},
-             "local time slopes": ", ".join(f"{x:.2f}" for x in local_exponents(s.ns, s.column("fwd")))}
+             "local forward-time slopes": ", ".join(f"{x:.2f}" for x in local_exponents(s.ns, s.column("fwd")))}
             for s in series]
     return pd.DataFrame(rows).set_index("series")
 
@@ -186,7 +199,7 @@ def sweep_metrics(series: Sequence[Series], fits: dict[str, dict[str, PowerFit |
     metrics: dict[str, float] = {}
     for key, s in zip(SERIES_KEYS, series):
         for name, col in ((f"time_exponent_{key}", "fwd"), (f"time_exponent_{key}_train", "train"),
-                          (f"memory_exponent_{key}", "train_bytes")):
+                          (f"memory_exponent_{key}", "train_bytes"), (f"memory_exponent_{key}_inference", "fwd_bytes")):
             fit = fits[s.label][col]
             metrics |= {name: math.nan if fit is None else fit.exponent,
                         f"{name}.ci_low": math.nan if fit is None else fit.ci_low,
@@ -198,6 +211,7 @@ def sweep_metrics(series: Sequence[Series], fits: dict[str, dict[str, PowerFit |
         speedup_at_max_len=float(at(reg, "fwd", common)[-1] / at(rec, "fwd", common)[-1]),
         speedup_at_max_len_train=float(at(reg, "train", common)[-1] / at(rec, "train", common)[-1]),
         memory_ratio_at_max_len=float(at(reg, "train_bytes", common)[-1] / at(rec, "train_bytes", common)[-1]),
+        inference_memory_ratio_at_max_len=float(at(reg, "fwd_bytes", common)[-1] / at(rec, "fwd_bytes", common)[-1]),
         crossover_len=crossover(common, at(rec, "fwd", common), at(reg, "fwd", common)),
         crossover_len_train=crossover(common, at(rec, "train", common), at(reg, "train", common)),
     )
@@ -283,30 +297,148 @@ def plot_cost_ratios(ratios: pd.DataFrame, block: int) -> Figure:
     return fig
 
 
-def in_words(metrics: dict[str, float], fit_min: int, longest: int, quick: bool) -> str:
-    """The verdicts in a few sentences, with the thresholds of the claims registry."""
-    m = METRICS.view(metrics)
-    linear = CLAIMS_BY_ID["rt_linear_time"].rule(m)
-    linear_memory = CLAIMS_BY_ID["rt_memory"].rule(m)
-    super_linear = m["time_exponent_regular.ci_low"] > LINEAR_EXPONENT_MAX
-    predicted, speedup = m["flop_ratio_paper_at_max_len"], m["speedup_at_max_len"]
-    return (
-        ("*Quick profile: these numbers only prove the code path.* " if quick else "")
-        + f"**In words.** Between N = {fit_min:,} and {longest:,} the recurrent transformer's time "
-        + ("grows linearly" if linear else "is not shown to grow linearly")
-        + f" (exponent {m['time_exponent_recurrent']:.2f}), while the regular transformer's is "
-        + ("clearly super-linear" if super_linear else "not clearly super-linear in this range")
-        + f" ({m['time_exponent_regular']:.2f}). "
-        + ("The linear-time claim holds in measurement, not only on paper. " if linear else "")
-        + f"The FLOP formula {'overstates' if predicted > speedup else 'understates'} the advantage at a given length: "
-        f"it predicts {predicted:.1f}× at N = {int(m['max_len_common']):,}, where we measure {speedup:.1f}×. "
-        + ("Training memory grows linearly" if linear_memory else "Training memory is not shown to grow linearly")
-        + f" (exponent {m['memory_exponent_recurrent']:.2f}). A regular transformer with a memory-efficient "
-        f"attention kernel has exponent {m['memory_exponent_regular']:.2f} and needs "
-        f"{m['memory_ratio_at_max_len']:.2f}× the recurrent model's training memory at that length; only attention "
-        f"that stores its N × N weights grows faster ({m['memory_exponent_regular_math']:.2f}). The memory "
-        "advantage is over such attention, not over modern attention kernels."
-    )
+def _exponent_sentence(record: Record, key: str, subject: str, why: str = "") -> str:
+    """`subject` grows linearly, faster or more slowly (rule ``exponent`` on metric `key`), with the exponent and
+    its interval; `why` follows a linear outcome."""
+    m = record["metrics"]
+    shown = ("too few lengths to fit an exponent" if math.isnan(m[key]) else
+             f"exponent {m[key]:.2f}, 95 % interval [{m[f'{key}.ci_low']:.2f}, {m[f'{key}.ci_high']:.2f}]")
+    return decided("exponent", record, [key], {
+        "linear": f"{subject} grows linearly ({shown}){why}.",
+        "faster than linear": f"{subject} grows faster than linearly ({shown}).",
+        "slower than linear": f"{subject} grows more slowly than linearly ({shown}).",
+        "undecided": f"{subject} grows at a rate this fit cannot call linear or not ({shown}).",
+    })
+
+
+def _times(ratio: float, more: str, less: str, even: str) -> dict[str, str]:
+    """Sentences for the outcomes of rule ``ratio`` on `ratio`, each with ``{x}``: the ratio or its inverse."""
+    return {"above": more.format(x=f"{ratio:.1f}"), "below": less.format(x=f"{1 / ratio:.1f}"),
+            "about even": even.format(x=f"{ratio:.2f}")}
+
+
+def flop_words(record: Record, where: str) -> str:
+    """The FLOP table in words: whether the formulas reproduce the Note's column, and how the image and unit
+    recurrences' measured times compare with what their FLOPs say (rules ``check`` and ``ratio``)."""
+    m = record["metrics"]
+    reproduced = decided("check", record, ["flop_table_reproduced"], {
+        "holds": "The formulas reproduce every entry of the Note's FLOPs/sample column to the printed digits.",
+        "fails": "The formulas do not reproduce every entry of the Note's FLOPs/sample column to the printed digits."})
+    image = decided("ratio", record, ["image_time_ratio"], _times(
+        m["image_time_ratio"],
+        f"One forward pass of the recurrent image model on {where} is {{x}}× faster than the 4-layer model's.",
+        f"One forward pass of the recurrent image model on {where} is {{x}}× slower than the 4-layer model's.",
+        f"One forward pass of the recurrent image model on {where} takes about as long as the 4-layer model's "
+        "(ratio {x})."))
+    unit = decided("ratio", record, ["unit_time_ratio"], _times(
+        m["unit_time_ratio"],
+        "Its sequential two-token windows take {x}× as long as the one-layer model's forward pass: small windows "
+        "waste the hardware, which a FLOP count does not see.",
+        "Its sequential two-token windows run {x}× faster than the one-layer model's forward pass.",
+        "Its sequential two-token windows take about as long as the one-layer model's forward pass (ratio {x})."))
+    return (f"{reproduced} The code does about {m['copy_flops_ours_over_paper']:.0f}× the formula's count on the copy "
+            f"model. Ratios matter more than absolute counts, and they move too: the Note puts the regular image model "
+            f"at {m['image_flop_ratio_paper']:.0f}× the recurrent one's FLOPs; counting every matmul gives "
+            f"{m['image_flop_ratio_ours']:.1f}×. {image} The other way round, the Note prices the Shakespeare unit "
+            f"recurrence (K = 1) at {m['unit_flop_ratio_paper']:.2f}× the one-layer regular model. {unit}")
+
+
+def time_words(record: Record, block: int, block_alt: int, where: str, shortest: int) -> str:
+    """Time against length in words: each model's exponent (rule ``exponent``), where the curves cross, and the
+    speed-ups at the longest common length (rule ``ratio``); `shortest` is the shortest common length."""
+    m = record["metrics"]
+    longest = f"{int(m['max_len_common']):,}"
+    speed = [decided("ratio", record, [key], _times(
+        m[key], f"At N = {longest} the recurrent model is {{x}}× faster in {mode}.",
+        f"At N = {longest} the recurrent model is {{x}}× slower in {mode}.",
+        f"At N = {longest} the two models take about as long in {mode} (ratio {{x}})."))
+        for key, mode in (("speedup_at_max_len", "inference"), ("speedup_at_max_len_train", "training"))]
+    return " ".join([
+        f"On {where}:",
+        _exponent_sentence(record, "time_exponent_recurrent", f"The forward time of the recurrent model at K = {block}"),
+        _exponent_sentence(record, "time_exponent_recurrent_alt", f"At K = {block_alt} it"),
+        _exponent_sentence(record, "time_exponent_recurrent_train", f"Its training time at K = {block}"),
+        _exponent_sentence(record, "time_exponent_regular", "The regular transformer's forward time"),
+        "Its local slopes (the table of slopes) show the mix: the projections are linear in N, attention quadratic.",
+        f"The recurrent model's time falls below the regular one's {crossover_words(m['crossover_len'], shortest)} "
+        f"in inference and {crossover_words(m['crossover_len_train'], shortest)} in training "
+        "(interpolated in log-log).", *speed])
+
+
+def memory_ratio_sentence(record: Record, panel: Literal["training", "inference"]) -> str:
+    """Whether the regular model needs more or less peak memory than the recurrent one at the longest common
+    length, in training or in inference (rule ``ratio``)."""
+    key = "memory_ratio_at_max_len" if panel == "training" else "inference_memory_ratio_at_max_len"
+    longest = f"{int(record['metrics']['max_len_common']):,}"
+    return decided("ratio", record, [key], _times(
+        record["metrics"][key],
+        f"In {panel}, at N = {longest}, the regular model needs more memory than the recurrent one ({{x}}×).",
+        f"In {panel}, at N = {longest}, the regular model needs less memory than the recurrent one (the recurrent "
+        f"model needs {{x}}× as much).",
+        f"In {panel}, at N = {longest}, the two models need about the same memory (ratio {{x}})."))
+
+
+def memory_words(record: Record, stopped: str) -> str:
+    """Peak memory against length in words, training and inference panels: exponents (rule ``exponent``), the
+    regular model against the recurrent one (rule ``ratio``), and what the inference panel measures."""
+    return " ".join([
+        _exponent_sentence(record, "memory_exponent_recurrent", "The recurrent model's training memory",
+                           ": backpropagation keeps the activations of all N/K windows, each token twice"),
+        _exponent_sentence(record, "memory_exponent_regular", "The regular model's training memory, with PyTorch's "
+                                                              "default attention kernel,"),
+        memory_ratio_sentence(record, "training"),
+        "In inference the Note says the recurrence needs only two blocks of working memory; what we measure is the "
+        "peak of one whole forward call, which also holds the embeddings and outputs of all N tokens, so it does not "
+        "isolate those two blocks.",
+        _exponent_sentence(record, "memory_exponent_recurrent_inference", "The recurrent model's inference peak"),
+        _exponent_sentence(record, "memory_exponent_regular_inference", "The regular model's inference peak"),
+        memory_ratio_sentence(record, "inference"),
+        _exponent_sentence(record, "memory_exponent_regular_math", "Attention that stores the N × N weights (the "
+                                                                    "math-kernel series)") + (f" {stopped}" if stopped else "")])
+
+
+def cost_words(record: Record) -> str:
+    """FLOPs against time in words: the formula's and our count's ratio against the measured speed-up, and the
+    FLOP rates each model reaches (rule ``ratio``)."""
+    m = record["metrics"]
+    predicted = [decided("ratio", record, [key, "speedup_at_max_len"], _times(
+        m[key] / m["speedup_at_max_len"],
+        f"{count} overstates the measured speed-up {{x}}-fold ({m[key]:.1f}× against {m['speedup_at_max_len']:.1f}×).",
+        f"{count} understates the measured speed-up {{x}}-fold ({m[key]:.1f}× against "
+        f"{m['speedup_at_max_len']:.1f}×).",
+        f"{count} about matches the measured speed-up ({m[key]:.1f}× against {m['speedup_at_max_len']:.1f}×)."))
+        for key, count in (("flop_ratio_paper_at_max_len", "The paper's formula"),
+                           ("flop_ratio_ours_at_max_len", "Our count"))]
+    rates = decided("ratio", record, ["gflops_regular_at_max_len", "gflops_recurrent_at_max_len"], _times(
+        m["gflops_regular_at_max_len"] / m["gflops_recurrent_at_max_len"],
+        f"The regular model's large matrix products run at {m['gflops_regular_at_max_len']:.0f} GFLOP/s, {{x}}× the "
+        f"rate of the recurrent model's sequence of small 2K-token windows, each a separate call "
+        f"({m['gflops_recurrent_at_max_len']:.0f} GFLOP/s): a large constant cost per window.",
+        f"The recurrent model's windows run at {m['gflops_recurrent_at_max_len']:.0f} GFLOP/s, {{x}}× the regular "
+        f"model's {m['gflops_regular_at_max_len']:.0f} GFLOP/s.",
+        f"Both models run at about the same FLOP rate ({m['gflops_recurrent_at_max_len']:.0f} and "
+        f"{m['gflops_regular_at_max_len']:.0f} GFLOP/s)."))
+    return " ".join([*predicted, rates])
+
+
+def in_words(record: Record, quick: bool) -> str:
+    """The verdicts in a few sentences (rule ``verdict``) and what each memory panel shows."""
+    unjudged = {"not comparable": "{words}: {reason}.", "not run": "without a verdict: {reason}."}
+    linear = decided_verdict(record, "rt_linear_time", {
+        "reproduced": "**Linear time** is reproduced in measurement, not only on paper.",
+        "not reproduced": "**Linear time** is not reproduced: the upper end of the time exponent's interval lies "
+                          "above the linear band.",
+        **{status: "**Linear time** is " + text for status, text in unjudged.items()}})
+    memory = decided_verdict(record, "rt_memory", {
+        "reproduced": "**Memory-efficient** is reproduced: peak memory grows linearly and stays below a regular "
+                      "transformer's, in training and in inference.",
+        "not reproduced": "**Memory-efficient** is not reproduced: in training or in inference, peak memory grows "
+                          "faster than linearly or is not below a regular transformer's with PyTorch's default "
+                          "attention kernel. Per panel:",
+        **{status: "**Memory-efficient** is " + text for status, text in unjudged.items()}})
+    return (("*Quick profile: these numbers only prove the code path.* " if quick else "")
+            + f"**In words.** {linear} {memory} {memory_ratio_sentence(record, 'training')} "
+            f"{memory_ratio_sentence(record, 'inference')}")
 
 
 def matmul_peak(setup: DeviceSetup, repeats: int = 3) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.page import deviations
 from paperlib.book.paper_numbers import NOTE_IMAGE_ACC
+from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.context import RunContext
 from paperlib.data.images import ImageTokens, downsample
 from paperlib.data.sources import Provenance
@@ -54,6 +55,11 @@ EVAL_BATCH = 250
 TEST_IMAGES = 10_000  # the test set of CIFAR-10, and of Fashion-MNIST and MNIST, its substitutes
 COLLAPSE_MARGIN = 0.05  # a final training loss this close to ln(classes) is a run that did not learn
 COLLAPSE_SHARE = 0.9  # or one class predicted for at least this share of the test images
+RESULT_COLUMNS = ("test acc", "95 % CI", "Note-style", "paper", "seeds learned")  # `results`' table, shown as three
+SIZE_COLUMNS = ("params", "paper params", "steps", "train time (s)")
+FLOP_COLUMNS = ("per sample, paper formula", "per sample, ours", "in training")
+COMPARED = ("recurrent", "recurrent_fixed", "regular")  # the models the chapter's comparisons read
+BASIS_WORDS = {"equal_compute": "equal training compute", "equal_samples": "equal training samples"}
 METRICS = Declaration("long_range_image", [
     Metric("image_acc_{model}", "fraction", "test accuracy of the weights with the best validation loss, mean over "
            "the seeds that learned; its interval a Student-t one over those seeds (NaN: none learned)",
@@ -63,6 +69,8 @@ METRICS = Declaration("long_range_image", [
     Metric("image_val_acc_{model}", "fraction", "validation accuracy at the best validation loss, mean over the "
            "seeds that learned"),
     Metric("image_collapsed_{model}", "runs", "seeds whose run collapsed (chance-level loss or one class predicted)"),
+    Metric("image_selected_last_{model}", "runs", "seeds whose weights were selected at their last evaluation: still "
+           "improving on validation when the budget ran out"),
     Metric("params_{model}", "parameters", "trainable parameters"),
     Metric("alpha_{model}", "α", "the learnable α at the end, mean over seeds (models with a learnable α)"),
 ], fields={"model": MODEL_LABELS})
@@ -99,10 +107,13 @@ def data_statement(provenance: Provenance, side: int, splits: Splits, n_classes:
                      "this page is therefore *not comparable* with the Note's or LRA's.")
     else:
         statement = f"CIFAR-10 in 8-bit grayscale (PIL's L), from {provenance.source}."
+    scored = len(splits.final_test)
     return statement + (f" Images of {side}×{side} = {side * side} tokens"
                         + (" (averaged from 32×32: a shorter sequence than LRA's 1,024)" if side < 32 else "")
                         + f"; {len(splits.train_x):,} training, {len(splits.val_x):,} validation (held out of the "
-                        f"training set), {len(splits.test_x):,} test images; {n_classes} classes.")
+                        f"training set) and {len(splits.test_x):,} test images, of which "
+                        + ("all" if scored == len(splits.test_x) else f"{scored:,}, drawn at random,")
+                        + f" score the selected weights; {n_classes} classes.")
 
 
 def plot_examples(splits: Splits, classes: tuple[str, ...], side: int) -> Figure:
@@ -198,6 +209,13 @@ class SeedResult:
     collapse: str
 
 
+def selected_at_last(run: Run) -> bool:
+    """Whether the run's weights (the best validation loss) come from its last evaluation: it was still improving
+    when its budget ran out."""
+    evaluated = run.history.dropna(subset=["val_loss"])
+    return bool(run.best("val_loss")["step"] == evaluated.step.iloc[-1])
+
+
 def collapse_diagnosis(run: Run, scores: Scores, n_classes: int) -> str:
     """Why a run did not learn, or "": its last training loss within COLLAPSE_MARGIN of ln(classes) (the loss
     of a uniform guess), or one class predicted for at least COLLAPSE_SHARE of the test images."""
@@ -237,25 +255,28 @@ def results(judged: Mapping[str, Sequence[SeedResult]], seq_len: int) -> tuple[p
         metrics |= {f"image_acc_{name}": acc[0], f"image_acc_{name}.ci_low": acc[1], f"image_acc_{name}.ci_high": acc[2],
                     f"image_acc_{name}_paper_style": _mean(paper_style),
                     f"image_val_acc_{name}": _mean([float(r.run.best("val_loss")["val_acc"]) for r in learned]),
-                    f"image_collapsed_{name}": len(seeds) - len(learned), f"params_{name}": run.params}
+                    f"image_collapsed_{name}": len(seeds) - len(learned), f"params_{name}": run.params,
+                    f"image_selected_last_{name}": sum(selected_at_last(r.run) for r in seeds)}
         if "alpha" in run.history:
             metrics[f"alpha_{name}"] = _mean([float(r.run.history.alpha.iloc[-1]) for r in seeds])
         rows.append({"model": MODEL_LABELS[name], "params": run.params, "paper params": NOTE_PARAMS.get(name, "—"),
-                     "FLOPs/sample, paper formula": paper_flops(run.cfg, seq_len),
-                     "FLOPs/sample, ours": run.flops_per_sample, "steps": run.state.step,
-                     "training FLOPs": run.history.train_flops.iloc[-1],
+                     "per sample, paper formula": paper_flops(run.cfg, seq_len),
+                     "per sample, ours": run.flops_per_sample, "steps": run.state.step,
+                     "in training": run.history.train_flops.iloc[-1],
                      "seeds learned": f"{len(learned)} of {len(seeds)}", "test acc": acc[0],
-                     "95 % CI over seeds": "—" if math.isnan(acc[1]) else f"[{100 * acc[1]:.1f}, {100 * acc[2]:.1f}]",
-                     "Note-style (test-selected)": _mean(paper_style),
+                     "95 % CI": "—" if math.isnan(acc[1]) else f"[{100 * acc[1]:.1f}, {100 * acc[2]:.1f}]",
+                     "Note-style": _mean(paper_style),
                      "paper": NOTE_IMAGE_ACC.get(name, math.nan),
                      "train time (s)": _mean([r.run.state.train_time for r in seeds])})
     return pd.DataFrame(rows).set_index("model"), metrics
 
 
 def seed_table(judged: Mapping[str, Sequence[SeedResult]]) -> pd.DataFrame:
-    """Every run: its seed, the step its weights were selected at, its test accuracy, and whether it collapsed."""
-    return pd.DataFrame([{"model": MODEL_LABELS[name], "seed": r.run.state.seed,
-                          "selected at step": int(r.run.best("val_loss")["step"]), "test acc": r.scores.acc,
+    """Every run: its test accuracy, the step its weights were selected at (of its last evaluation's), and whether
+    it collapsed."""
+    return pd.DataFrame([{"model": MODEL_LABELS[name], "seed": r.run.state.seed, "test acc": r.scores.acc,
+                          "selected at step": f"{int(r.run.best('val_loss')['step']):,} of "
+                                              f"{int(r.run.history.dropna(subset=['val_loss']).step.iloc[-1]):,}",
                           "collapsed": r.collapse or "no"}
                          for name, seeds in judged.items() for r in seeds]).set_index(["model", "seed"])
 
@@ -331,32 +352,70 @@ def scaled_down(ours: Mapping[str, object]) -> str:
     return deviations(ours, NOTE_CONFIG)
 
 
-def in_words(metrics: Mapping[str, float], provenance: Provenance, deviation: str, comparable: bool) -> str:
-    """The verdict in a few sentences: the two models, the best one, collapses, what the random block did."""
-    m = METRICS.view(metrics)
-    names = [n for n in MODEL_LABELS if not math.isnan(m.get(f"image_acc_{n}", math.nan))]
+def comparison_basis(params: Mapping[str, Any]) -> Literal["equal_compute", "equal_samples"] | None:
+    """On what the 4-layer model is compared with the Note's: the same training FLOPs when the plan gives it the
+    recurrent model's (``regular_steps`` 0), the same training images when both see as many, else nothing."""
+    p = params
+    if p["regular_steps"] == 0:
+        return "equal_compute"
+    same = p["regular_steps"] * p["regular_batch"] == p["recurrent_steps"] * p["recurrent_batch"]
+    return "equal_samples" if same else None
+
+
+def _accuracy(m: Mapping[str, float], name: str) -> str:
+    low, high = m[f"image_acc_{name}.ci_low"], m[f"image_acc_{name}.ci_high"]
+    return f"{100 * m[f'image_acc_{name}']:.2f} %" + ("" if math.isnan(low) else
+                                                       f" (95 % CI [{100 * low:.1f}, {100 * high:.1f}])")
+
+
+def _compare(record: Record, rule: str, name: str, subject: str, basis: str) -> str:
+    """The Note's model against model `name` (rule `rule`: intervals over seeds), marked."""
+    m = record["metrics"]
+    ours, other = _accuracy(m, "recurrent"), _accuracy(m, name)
+    return decided(rule, record, [f"image_acc_{name}", "image_acc_recurrent"], {
+        "higher": f"At {basis}, {subject} reached {other}, higher than the Note's model's {ours}.",
+        "lower": f"At {basis}, {subject} reached {other}, lower than the Note's model's {ours}.",
+        "not separated": f"At {basis}, {subject} reached {other}, not separated from the Note's model's {ours}."})
+
+
+def in_words(record: Record, provenance: Provenance, basis: Literal["equal_compute", "equal_samples"] | None,
+             seeds: int) -> str:
+    """The verdict in a few sentences: the Note's model against the 4-layer one (on `basis`) and against the same
+    layer with a fixed block (equal samples), whether those runs (`seeds` per model) were still improving (rules
+    ``equal_compute`` or ``equal_samples``, ``budget_bound``), collapses, and the verdict (rule ``verdict``)."""
+    m = record["metrics"]
+    learned = {n for n in COMPARED if not math.isnan(m.get(f"image_acc_{n}", math.nan))}
+    words = [f"**In words.** On {provenance.dataset}{' (a substitute)' if provenance.substitute else ''}, with the "
+             "weights selected on validation and the 95 % intervals over the seeds that learned."]
+    if {"recurrent", "regular"} <= learned:
+        words.append(_compare(record, basis, "regular", "the 4-layer transformer",
+                              BASIS_WORDS[basis]) if basis else
+                     f"the 4-layer transformer reached {_accuracy(m, 'regular')} and the Note's model "
+                     f"{_accuracy(m, 'recurrent')}, with neither the same training FLOPs nor the same images: no "
+                     "comparison is drawn.")
+    if {"recurrent", "recurrent_fixed"} <= learned:
+        words.append(_compare(record, "equal_samples", "recurrent_fixed", "the same layer with the block fixed at 32",
+                              BASIS_WORDS["equal_samples"]))
+    compared = sorted(learned & set(COMPARED), key=COMPARED.index)
+    if "recurrent" in compared and len(compared) > 1:
+        keys = [f"image_selected_last_{n}" for n in compared]
+        last, these = sum(int(m[key]) for key in keys), "this comparison" if len(compared) == 2 else "these comparisons"
+        words.append(decided("budget_bound", record, keys, {
+            "budget-bound": f"{last} of the {seeds * len(compared)} runs behind {these} "
+                            f"{'was' if last == 1 else 'were'} selected at their last evaluation, still improving when "
+                            "the budget ran out: what they show holds within this budget only, not for the trained "
+                            "models.",
+            "settled": f"None of the {seeds * len(compared)} runs behind {these} was selected at its last evaluation: "
+                       "none was still improving when the budget ran out."}))
     collapsed = {n: int(m[f"image_collapsed_{n}"]) for n in MODEL_LABELS if m.get(f"image_collapsed_{n}")}
-    words = [f"**In words.** On {provenance.dataset}{' (a substitute)' if provenance.substitute else ''}"]
-    if "recurrent" in names and "regular" in names:
-        words.append(f", the Note's recurrent model reached {100 * m['image_acc_recurrent']:.2f} % against "
-                     f"{100 * m['image_acc_regular']:.2f} % for the 4-layer transformer (means over the seeds that learned)")
-    if names:
-        best = max(names, key=lambda n: m[f"image_acc_{n}"])
-        words.append(f"; the best model of this run is the {MODEL_LABELS[best]} ({100 * m[f'image_acc_{best}']:.2f} %). ")
-    else:
-        words.append(": no model learned in this run. ")
     if collapsed:
         words.append("Collapsed runs (constant predictions, left out of every number): "
-                     + ", ".join(f"{MODEL_LABELS[n]} {k}" for n, k in collapsed.items()) + ". ")
-    if {"recurrent", "recurrent_fixed"} <= set(names):
-        fixed_better = m["image_acc_recurrent_fixed.ci_low"] > m["image_acc_recurrent.ci_high"]
-        random_better = m["image_acc_recurrent_fixed.ci_high"] < m["image_acc_recurrent.ci_low"]
-        words.append(f"The same layer with the block fixed at 32 reached {100 * m['image_acc_recurrent_fixed']:.2f} %, "
-                     "so drawing the block length at random "
-                     + ("held the Note's model back in this budget. " if fixed_better else "helped. " if random_better else
-                        "made no clear difference (the 95 % intervals over seeds overlap). "))
-    if deviation:
-        words.append(f"Configuration: {deviation}. ")
-    words.append(f"The verdict compares with the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10." if comparable else
-                 f"None of these numbers is comparable with the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10.")
-    return "".join(words)
+                     + ", ".join(f"{MODEL_LABELS[n]} {k}" for n, k in collapsed.items()) + ".")
+    words.append(decided_verdict(record, "lra_image", {
+        "reproduced": f"Against the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10 the claim is reproduced.",
+        "not reproduced": f"Against the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on CIFAR-10 the claim is not "
+                          "reproduced.",
+        "not comparable": f"The claim is not comparable with the Note's {NOTE_IMAGE_ACC['recurrent']:.2%} on "
+                          "CIFAR-10: {reason}.",
+        "not run": "The claim gets no verdict: {reason}."}))
+    return " ".join(words)

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from paperlib.book.metrics import Declaration, Metric
-from paperlib.book.verdicts import Verdict
+from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.data.chinchilla import ChinchillaPoints
 from paperlib.plots import page_figure
 from paperlib.scaling.fit import GRIDS, ChinchillaFit
@@ -30,6 +30,8 @@ from paperlib.scaling.published import (
 from paperlib.training.plan import RunSpec
 
 FIT_COLUMNS = ("E", "A", "B", "alpha", "beta")
+GAMMA_COLUMNS = ("fit", "β", "γ_low = 1−2β", "γ_high = 1−β", "γ_low 95 % CI", "γ_high 95 % CI")  # `sensitivity_table`'s
+DETAIL_COLUMNS = ("fit", "midpoint", "data multiple to double N", "note")  # shown as two tables
 METRICS = Declaration("scaling_law", [
     Metric("gamma_{end}", "exponent", "an end of the interval γ ∈ [1−2β, 1−β] from Hoffmann's printed β = 0.28",
            headline=True),
@@ -37,6 +39,7 @@ METRICS = Declaration("scaling_law", [
     Metric("doubling_{end}", "×", "the corpus multiple that doubles N at that end of the interval: 2^(1/γ_high) "
            "(low) and 2^(1/γ_low) (high)", headline=True),
     Metric("unrounded_gamma_{end}", "exponent", "the interval's end from Hoffmann's unrounded β"),
+    Metric("printed_beta", "exponent", "Hoffmann's printed β (Approach 3), the paper's input"),
     Metric("refit_gamma_{end}", "exponent", "the interval's end from the refit's β (Epoch's likelihood fit of the "
            "Chinchilla runs); its interval a bootstrap percentile one", headline=True, ci=True),
     Metric("refit_beta", "exponent", "β of the refit; its interval a bootstrap percentile one", ci=True),
@@ -84,7 +87,8 @@ def arithmetic() -> tuple[pd.DataFrame, dict[str, float]]:
     ]).set_index("β")
     metrics = {"gamma_low": paper.low, "gamma_high": paper.high, "gamma_midpoint": paper.midpoint,
                "doubling_low": paper.doubling_multiples[0], "doubling_high": paper.doubling_multiples[1],
-               "unrounded_gamma_low": unrounded.low, "unrounded_gamma_high": unrounded.high}
+               "unrounded_gamma_low": unrounded.low, "unrounded_gamma_high": unrounded.high,
+               "printed_beta": HOFFMANN_ROUNDED.beta}
     return table, metrics
 
 
@@ -191,19 +195,43 @@ def plot_excess_loss(points: ChinchillaPoints, fit: ChinchillaFit) -> Figure:
     return fig
 
 
-def in_words(verdicts: Sequence[Verdict], metrics: Mapping[str, float], rows: Sequence[GammaRow], n_points: int) -> str:
-    """The verdicts in a few sentences: the arithmetic, the refit, the spread over published fits."""
-    m, by_id = METRICS.view(metrics), {v.claim.id: v for v in verdicts}
-    arithmetic_ok = all(by_id[c].claim.rule(m) for c in ("gamma_interval", "gamma_midpoint", "doubling_multiple"))
-    refit_ok = by_id["gamma_refit"].claim.rule(m)
+def beta_words(record: Record) -> str:
+    """The refit's β against Hoffmann's printed one (rule ``reference``: the bootstrap interval against an exact
+    number)."""
+    m = record["metrics"]
+    shown = f"β = {m['refit_beta']:.4f} (95 % CI [{m['refit_beta.ci_low']:.3f}, {m['refit_beta.ci_high']:.3f}])"
+    return decided("reference", record, ["refit_beta", "=printed_beta"], {
+        "higher": f"The refit's {shown} lies above Hoffmann's printed {m['printed_beta']:g}.",
+        "lower": f"The refit's {shown} lies below Hoffmann's printed {m['printed_beta']:g}.",
+        "not separated": f"The refit's {shown} is not separated from Hoffmann's printed {m['printed_beta']:g}."})
+
+
+def in_words(record: Record, rows: Sequence[GammaRow], n_points: int) -> str:
+    """The verdicts in a few sentences (rule ``verdict``): the arithmetic, the refit, the spread over published
+    fits."""
+    m = record["metrics"]
+    unjudged = {"not comparable": "{words} ({reason}).", "not run": "no verdict ({reason})."}
+
+    def arithmetic(claim_id: str, what: str) -> str:
+        return decided_verdict(record, claim_id, {
+            "reproduced": f"{what} is exactly what the reconstruction gives from Hoffmann's printed β = 0.28: "
+                          "reproduced.",
+            "not reproduced": f"{what} is not what the reconstruction gives from Hoffmann's printed β = 0.28: not "
+                              "reproduced.", **{status: f"{what}: " + text for status, text in unjudged.items()}})
+
+    refit = decided_verdict(record, "gamma_refit", {
+        "reproduced": f"On the corrected fit of the same {n_points} runs the interval still holds within the bootstrap "
+                      "intervals: {words}.",
+        "not reproduced": f"On the corrected fit of the same {n_points} runs the interval becomes "
+                          f"[{m['refit_gamma_low']:.3f}, {m['refit_gamma_high']:.3f}], and the bootstrap 95 % intervals "
+                          f"of its ends ([{m['refit_gamma_low.ci_low']:.3f}, {m['refit_gamma_low.ci_high']:.3f}] and "
+                          f"[{m['refit_gamma_high.ci_low']:.3f}, {m['refit_gamma_high.ci_high']:.3f}]) do not both "
+                          "contain 0.44 and 0.72: {words}; the headline rests on a fit that its own data do not "
+                          "support.",
+        **{status: f"On the corrected fit of the same {n_points} runs: " + text for status, text in unjudged.items()}})
     gamma_lows = [gamma_interval(r.beta).low for r in rows]
-    return (
-        f"**In words.** The paper's numbers are {'exactly' if arithmetic_ok else 'not'} what the reconstruction gives "
-        f"from Hoffmann's printed β = 0.28. On the corrected fit of the same {n_points} runs the interval "
-        + ("still holds within the bootstrap intervals." if refit_ok else
-           f"becomes [{m['refit_gamma_low']:.3f}, {m['refit_gamma_high']:.3f}], and the bootstrap 95 % intervals of its "
-           f"ends ([{m['refit_gamma_low.ci_low']:.3f}, {m['refit_gamma_low.ci_high']:.3f}] and "
-           f"[{m['refit_gamma_high.ci_low']:.3f}, {m['refit_gamma_high.ci_high']:.3f}]) do not both contain "
-           "0.44 and 0.72: the headline rests on a fit that its own data do not support.")
-        + f" Across the published fits γ_low ranges from {min(gamma_lows):.2f} to {max(gamma_lows):.2f}."
-    )
+    return " ".join([
+        "**In words.**", arithmetic("gamma_interval", "The interval [0.44, 0.72]"),
+        arithmetic("gamma_midpoint", "Its midpoint 0.58"), arithmetic("doubling_multiple", "The corpus multiple 3–5×"),
+        beta_words(record), refit, f"Across the published fits γ_low ranges from {min(gamma_lows):.2f} to "
+                                   f"{max(gamma_lows):.2f}."])

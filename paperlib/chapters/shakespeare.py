@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.page import deviations
 from paperlib.book.paper_numbers import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
+from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.context import RunContext
 from paperlib.data.sources import Provenance
 from paperlib.data.text import CharData
@@ -60,6 +61,12 @@ NOTE_CONFIG = {"n_embd": 384, "n_head": 6, "context": 256, "dropout": 0.2, "step
                "batch_regular_1": 128, "batch_regular_6": 64}  # the Note's Table 3 runs (July 2025)
 NGRAM_ANCHORS = {1: 3.347, 2: 2.486, 3: 2.049, 4: 1.774, 5: 1.669, 6: 1.698}  # methods page, published results
 FLOOR_ORDER = 5  # the n-gram model every neural model has to beat
+SHORT_ORDER = 3  # an n-gram of three characters: a model above its loss has learned less than local spelling
+ALPHA_START = 0.5  # where a learnable α starts (as for copy and image)
+LOSS_COLUMNS = ("best val loss", "95 % CI over seeds", "paper")  # `results`' table, shown as three
+REGULAR_NAMES = {"regular_1": "1-layer regular model", "regular_6": "6-layer regular model"}  # in sentences
+SIZE_COLUMNS = ("params", "batch", "train time (s)")
+FLOP_COLUMNS = ("per sample, paper formula", "per sample, ours", "in training")
 METRICS = Declaration("shakespeare", [
     Metric("val_loss_recurrent", "nats/char", "best validation loss of the better forget variant (with and without "
            "positions), mean over seeds; its interval a Student-t one over seeds", headline=True, ci=True),
@@ -71,13 +78,15 @@ METRICS = Declaration("shakespeare", [
     Metric("train_flops_{model}", "FLOPs", "training FLOPs: forward FLOPs per window (our count) × windows seen, "
            "mean over seeds"),
     Metric("val_loss_at_budget_{model}", "nats/char", "the best validation loss reached within `flops_budget` "
-           "training FLOPs, mean over seeds (NaN before the first evaluation)"),
+           "training FLOPs, mean over seeds (NaN before the first evaluation); its interval a Student-t one over seeds",
+           ci=True),
     Metric("flops_budget", "FLOPs", "the matched-compute budget: the training FLOPs of the cheapest model"),
     Metric("val_loss_ngram{order}", "nats/char", "validation loss of the interpolated n-gram model of this order"),
     Metric("loss_per_doubling", "nats", "validation loss the best model lost per doubling of training compute over "
            "the second half of its evaluations"),
     Metric("flops_to_floor", "FLOPs", "where the best model's mean curve, extended at `loss_per_doubling`, meets "
            "the 5-gram's loss (a lower bound; inf when it is not falling)"),
+    Metric("alpha_start", "α", "the learnable α's value at initialisation"),
     Metric("alpha_raw", "1", "the raw (unclamped) α parameter of the model `alpha_learned` reads, mean over seeds"),
     Metric("alpha_model_trained", "0 or 1", "1 when the model `alpha_learned` reads trained (its validation loss "
            f"{LEARNED_MARGIN} nats below the 1-gram's)"),
@@ -98,8 +107,9 @@ def shakespeare_configs(vocab_size: int, block: int, context: int, n_embd: int, 
         "recurrent_pos": recurrent(**shape),
         "recurrent_nopos": recurrent(**{**shape, "n_positions": 0}),
         "recurrent_k16": paper_config("shakespeare", "recurrent", block=16, **shape),
-        "recurrent_alpha": recurrent(alpha="learn", alpha_value=0.5, **shape),
-        "recurrent_alpha_k16": paper_config("shakespeare", "recurrent", block=16, alpha="learn", alpha_value=0.5, **shape),
+        "recurrent_alpha": recurrent(alpha="learn", alpha_value=ALPHA_START, **shape),
+        "recurrent_alpha_k16": paper_config("shakespeare", "recurrent", block=16, alpha="learn", alpha_value=ALPHA_START,
+                                            **shape),
         "regular_1": paper_config("shakespeare", "regular", **shape),
         "regular_6": paper_config("shakespeare", "regular", n_layer=6, **shape),
     }
@@ -184,9 +194,9 @@ def results(runs: Mapping[str, Sequence[Run]]) -> tuple[pd.DataFrame, dict[str, 
         run, (mean, low, high) = seeds[0], mean_ci(best_losses(seeds))
         flops = float(np.mean([r.history.train_flops.iloc[-1] for r in seeds]))
         rows.append({"model": MODEL_LABELS[name], "params": run.params, "batch": run.spec.batch,
-                     "FLOPs/sample, paper formula": paper_flops(run.cfg, run.spec.length),
-                     "FLOPs/sample, ours": run.flops_per_sample, "training FLOPs": flops, "best val loss": mean,
-                     "95 % CI over seeds": f"[{low:.3f}, {high:.3f}]" if len(seeds) > 1 else "—",
+                     "per sample, paper formula": paper_flops(run.cfg, run.spec.length),
+                     "per sample, ours": run.flops_per_sample, "in training": flops, "best val loss": mean,
+                     "95 % CI over seeds": _interval_words(low, high),
                      "paper": NOTE_SHAKESPEARE_LOSS.get(name, math.nan),
                      "train time (s)": float(np.mean([r.state.train_time for r in seeds]))})
         metrics |= {f"val_loss_{name}": mean, f"val_loss_{name}.ci_low": low, f"val_loss_{name}.ci_high": high,
@@ -204,7 +214,7 @@ def trained(metrics: Mapping[str, float], runs: Sequence[Run]) -> bool:
 def headline_metrics(metrics: Mapping[str, float], runs: Mapping[str, Sequence[Run]]) -> tuple[dict[str, float], str, str]:
     """The claims' numbers: the better forget variant (by its mean over seeds) with its CI over seeds; and
     the final α, mean and CI over seeds, of the first model of `ALPHA_MODELS` that trained (``alpha_model_trained``
-    is 0 when none did). Returns them, the better forget variant and the α model read."""
+    is 0 when none did), and where it started. Returns them, the better forget variant and the α model read."""
     metrics = METRICS.view(metrics)
     better = min(FORGET_VARIANTS, key=lambda n: metrics[f"val_loss_{n}"])
     candidates = [n for n in ALPHA_MODELS if n in runs]
@@ -214,6 +224,7 @@ def headline_metrics(metrics: Mapping[str, float], runs: Mapping[str, Sequence[R
              "val_loss_recurrent.ci_low": metrics[f"val_loss_{better}.ci_low"],
              "val_loss_recurrent.ci_high": metrics[f"val_loss_{better}.ci_high"],
              "alpha_learned": alpha, "alpha_learned.ci_low": alpha_low, "alpha_learned.ci_high": alpha_high,
+             "alpha_start": ALPHA_START,
              "alpha_raw": float(np.mean([float(r.state.model.alpha_raw.detach()) for r in runs[alpha_model]])),
              "alpha_model_trained": float(trained(metrics, runs[alpha_model]))}
     for name in candidates:
@@ -243,25 +254,37 @@ def mean_curve(runs: Sequence[Run], column: str) -> pd.DataFrame:
     return pd.concat(frames).groupby("step", as_index=False).mean()
 
 
-def loss_at_flops(runs: Sequence[Run], budget: float) -> float:
-    """The best validation loss reached within `budget` training FLOPs, averaged over seeds: each seed's
-    running best, interpolated in log FLOPs between evaluations (NaN before the first evaluation)."""
+def loss_at_flops(runs: Sequence[Run], budget: float) -> tuple[float, float, float]:
+    """The best validation loss reached within `budget` training FLOPs, mean over seeds with its 95 % interval
+    (`mean_ci`): each seed's running best, interpolated in log FLOPs between evaluations (NaN before the first
+    evaluation)."""
     values = []
     for run in runs:
         h = run.history
         if budget < h.train_flops.iloc[0]:
-            return math.nan
+            return math.nan, math.nan, math.nan
         values.append(float(np.interp(np.log(budget), np.log(h.train_flops), h.val_loss.cummin())))
-    return float(np.mean(values))
+    return mean_ci(values)
 
 
 def matched_compute(runs: Mapping[str, Sequence[Run]]) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every model at the training compute the cheapest model used (the paper's Fig. 2 compares along FLOPs):
-    the best validation loss each had reached by then; and the metrics ``val_loss_at_budget_NAME``."""
+    the best validation loss each had reached by then, with its interval over seeds; and the metrics
+    ``val_loss_at_budget_NAME`` (with ``.ci_low``/``.ci_high``)."""
     budget = min(float(np.mean([r.history.train_flops.iloc[-1] for r in seeds])) for seeds in runs.values())
     losses = {name: loss_at_flops(seeds, budget) for name, seeds in runs.items()}
-    table = pd.DataFrame({"model": [MODEL_LABELS[n] for n in losses], "val loss at the budget": list(losses.values())})
-    return table.set_index("model"), {"flops_budget": budget, **{f"val_loss_at_budget_{n}": v for n, v in losses.items()}}
+    table = pd.DataFrame({"model": [MODEL_LABELS[n] for n in losses],
+                          "val loss at the budget": [mean for mean, _, _ in losses.values()],
+                          "95 % CI over seeds": [_interval_words(low, high) for _, low, high in losses.values()]})
+    metrics = {"flops_budget": budget}
+    for name, (mean, low, high) in losses.items():
+        metrics |= {f"val_loss_at_budget_{name}": mean, f"val_loss_at_budget_{name}.ci_low": low,
+                    f"val_loss_at_budget_{name}.ci_high": high}
+    return table.set_index("model"), metrics
+
+
+def _interval_words(low: float, high: float) -> str:
+    return "—" if math.isnan(low) else f"[{low:.3f}, {high:.3f}]"
 
 
 def compute_to_floor(runs: Sequence[Run], floor: float) -> dict[str, float]:
@@ -340,42 +363,83 @@ def samples_markdown(runs: Mapping[str, Sequence[Run]], ngram: NGram, data: Char
     return "\n".join(lines)
 
 
-def in_words(metrics: Mapping[str, float], better: str, alpha_model: str, deviation: str) -> str:
-    """The verdicts in a few sentences: the ordering at the end and at matched compute, the n-gram floor, α."""
-    m = METRICS.view(metrics)
-    floor = m.get(f"val_loss_ngram{FLOOR_ORDER}")
-    names = [n for n in MODEL_LABELS if f"val_loss_{n}" in m]
-    beat = [MODEL_LABELS[n] for n in names if floor is not None and m[f"val_loss_{n}"] < floor]
-    ordering_holds = m["val_loss_recurrent"] < min(m["val_loss_regular_1"], m["val_loss_regular_6"])
-    at_budget = {n: m[f"val_loss_at_budget_{n}"] for n in names
-                 if not math.isnan(m.get(f"val_loss_at_budget_{n}", math.nan))}
-    words = [f"**In words.** The better recurrent variant ({MODEL_LABELS[better]}) reached {m['val_loss_recurrent']:.4f}, "
-             f"the regular 1-layer model {m['val_loss_regular_1']:.4f} and the 6-layer model "
-             f"{m['val_loss_regular_6']:.4f} (means over seeds); the paper's ordering (recurrent below both) "
-             + ("holds" if ordering_holds else "does not hold") + " at the end of this run."]
-    if at_budget:
-        best = min(at_budget, key=at_budget.get)
-        words.append(f" At equal training compute ({m['flops_budget']:.2g} FLOPs) the best is the {MODEL_LABELS[best]} "
-                     f"({at_budget[best]:.4f}).")
-    if floor is not None:
-        reach = m.get("flops_to_floor", math.nan)
-        words.append(f" Against the {FLOOR_ORDER}-gram floor ({floor:.3f}): " + (
-            f"beaten by {', '.join(beat)}." if beat else
-            "**no neural model beats it** in this run's budget, so these numbers say little about the paper's"
-            + (f"; the best model's curve, extended at its recent slope, would need at least {reach:.2g} training "
-               "FLOPs." if math.isfinite(reach) else ".")))
+def _loss(m: Mapping[str, float], key: str) -> str:
+    """A loss with its interval over seeds, as the sentences give it."""
+    low, high = m.get(f"{key}.ci_low", math.nan), m.get(f"{key}.ci_high", math.nan)
+    return f"{m[key]:.4f}" + ("" if math.isnan(low) else f" (95 % CI [{low:.4f}, {high:.4f}])")
+
+
+def _against(record: Record, rule: str, key: str, other: str, subject: str, reference: str) -> str:
+    """`subject`'s loss at `key` against `reference`'s at `other` (rule ``equal_compute`` or ``reference``:
+    ``=other`` is an exact number), marked."""
+    return decided(rule, record, [key, other], {
+        "lower": f"{subject} is lower than {reference}.",
+        "higher": f"{subject} is higher than {reference}.",
+        "not separated": f"{subject} is not separated from {reference}."})
+
+
+def compute_words(record: Record, better: str) -> str:
+    """The paper's ordering at equal training compute: the better forget variant against each regular model at
+    the cheapest model's budget (rule ``equal_compute``, intervals over seeds), where both were evaluated by then."""
+    m = record["metrics"]
+    key = f"val_loss_at_budget_{better}"
+    words = [f"At equal training compute ({m['flops_budget']:.2g} FLOPs, the cheapest model's):"]
+    for regular, name in REGULAR_NAMES.items():
+        other = f"val_loss_at_budget_{regular}"
+        if math.isnan(m[key]) or math.isnan(m[other]):
+            words.append(f"the {name} or the recurrent one had not been evaluated within that budget.")
+            continue
+        words.append(_against(record, "equal_compute", key, other, f"the recurrent model's loss, {_loss(m, key)},",
+                              f"the {name}'s, {_loss(m, other)}"))
+    return " ".join(words)
+
+
+def ngram_words(record: Record, better: str) -> str:
+    """The neural models against count-based ones (rule ``reference``): each against the 5-gram floor, and the
+    1-layer regular model against the 3-gram as well."""
+    m = record["metrics"]
+    floor, short = f"val_loss_ngram{FLOOR_ORDER}", f"val_loss_ngram{SHORT_ORDER}"
+    if m.get(floor) is None:
+        return ""
+    models = {"val_loss_recurrent": f"The recurrent model, {_loss(m, 'val_loss_recurrent')},",
+              **{f"val_loss_{n}": f"The {REGULAR_NAMES[n]}, {_loss(m, f'val_loss_{n}')}," for n in REGULAR_NAMES}}
+    words = [_against(record, "reference", key, f"={floor}", subject, f"the {FLOOR_ORDER}-gram floor ({m[floor]:.3f})")
+             for key, subject in models.items()]
+    if m.get(short) is not None:
+        words.append(_against(record, "reference", "val_loss_regular_1", f"={short}", f"The {REGULAR_NAMES['regular_1']}",
+                              f"a {SHORT_ORDER}-gram model ({m[short]:.3f})"))
+    return "Against count-based models, at the end of each run: " + " ".join(words)
+
+
+def in_words(record: Record, better: str, alpha_model: str) -> str:
+    """The verdicts in a few sentences: the models at the end of their runs, the ordering at equal compute, the
+    n-gram floors, α, and the claims' verdicts (rules ``equal_compute``, ``reference``, ``verdict``)."""
+    m = record["metrics"]
+    words = [f"**In words.** At the end of its run (equal steps, not equal compute) the better recurrent variant "
+             f"({MODEL_LABELS[better]}) reached {_loss(m, 'val_loss_recurrent')}, the regular 1-layer model "
+             f"{_loss(m, 'val_loss_regular_1')} and the 6-layer model {_loss(m, 'val_loss_regular_6')}.",
+             compute_words(record, better), ngram_words(record, better)]
     untrained = [MODEL_LABELS[n] for n in ALPHA_MODELS if m.get(f"trained_{n}") == 0.0]
     if untrained:
-        words.append(f" **Did not train** (validation loss within {LEARNED_MARGIN} nats of the 1-gram's): "
+        words.append(f"**Did not train** (validation loss within {LEARNED_MARGIN} nats of the 1-gram's): "
                      f"{', '.join(untrained)}; its α says nothing about forgetting.")
     if m.get("alpha_model_trained", 1.0):
-        words.append(f" The learnable α of the {MODEL_LABELS[alpha_model]} went from 0.5 to {m['alpha_learned']:.3f}"
-                     + (" (forgetting)." if m["alpha_learned"] <= FORGET_ALPHA_MAX else
-                        f" (moving towards forgetting, but above the claim's {FORGET_ALPHA_MAX})."
-                        if m["alpha_learned"] < 0.5 else " (not forgetting)."))
-    if deviation:
-        words.append(f" Configuration: {deviation}: not comparable with the paper's numbers.")
-    return "".join(words)
+        words.append(decided("reference", record, ["alpha_learned", "=alpha_start"], {
+            outcome: f"The learnable α of the {MODEL_LABELS[alpha_model]} {moved} {m['alpha_start']:g}: it ended at "
+                     f"{m['alpha_learned']:.3f} (95 % CI [{m['alpha_learned.ci_low']:.3f}, "
+                     f"{m['alpha_learned.ci_high']:.3f}])."
+            for outcome, moved in (("lower", "fell from"), ("higher", "rose from"),
+                                   ("not separated", "did not move clearly from"))}))
+    unjudged = {"not comparable": "is {words}: {reason}.", "not run": "gets no verdict: {reason}."}
+    words.append(decided_verdict(record, "shakespeare_val_loss", {
+        "reproduced": "The validation-loss claim is reproduced.",
+        "not reproduced": "The validation-loss claim is not reproduced.",
+        **{status: "The validation-loss claim " + text for status, text in unjudged.items()}}))
+    words.append(decided_verdict(record, "shakespeare_forget", {
+        "reproduced": f"The forgetting claim is reproduced: α ended at most {FORGET_ALPHA_MAX}.",
+        "not reproduced": f"The forgetting claim is not reproduced: α ended above {FORGET_ALPHA_MAX}.",
+        **{status: "The forgetting claim " + text for status, text in unjudged.items()}}))
+    return " ".join(filter(None, words))
 
 
 def forget_claim_reason(metrics: Mapping[str, float]) -> str | None:

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from paperlib.book.metrics import Declaration, Metric
-from paperlib.book.verdicts import Verdict
+from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.models import n_params
 from paperlib.models.configs import build_model
 from paperlib.models.weber_fechner import Net, Spec, build, macs
@@ -268,23 +268,30 @@ def claim_evidence(runs: pd.DataFrame, names: Sequence[str]) -> tuple[dict[str, 
     return metrics, evidence
 
 
-def ablation_table(runs: pd.DataFrame, steps: Sequence[int]) -> pd.DataFrame:
-    """Per model and step: test accuracy (%) as mean ± 95 % CI half-width, and the paired difference
-    against the best of `controls_for` (* where its CI excludes 0)."""
+def ablation_table(runs: pd.DataFrame, steps: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per model and step: test accuracy (%) as mean ± 95 % CI half-width; and, in a second table, the paired
+    difference against the best of `controls_for` (* where its CI excludes 0), the control named without its trunk
+    (models without a control are left out of it)."""
     names = list(runs.model.unique())
     acc = ci_table(runs, ["model", "step"], "acc").set_index(["model", "step"])
-    rows = []
+    accuracy, differences = [], []
     for name in names:
-        row, controls = {"model": name}, controls_for(name, names)
+        row = {"model": name}
         for step in steps:
             mean, low = acc.loc[(name, step), ["mean", "ci_low"]]
             row[f"acc @ {step}"] = f"{100 * mean:.2f} ± {100 * (mean - low):.2f}"
-            if controls:
+        accuracy.append(row)
+        controls = controls_for(name, names)
+        if controls:
+            row = {"model": name}
+            for step in steps:
                 control, diff, d_low, d_high = advantage(runs, name, controls, step)
                 star = "*" if d_low > 0 or d_high < 0 else ""
-                row[f"Δ @ {step}"] = f"{100 * diff:+.2f} ± {100 * (diff - d_low):.2f}{star} ({control})"
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("model").fillna("")
+                row[f"Δ @ {step}"] = f"{100 * diff:+.2f} ± {100 * (diff - d_low):.2f}{star} ({control.split('_', 1)[1]})"
+            differences.append(row)
+    by_model = [pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(index=pd.Index([], name="model"))
+                for rows in (accuracy, differences)]
+    return by_model[0], by_model[1]
 
 
 def time_to(runs: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -299,19 +306,22 @@ def time_to(runs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+COST_COLUMNS = ("parameters", "multiply-adds / image", "s / 100 steps", "lr")  # `compute_table`'s, after the times
+
+
 def compute_table(runs: pd.DataFrame, sizes: pd.DataFrame, thresholds: Sequence[float] = (0.97, 0.98, 0.99)
                   ) -> pd.DataFrame:
-    """Per model of `runs`: parameters, multiply-adds, training seconds per 100 steps, the batch size and
-    learning rate, and the steps and seconds to each accuracy threshold (mean over seeds; blank if never)."""
+    """Per model of `runs`: the steps and seconds to each accuracy threshold (mean over seeds; blank if never),
+    then (`COST_COLUMNS`) parameters, multiply-adds, training seconds per 100 steps and learning rate."""
     last = runs.groupby(["model", "seed"], sort=False).last().reset_index()
     per_step = last.groupby("model", sort=False).apply(lambda g: float((g.time / g.step).mean()), include_groups=False)
-    table = sizes.loc[per_step.index, ["parameters", "multiply-adds / image"]].assign(
-        **{"s / 100 steps": 100 * per_step, "lr": runs.groupby("model", sort=False).peak_lr.first()})
+    table = pd.DataFrame(index=per_step.index)
     for threshold in thresholds:
         reached = time_to(runs, threshold)
         table[f"steps to {threshold:.0%}"] = reached.steps
         table[f"s to {threshold:.0%}"] = reached.seconds
-    return table
+    return table.join(sizes[["parameters", "multiply-adds / image"]]).assign(
+        **{"s / 100 steps": 100 * per_step, "lr": runs.groupby("model", sort=False).peak_lr.first()})
 
 
 def plot_lr_sweep(sweep: pd.DataFrame, best: Mapping[str, float], step: int = 100) -> Figure:
@@ -373,23 +383,42 @@ def plot_learning_curves(acc: pd.DataFrame, names: Sequence[str]) -> Figure:
     return fig
 
 
-def in_words(runs: pd.DataFrame, acc: pd.DataFrame, names: Sequence[str], verdicts: Sequence[Verdict],
+def in_words(record: Record, runs: pd.DataFrame, acc: pd.DataFrame, names: Sequence[str],
              evidence: dict[str, tuple[str, str]]) -> str:
-    """The verdicts in a few sentences: each claim's model against its best control and the plain head."""
-    outcome = {"reproduced": "**accelerates** early learning: reproduced under this reading.",
-               "not reproduced": "**does not accelerate** early learning: not reproduced under this reading."}
+    """The verdicts in a few sentences: per claim, its model against its best control at 100 steps (rule
+    ``equal_samples``: the same batches, the unpaired intervals over seeds), the paired difference the verdict reads,
+    and the verdict (rule ``verdict``); then each head's accuracy at 100 steps."""
     lines = []
-    for v in verdicts:
-        model, control = evidence[v.claim.id]
+    for claim_id, (model, control) in evidence.items():
         plain = f"{WF_MODELS[model].trunk}_plain"
-        alone = f"; against `{plain}` alone {_versus(runs, model, plain)}" if control != plain else ""
-        lines.append(f"- **{CLAIM_WORDS[v.claim.id]}**: `{model}` − `{control}` (the best control at 100 steps) = "
-                     f"{_versus(runs, model, control)}{alone}. Weber–Fechner "
-                     + outcome.get(v.status, f"gets no verdict here ({v.reason})."))
+        alone = f"; against {plain} alone {_versus(runs, model, plain)}" if control != plain else ""
+        verdict = decided_verdict(record, claim_id, {
+            "reproduced": "Weber–Fechner **accelerates** early learning: {words}.",
+            "not reproduced": "Weber–Fechner **does not accelerate** early learning: {words}.",
+            "not comparable": "Weber–Fechner gets no verdict here ({reason}).",
+            "not run": "Weber–Fechner gets no verdict here ({reason})."})
+        lines.append(f"- **{CLAIM_WORDS[claim_id]}**: {_at_100(record, model, control)} Paired by seed, the sharper "
+                     f"test the verdict reads, {model} − {control} (the best control at 100 steps) = "
+                     f"{_versus(runs, model, control)}{alone}. {verdict}")
     at_100 = acc[acc.step == 100].set_index("model")["mean"]
     by_head = "; ".join(f"`{t}_{v}` ({gain}) {100 * at_100[f'{t}_{v}']:.2f} %" for t in ("mlp", "cnn")
                         for v, gain in HEAD_GAINS.items() if f"{t}_{v}" in names)
     return "**In words.**\n\n" + "\n".join(lines) + f"\n\nMean test accuracy at 100 steps: {by_head}."
+
+
+def _at_100(record: Record, model: str, control: str) -> str:
+    """`model`'s test accuracy after 100 steps against `control`'s, on the same batches (rule ``equal_samples``)."""
+    m = record["metrics"]
+
+    def shown(name: str) -> str:
+        key = f"acc_100_tuned.{name}"
+        return f"{100 * m[key]:.2f} % (95 % CI [{100 * m[f'{key}.ci_low']:.2f}, {100 * m[f'{key}.ci_high']:.2f}])"
+
+    return decided("equal_samples", record, [f"acc_100_tuned.{model}", f"acc_100_tuned.{control}"], {
+        outcome: f"After 100 steps on the same batches (equal samples), {model}'s test accuracy, {shown(model)}, is "
+                 f"{words} {control}'s, {shown(control)}, by their intervals over seeds."
+        for outcome, words in (("higher", "higher than"), ("lower", "lower than"),
+                               ("not separated", "not separated from"))})
 
 
 def _versus(runs: pd.DataFrame, model: str, control: str) -> str:

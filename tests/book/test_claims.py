@@ -20,6 +20,8 @@ def test_no_record_is_not_run():
 def test_missing_metric_is_not_run():
     verdict = judge(GAMMA, rec(gamma_low=0.44, gamma_high=None))
     assert verdict.status == NOT_RUN and "gamma_high" in verdict.reason
+    # a notebook's NaN is the record's null: judged while the notebook runs, it gives the record's verdict
+    assert judge(GAMMA, rec("quick", gamma_low=0.44, gamma_high=float("nan"))).status == NOT_RUN
 
 
 def test_rule_decides_on_a_full_run():

@@ -1,11 +1,12 @@
-"""What a notebook puts on its page: glued metrics, its departures from the paper, the configuration words."""
+"""What a notebook puts on its page: glued metrics, its departures from the paper, the configuration words, tables
+that fit."""
 
 import math
 
 import myst_nb
 import pytest
 
-from paperlib.book.page import configuration_words, deviations, glue_metrics
+from paperlib.book.page import configuration_words, deviations, glue_metrics, wrapping
 
 PAPER = {"side": 32, "lr": 0.0005, "steps": 80000}
 
@@ -45,3 +46,13 @@ def test_glue_metrics_glues_only_the_keys_asked_for(glued):
     assert glued == [("n", 3.0, False)]
     with pytest.raises(KeyError):
         glue_metrics({"acc": 0.5}, keys=["missing"])
+
+
+def test_wrapping_lets_row_labels_and_text_columns_wrap_and_nothing_else():
+    import pandas as pd
+
+    table = pd.DataFrame({"acc": [0.5], "note": ["a long note"]}, index=["a long model name"])
+    html = wrapping(table.style.format({"acc": "{:.2f}"}), table.columns[1:], width_em=7).to_html()
+    assert "th.row_heading {\n  white-space: normal;\n  min-width: 7em;" in html
+    assert "td.col1 {\n  white-space: normal;" in html and "td.col0" not in html  # the number stays on one line
+    assert "td." not in wrapping(table.style).to_html()

@@ -6,9 +6,12 @@ from dataclasses import replace
 import pytest
 
 from paperlib.bench import Point, Series
-from paperlib.chapters.linear_time import (NOTE_TABLE, cost_ratios, crossover_words, exponent_fits, exponent_table,
-                                           in_words, matmul_peak, note_table, ratio_metrics, sweep_metrics,
-                                           throughput_models, training_throughput)
+from paperlib.book.verdicts import run_record
+from paperlib.book.wording import marked_in_myst, recheck_myst
+from paperlib.chapters.linear_time import (METRICS, NOTE_TABLE, cost_ratios, cost_words, crossover_words,
+                                           exponent_fits, exponent_table, flop_words, in_words, matmul_peak,
+                                           memory_words, note_table, ratio_metrics, slope_table, sweep_metrics,
+                                           throughput_models, time_words, training_throughput)
 from paperlib.models.flops import paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import paper_config
 from paperlib.training.device import configure_device
@@ -58,8 +61,11 @@ def test_sweep_metrics_of_exact_power_laws():
     assert m["crossover_len"] == pytest.approx(1000) and m["crossover_len_train"] == pytest.approx(1000)
     late = sweep_metrics(measured, exponent_fits(measured, 2048))  # one point at most: no exponent
     assert math.isnan(late["time_exponent_recurrent"]) and math.isnan(late["time_exponent_regular.ci_high"])
-    table = exponent_table(measured, exponent_fits(measured, 2048))
-    assert table.loc["regular", "time, forward"] == "—" and table.loc["regular", "lengths"] == "256–1,024"
+    assert late["memory_exponent_regular_inference"] != late["memory_exponent_regular_inference"]  # NaN
+    assert m["memory_exponent_regular_math_inference"] == pytest.approx(2.0)
+    assert m["inference_memory_ratio_at_max_len"] == pytest.approx(1.0)
+    assert exponent_table(measured, exponent_fits(measured, 2048)).loc["regular", "time, forward"] == "—"
+    assert slope_table(measured).loc["regular", "lengths"] == "256–1,024"
 
 
 def test_cost_ratios_follow_the_formula_and_the_clock():
@@ -78,19 +84,41 @@ def test_crossover_words():
     assert crossover_words(1000.4, 256) == "from about N = 1,000 on"
 
 
-def prose(recurrent_time_exponent, quick=False):
+def page(recurrent_time_exponent=1.0, regular_memory=1.0, regular_inference=1.0, profile="cpu"):
+    """The record of a hand-made sweep: the regular model's training and inference memory `regular_memory` and
+    `regular_inference` × the recurrent one's."""
     measured = sweep(recurrent_time_exponent)
-    m = sweep_metrics(measured, exponent_fits(measured, 256))
-    return in_words(m | ratio_metrics(cost_ratios(measured, "copy", 32, batch=1)), 256, 2048, quick)
+    m = METRICS.new()
+    m.update(sweep_metrics(measured, exponent_fits(measured, 256)))
+    m.update(ratio_metrics(cost_ratios(measured, "copy", 32, batch=1)))
+    m.update(flop_table_reproduced=1.0, copy_flops_ours_over_paper=16.0, image_flop_ratio_paper=22.0,
+             image_flop_ratio_ours=9.5, image_time_ratio=4.4, unit_flop_ratio_paper=1.2, unit_time_ratio=9.4,
+             memory_ratio_at_max_len=regular_memory, inference_memory_ratio_at_max_len=regular_inference)
+    return run_record(m, profile)
 
 
-def test_in_words_follow_the_registry_rule():
-    linear, not_linear = prose(1.0), prose(1.3)
-    assert "time grows linearly (exponent 1.00)" in linear and "holds in measurement" in linear
-    assert "is not shown to grow linearly (exponent 1.30)" in not_linear and "holds in measurement" not in not_linear
-    assert "clearly super-linear (2.00)" in linear and "formula overstates the advantage" in linear
-    assert "predicts 3.5× at N = 1,024, where we measure 1.0×" in linear
-    assert prose(1.0, quick=True).startswith("*Quick profile")
+def prose(record):
+    return [flop_words(record, "a CPU"), time_words(record, 32, 64, "a CPU", 256), memory_words(record, "It stopped."),
+            cost_words(record), in_words(record, record["profile"] == "quick")]
+
+
+def test_every_direction_and_verdict_is_decided_from_the_record():
+    for record in (page(), page(1.3), page(regular_memory=2.0), page(profile="quick")):
+        for text in prose(record):
+            assert marked_in_myst(text) and recheck_myst(text, record) == [], text
+    decided = lambda record: {(m.keys[0], m.outcome) for text in prose(record) for m in marked_in_myst(text)}  # noqa: E731
+    linear, steeper = decided(page()), decided(page(1.3))
+    assert ("time_exponent_recurrent", "linear") in linear and ("rt_linear_time", "reproduced") in linear
+    assert ("time_exponent_recurrent", "faster than linear") in steeper and ("rt_linear_time", "not reproduced") in steeper
+    assert ("time_exponent_regular", "faster than linear") in linear
+    assert ("memory_exponent_recurrent", "linear") in linear  # the page once called an interval inside the band "not shown"
+    assert ("flop_ratio_paper_at_max_len", "above") in linear  # the formula overstates the measured speed-up
+    assert ("memory_ratio_at_max_len", "about even") in linear and ("rt_memory", "not reproduced") in linear
+    more = decided(page(regular_memory=2.0))
+    assert ("memory_ratio_at_max_len", "above") in more and ("rt_memory", "not reproduced") in more  # inference even
+    assert ("rt_memory", "reproduced") in decided(page(regular_memory=2.0, regular_inference=2.0))  # both panels
+    assert ("rt_linear_time", "not comparable") in decided(page(profile="quick"))
+    assert prose(page(profile="quick"))[-1].startswith("*Quick profile")
 
 
 def test_throughput_models_parse_task_block_and_length_and_refuse_anything_else():

@@ -8,12 +8,16 @@ import pandas as pd
 import pytest
 import torch
 
+from paperlib.book.verdicts import run_record
+from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters.long_range_image import (
+    METRICS,
     MODEL_LABELS,
     NOTE_CONFIG,
     SeedResult,
     collapse_diagnosis,
     collapse_reasons,
+    comparison_basis,
     data_statement,
     equal_compute_steps,
     image_configs,
@@ -69,8 +73,10 @@ def test_the_data_statement_says_substitute_first():
     words = data_statement(SUBSTITUTE, 8, splits, 10)
     assert words.startswith("**Substitute data: fashion-mnist, not CIFAR-10.** Fashion-MNIST zero-padded")
     assert "8×8 = 64 tokens (averaged from 32×32" in words and "250 training, 50 validation" in words
-    real = data_statement(CIFAR, 32, prepare(numbered(), 32, 50, 20, 40, 0), 10)
+    assert "and 100 test images, of which 40, drawn at random, score the selected weights" in words
+    real = data_statement(CIFAR, 32, prepare(numbered(), 32, 50, 20, 0, 0), 10)
     assert real.startswith("CIFAR-10 in 8-bit grayscale") and "averaged" not in real
+    assert "100 test images, of which all score the selected weights" in real
 
 
 def test_image_configs_are_the_chapters_models():
@@ -90,22 +96,43 @@ def test_scaled_down_names_each_departure_from_the_note():
         scaled_down({**NOTE_CONFIG, "threads": 1})
 
 
-def metrics(recurrent=(0.40, 0.38, 0.42), fixed=(0.41, 0.39, 0.43)):
-    m = {"image_acc_regular": 0.45}
-    for name, (acc, low, high) in (("recurrent", recurrent), ("recurrent_fixed", fixed)):
+def page(recurrent=(0.40, 0.38, 0.42), fixed=(0.41, 0.39, 0.43), regular=(0.45, 0.44, 0.46), still_improving=0,
+         reasons=None):
+    m = {f"image_selected_last_{name}": 0 for name in MODEL_LABELS} | {"image_selected_last_recurrent": still_improving}
+    for name, (acc, low, high) in (("recurrent", recurrent), ("recurrent_fixed", fixed), ("regular", regular)):
         m |= {f"image_acc_{name}": acc, f"image_acc_{name}.ci_low": low, f"image_acc_{name}.ci_high": high}
-    return m
+    return run_record(METRICS.view(m), "cpu", reasons, {"recurrent_steps": 80_000, "recurrent_batch": 256})
 
 
-def test_in_words_follows_the_numbers():
-    overlap = in_words(metrics(), CIFAR, "", True)
-    assert "made no clear difference" in overlap
-    assert "the best model of this run is the regular, 4 layers (45.00 %)" in overlap
-    assert overlap.endswith("overlap). The verdict compares with the Note's 43.09% on CIFAR-10.")
-    held_back = in_words(metrics(fixed=(0.50, 0.48, 0.52)), SUBSTITUTE, "side 8 (paper 32)", False)
-    assert "held the Note's model back" in held_back and "fashion-mnist (a substitute)" in held_back
-    assert "Configuration: side 8 (paper 32). None of these numbers is comparable" in held_back
-    assert "helped" in in_words(metrics(fixed=(0.30, 0.28, 0.32)), CIFAR, "", True)
+def test_in_words_decides_every_comparison_and_the_verdict_from_the_record():
+    def decided(record, basis="equal_compute"):
+        text = in_words(record, CIFAR, basis, seeds=3)
+        assert recheck_myst(text, record) == []
+        return [(m.rule, m.outcome, m.keys[0]) for m in marked_in_myst(text)]
+
+    overlap = decided(page())
+    assert ("equal_compute", "higher", "image_acc_regular") in overlap  # [44, 46] above [38, 42]
+    assert ("equal_samples", "not separated", "image_acc_recurrent_fixed") in overlap
+    assert ("budget_bound", "settled", "image_selected_last_recurrent") in overlap
+    assert ("verdict", "not reproduced", "lra_image") in overlap  # more than a point below the 4-layer model
+    assert ("verdict", "reproduced", "lra_image") in decided(page(recurrent=(0.43, 0.42, 0.44), regular=(0.42, 0.41, 0.43)))
+    held_back = decided(page(fixed=(0.50, 0.48, 0.52), still_improving=2))
+    assert ("equal_samples", "higher", "image_acc_recurrent_fixed") in held_back
+    assert ("budget_bound", "budget-bound", "image_selected_last_recurrent") in held_back  # the finding is budget-bound
+    assert "2 of the 9 runs behind these comparisons were selected at their last evaluation" in in_words(
+        page(still_improving=2), CIFAR, "equal_compute", seeds=3)
+    assert ("equal_samples", "lower", "image_acc_regular") in decided(page(regular=(0.30, 0.28, 0.32)), "equal_samples")
+    unmatched = in_words(page(), SUBSTITUTE, None, seeds=3)
+    assert "no comparison is drawn" in unmatched and "fashion-mnist (a substitute)" in unmatched
+    assert "The claim is not comparable with the Note's 43.09% on CIFAR-10: substitute dataset." in in_words(
+        page(reasons={"lra_image": "substitute dataset"}), SUBSTITUTE, None, seeds=3)
+
+
+def test_the_comparison_basis_follows_the_plan():
+    plan = {"regular_steps": 0, "regular_batch": 40, "recurrent_steps": 400, "recurrent_batch": 32}
+    assert comparison_basis(plan) == "equal_compute"
+    assert comparison_basis({**plan, "regular_steps": 320}) == "equal_samples"  # 320 × 40 = 400 × 32 images
+    assert comparison_basis({**plan, "regular_steps": 3}) is None
 
 
 def fake_run(final_train_loss: float, seed: int = 0, acc_path=(0.3, 0.5)) -> SimpleNamespace:
@@ -150,6 +177,8 @@ def test_results_average_over_the_seeds_that_learned_and_count_the_others():
     _, none_learned = results(judged_runs(collapsed_recurrent=3), 64)
     assert math.isnan(none_learned["image_acc_recurrent"])
     assert list(seed_table(judged_runs(1)).collapsed)[:2] == ["class 0 predicted for 100% of the test images", "no"]
+    assert metrics["image_selected_last_recurrent"] == 3  # the fake runs' best validation loss is at their last step
+    assert list(seed_table(judged_runs(1))["selected at step"])[0] == "20 of 20"
 
 
 def test_a_collapse_of_the_notes_model_is_a_reason_not_to_compare():

@@ -4,15 +4,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from paperlib.book.render import verdicts_for_run
-from paperlib.chapters.scaling_law import (GammaRow, arithmetic, fits_table, gamma_rows, in_words,
+from paperlib.book.verdicts import run_record
+from paperlib.book.wording import marked_in_myst, recheck_myst
+from paperlib.chapters.scaling_law import (METRICS, GammaRow, arithmetic, fits_table, gamma_rows, in_words,
                                            plot_gamma_intervals, refit_metrics, sensitivity_table)
 from paperlib.scaling.fit import ChinchillaFit
 from paperlib.scaling.published import EPOCH_REFIT, HOFFMANN_ROUNDED
 
 LIKELIHOOD = ChinchillaFit(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.366, objective=0.0, method="Huber likelihood")
 GRID = ChinchillaFit(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.367, objective=0.0, method="Huber grid")
-CLAIM_IDS = ["gamma_interval", "gamma_midpoint", "doubling_multiple", "gamma_refit"]
 
 
 def bootstrap_samples(betas):
@@ -26,7 +26,7 @@ def test_the_arithmetic_gives_the_papers_numbers():
     assert (metrics["gamma_low"], metrics["gamma_high"]) == pytest.approx((0.44, 0.72))
     assert metrics["gamma_midpoint"] == pytest.approx(0.58)
     assert (round(metrics["doubling_low"], 2), round(metrics["doubling_high"], 2)) == (2.62, 4.83)
-    assert table.index[0] == "0.28 (printed)" and len(table) == 2
+    assert table.index[0] == "0.28 (printed)" and len(table) == 2 and metrics["printed_beta"] == 0.28
 
 
 def test_refit_metrics_carry_percentile_intervals_of_beta_and_gamma():
@@ -56,19 +56,25 @@ def test_fits_table_sets_the_refits_beside_epochs():
     assert table.loc["ours: Huber grid", "beta"] == 0.367
 
 
-def prose(betas):
+def prose(betas, profile="cpu"):
     _, metrics = arithmetic()
     metrics |= refit_metrics(LIKELIHOOD, GRID, bootstrap_samples(betas))
-    rows = gamma_rows(LIKELIHOOD, GRID, metrics)
-    return in_words(verdicts_for_run(CLAIM_IDS, metrics, "cpu"), metrics, rows, 240)
+    record = run_record(METRICS.view(metrics), profile)
+    text = in_words(record, gamma_rows(LIKELIHOOD, GRID, metrics), 240)
+    assert recheck_myst(text, record) == []
+    return text, [(m.keys[0], m.outcome) for m in marked_in_myst(text)]
 
 
-def test_in_words_follows_the_verdicts():
-    refuted = prose(np.linspace(0.33, 0.40, 101))
+def test_in_words_decides_every_verdict_and_the_refits_beta_from_the_record():
+    refuted, outcomes = prose(np.linspace(0.33, 0.40, 101))
+    assert ("gamma_interval", "reproduced") in outcomes and ("gamma_refit", "not reproduced on the refit data") in outcomes
+    assert ("refit_beta", "higher") in outcomes  # the bootstrap interval lies above the printed 0.28
     assert "exactly what the reconstruction gives" in refuted and "same 240 runs" in refuted
     assert "becomes [0.268, 0.634]" in refuted and "do not both contain 0.44 and 0.72" in refuted
-    held = prose(np.linspace(0.2, 0.35, 101))  # γ_low CI [0.30, 0.60] holds 0.44; γ_high CI [0.65, 0.80] holds 0.72
-    assert "still holds within the bootstrap intervals" in held
+    held, outcomes = prose(np.linspace(0.2, 0.35, 101))  # γ_low CI [0.30, 0.60] holds 0.44; γ_high CI [0.65, 0.80] 0.72
+    assert "still holds within the bootstrap intervals" in held and ("refit_beta", "not separated") in outcomes
+    _, outcomes = prose(np.linspace(0.33, 0.40, 101), profile="quick")
+    assert ("gamma_interval", "not comparable") in outcomes and ("gamma_refit", "not comparable") in outcomes
 
 
 def test_the_interval_figure_draws_one_bar_per_fit():

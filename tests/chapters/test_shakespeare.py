@@ -8,7 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from paperlib.chapters.shakespeare import (ALPHA_MODELS, MODEL_LABELS, NOTE_CONFIG, alpha_gradients, batch_sizes,
+from paperlib.book.verdicts import run_record
+from paperlib.book.wording import marked_in_myst, recheck_myst
+from paperlib.chapters.shakespeare import (ALPHA_MODELS, METRICS, MODEL_LABELS, NOTE_CONFIG, alpha_gradients, batch_sizes,
                                            compute_to_floor, forget_claim_reason, headline_metrics, in_words,
                                            lm_metrics, loss_at_flops, matched_compute, ngram_table, results,
                                            scaled_down, shakespeare_configs)
@@ -95,12 +97,17 @@ def test_headline_numbers_take_the_better_forget_variant_and_an_alpha_model_that
 def test_models_are_compared_at_the_compute_of_the_cheapest():
     cheap = [run([3.0, 2.5], flops=(1e6, 2e6))]
     costly = [run([3.2, 2.8, 2.0, 1.5], flops=(1e6, 2e6, 4e6, 8e6))]
-    assert loss_at_flops(costly, 2e6) == pytest.approx(2.8)
-    assert loss_at_flops(costly, math.sqrt(2e6 * 4e6)) == pytest.approx(2.4)  # half way in log FLOPs
-    assert math.isnan(loss_at_flops(costly, 5e5))
+    assert loss_at_flops(costly, 2e6)[0] == pytest.approx(2.8)
+    assert loss_at_flops(costly, math.sqrt(2e6 * 4e6))[0] == pytest.approx(2.4)  # half way in log FLOPs
+    assert all(map(math.isnan, loss_at_flops(costly, 5e5)))
     table, found = matched_compute({"recurrent_pos": cheap, "regular_1": costly})
     assert found["flops_budget"] == 2e6 and found["val_loss_at_budget_regular_1"] == pytest.approx(2.8)
+    assert math.isnan(found["val_loss_at_budget_regular_1.ci_low"])  # one seed: no interval
     assert table.loc[MODEL_LABELS["recurrent_pos"], "val loss at the budget"] == pytest.approx(2.5)
+    seeds = [run([3.0, 2.4], flops=(1e6, 2e6)), run([3.0, 2.6], flops=(1e6, 2e6))]
+    _, found = matched_compute({"recurrent_pos": seeds, "regular_1": costly})
+    low, high = found["val_loss_at_budget_recurrent_pos.ci_low"], found["val_loss_at_budget_recurrent_pos.ci_high"]
+    assert found["val_loss_at_budget_recurrent_pos"] == pytest.approx(2.5) and low < 2.5 < high  # over the seeds
 
 
 def test_the_distance_to_the_floor_is_extrapolated_from_the_recent_slope():
@@ -128,25 +135,41 @@ def test_scaled_down_names_each_departure_from_the_note():
         scaled_down({"threads": 1})
 
 
-def words(recurrent=1.45, regular=1.50, floor=1.60, alpha=0.05, deviation="", trained=1.0):
-    m = {f"val_loss_{name}": regular for name in MODEL_LABELS}
-    m |= {"val_loss_recurrent_pos": recurrent, "val_loss_recurrent": recurrent, "alpha_learned": alpha,
-          "alpha_model_trained": trained, "trained_recurrent_alpha": trained, "flops_to_floor": 3e12}
+def interval(name, value, half=0.01):
+    return {name: value, f"{name}.ci_low": value - half, f"{name}.ci_high": value + half}
+
+
+def page(recurrent=1.45, regular=1.50, floor=1.60, alpha=0.05, trained=1.0, profile="cpu", reasons=None):
+    m = {"flops_budget": 1e12, "alpha_start": 0.5, "val_loss_ngram3": 2.049}
+    for name in ("recurrent", "recurrent_pos", "regular_1", "regular_6"):
+        loss = recurrent if name.startswith("recurrent") else regular
+        m |= interval(f"val_loss_{name}", loss) | interval(f"val_loss_at_budget_{name}", loss + 0.1)
+    m |= interval("alpha_learned", alpha) | {"alpha_model_trained": trained, "trained_recurrent_alpha": trained}
     if floor is not None:
         m["val_loss_ngram5"] = floor
-    return in_words(m, "recurrent_pos", "recurrent_alpha", deviation)
+    return run_record(METRICS.view(m), profile, reasons, {"steps": 10_000, "batch_recurrent": 256, "context": 256})
 
 
-def test_in_words_follows_the_numbers():
-    assert "ordering (recurrent below both) holds" in words() and "(forgetting)." in words()
-    assert "does not hold" in words(recurrent=1.55) and "(moving towards forgetting" in words(alpha=0.2)
-    assert "(not forgetting)." in words(alpha=0.6)
-    assert f"floor (1.600): beaten by {MODEL_LABELS['recurrent_pos']}." in words(regular=1.7)
-    assert "**no neural model beats it**" in words(floor=1.0) and "at least 3e+12 training FLOPs" in words(floor=1.0)
-    assert "gram floor" not in words(floor=None)
-    assert "**Did not train**" in words(trained=0.0) and "went from 0.5" not in words(trained=0.0)
-    assert words(deviation="steps 4 (paper 10000)").endswith("Configuration: steps 4 (paper 10000): not comparable "
-                                                             "with the paper's numbers.")
+def test_in_words_decides_every_direction_and_verdict_from_the_record():
+    for record in (page(), page(recurrent=1.55), page(regular=1.45), page(floor=1.0), page(floor=None),
+                   page(alpha=0.6), page(trained=0.0), page(profile="quick")):
+        text = in_words(record, "recurrent_pos", "recurrent_alpha")
+        assert marked_in_myst(text) and recheck_myst(text, record) == []
+    outcomes = lambda record: [(m.rule, m.outcome) for m in marked_in_myst(in_words(record, "recurrent_pos",  # noqa: E731
+                                                                                   "recurrent_alpha"))]
+    assert outcomes(page())[:2] == [("equal_compute", "lower")] * 2  # below both regular models at equal compute
+    assert ("equal_compute", "higher") in outcomes(page(recurrent=1.55))
+    assert ("equal_compute", "not separated") in outcomes(page(regular=1.45))
+    assert ("reference", "higher") in outcomes(page(floor=1.0)) and ("reference", "lower") in outcomes(page())
+    assert "val_loss_ngram5" not in in_words(page(floor=None), "recurrent_pos", "recurrent_alpha")
+    assert ("verdict", "reproduced") in outcomes(page()) and ("verdict", "not comparable") in outcomes(
+        page(profile="quick"))
+    assert "**Did not train**" in in_words(page(trained=0.0), "recurrent_pos", "recurrent_alpha")
+    assert "fell from 0.5" in in_words(page(), "recurrent_pos", "recurrent_alpha")
+    assert "rose from 0.5" in in_words(page(alpha=0.6), "recurrent_pos", "recurrent_alpha")
+    scaled = in_words(page(reasons={"shakespeare_val_loss": "scaled-down configuration (steps 4 (paper 10000))"}),
+                      "recurrent_pos", "recurrent_alpha")
+    assert "The validation-loss claim is not comparable: scaled-down configuration (steps 4 (paper 10000))." in scaled
 
 
 def test_ngram_table_sets_ours_beside_the_anchors():

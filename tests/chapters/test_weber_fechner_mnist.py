@@ -7,13 +7,17 @@ import pytest
 import torch
 
 from paperlib.book.runner import plan_run
+from paperlib.book.verdicts import run_record
+from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters import weber_fechner_mnist
-from paperlib.chapters.weber_fechner_mnist import (FAST_MODELS, FAST_OPTIMIZER, WF_MODELS, ablation_table, advantage,
-                                                   best_lrs, checkpoints_won, compute_table, controls_for,
-                                                   eval_schedule, lr_grid, model_names, model_sizes, parse_channels,
-                                                   plan_stage, run_plan, time_to, tuned_metrics)
+from paperlib.chapters.weber_fechner_mnist import (COST_COLUMNS, FAST_MODELS, FAST_OPTIMIZER, METRICS, WF_MODELS,
+                                                   ablation_table, advantage, best_lrs, checkpoints_won, claim_evidence,
+                                                   compute_table, controls_for, eval_schedule, in_words, lr_grid,
+                                                   model_names, model_sizes, parse_channels, plan_stage, run_plan,
+                                                   time_to, tuned_metrics)
 from paperlib.data.mnist import as_images
 from paperlib.models.weber_fechner import REDUCTIONS, Net
+from paperlib.stats import ci_table
 from paperlib.training.callbacks import OneCycle
 from paperlib.training.device import configure_device
 from paperlib.training.losses import CRITERIA
@@ -130,10 +134,10 @@ def test_the_plan_lists_every_stage_from_the_parameters():
 
 
 def test_ablation_table_and_time_to(runs):
-    table = ablation_table(runs, [1, 4])
+    table, differences = ablation_table(runs, [1, 4])
     assert list(table.index) == ["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"]
-    assert table.loc["cnn_wf", "Δ @ 4"] == ""  # no control of its trunk was run
-    assert "(mlp_plain)" in table.loc["mlp_l1", "Δ @ 1"]
+    assert "cnn_wf" not in differences.index  # no control of its trunk was run
+    assert "(plain)" in differences.loc["mlp_l1", "Δ @ 1"] and list(differences.columns) == ["Δ @ 1", "Δ @ 4"]
     mean = runs[(runs.model == "mlp_plain") & (runs.step == 4)].acc.mean()
     assert table.loc["mlp_plain", "acc @ 4"].startswith(f"{100 * mean:.2f} ± ")
     reached = time_to(runs, 0.0)
@@ -174,5 +178,35 @@ def test_fast_baselines_train_under_their_recipe_and_enter_the_compute_table():
     assert runs[runs.step == 4].lr.max() < 1e-6  # the one-cycle schedule ends far below its peak
     table = compute_table(runs, model_sizes(list(FAST_MODELS), (32, 64), FAST_MODELS), thresholds=(0.0, 1.01))
     assert list(table.index) == ["fast_cnn", "fast_mlp"] and (table["steps to 0%"] == 1).all()
+    assert list(table.columns) == ["steps to 0%", "s to 0%", "steps to 101%", "s to 101%", *COST_COLUMNS]
     assert table["steps to 101%"].isna().all() and (table["s / 100 steps"] > 0).all()
     assert table.loc["fast_cnn", "parameters"] != table.loc["fast_mlp", "parameters"]  # each sized from its own spec
+
+
+def tuned(wf_gain: float) -> pd.DataFrame:
+    """Runs of mlp_wf and its controls, five seeds, accuracy at 10..200 steps: WF `wf_gain` above mlp_plain."""
+    rows = []
+    for seed in range(5):
+        for step in (10, 25, 50, 100, 200):
+            base = 0.80 + 0.01 * seed + step / 10_000
+            for model, acc in (("mlp_plain", base), ("mlp_max", base - 0.02), ("mlp_wf", base + wf_gain)):
+                rows.append({"model": model, "seed": seed, "step": step, "acc": acc + 0.001 * (seed % 2) * (model == "mlp_wf"),
+                             "time": step / 100, "peak_lr": 0.001})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("gain, verdict, unpaired", [(0.05, "reproduced under our reading", "higher"),
+                                                     (0.0, "not reproduced under our reading", "not separated")])
+def test_in_words_decides_each_comparison_and_verdict_from_the_record(gain, verdict, unpaired):
+    runs = tuned(gain)
+    names = ["mlp_plain", "mlp_max", "mlp_wf"]
+    found, evidence = claim_evidence(runs, names)
+    metrics = METRICS.new()
+    metrics.update(found)
+    metrics.update(tuned_metrics(runs, {name: 0.001 for name in names}))
+    record = run_record(metrics, "cpu")
+    text = in_words(record, runs, ci_table(runs, ["model", "step"], "acc"), names, evidence)
+    assert recheck_myst(text, record) == []
+    outcomes = {(m.rule, m.outcome) for m in marked_in_myst(text)}
+    assert ("verdict", verdict) in outcomes and ("equal_samples", unpaired) in outcomes
+    assert "Paired by seed, the sharper test the verdict reads, mlp_wf − mlp_plain" in text

@@ -19,7 +19,6 @@ from paperlib.scaling.fit import HUBER_DELTA, huber_least_squares
 
 MIN_SIZES = 3  # corpus sizes an exponent needs before we fit one
 ASYMPTOTE_STARTS = (0.25, 0.5, 1.0)  # starting exponents b of the per-slice fit
-MAX_EXPONENT = 5.0  # the per-slice fit keeps 0 ≤ b ≤ this
 
 
 @dataclass(frozen=True)
@@ -34,26 +33,31 @@ class Asymptote:
         return self.L_inf + self.a * np.power(N, -self.b)
 
 
-def fit_asymptote(N: Sequence[float], loss: Sequence[float], delta: float = HUBER_DELTA) -> Asymptote:
+def fit_asymptote(N: Sequence[float], loss: Sequence[float], start: Asymptote | None = None,
+                  delta: float = HUBER_DELTA) -> Asymptote:
     """Fit L = L∞ + a·N^−b to losses at several sizes (repeats allowed) with the global fit's loss, the summed
-    Huber loss of log L, written log L = LSE(ln a − b ln N, ln L∞), from a few starts."""
+    Huber loss of log L, written log L = LSE(ln a − b ln N, ln L∞) with b = e^c > 0: from `start`, or else from
+    a few starting exponents `ASYMPTOTE_STARTS`."""
     log_N, log_L = np.log(np.asarray(N, dtype=float)), np.log(np.asarray(loss, dtype=float))
     if len(np.unique(log_N)) < 3:
         raise ValueError(f"an asymptote needs three model sizes at least, got {len(np.unique(log_N))}")
 
     def residuals(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ln_a, b, ln_inf = theta
-        terms = np.stack([ln_a - b * log_N, np.full_like(log_N, ln_inf)])
+        ln_a, c, ln_inf = theta
+        terms = np.stack([ln_a - math.exp(c) * log_N, np.full_like(log_N, ln_inf)])
         weights = softmax(terms, axis=0)
         fitted = np.logaddexp(terms[0], terms[1])
-        return fitted - log_L, np.stack([weights[0], -weights[0] * log_N, weights[1]], axis=1)
+        return fitted - log_L, np.stack([weights[0], -weights[0] * log_N * math.exp(c), weights[1]], axis=1)
 
-    floor = 0.9 * float(np.exp(log_L.min()))
-    first = float(np.exp(log_L[np.argmin(log_N)]))
-    starts = [np.array([math.log(max(first - floor, 1e-3)) + b * log_N.min(), b, math.log(floor)]) for b in ASYMPTOTE_STARTS]
-    lower, upper = [-50.0, 0.0, -10.0], [50.0, MAX_EXPONENT, 10.0]
-    (ln_a, b, ln_inf), _ = huber_least_squares(residuals, [np.clip(s, lower, upper) for s in starts], delta, (lower, upper))
-    return Asymptote(math.exp(ln_inf), math.exp(ln_a), float(b))
+    if start is not None:
+        starts = [np.array([math.log(start.a), math.log(start.b), math.log(start.L_inf)])]
+    else:
+        floor = 0.9 * float(np.exp(log_L.min()))
+        first = float(np.exp(log_L[np.argmin(log_N)]))
+        starts = [np.array([math.log(max(first - floor, 1e-3)) + b * log_N.min(), math.log(b), math.log(floor)])
+                  for b in ASYMPTOTE_STARTS]
+    (ln_a, c, ln_inf), _ = huber_least_squares(residuals, starts, delta)
+    return Asymptote(math.exp(ln_inf), math.exp(ln_a), math.exp(c))
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ HEADS = 2  # attention heads of every rung (widths are even)
 CHUNK = 1024  # the training split is cut into chunks of this many characters and shuffled once before slicing
 CHUNK_SEED = 0  # the one shuffle of the chunks (the same for every run and seed, so slices nest)
 RUN_FORMAT = 2  # part of every run's config: raise it when `train_run` changes, so cached runs are not reused
-WARMUP_STEPS = 100  # linear warm-up of the learning rate, then constant until a plateau cuts it
+WARMUP_STEPS = 100  # linear warm-up of the learning rate (a tenth of the cap if shorter), then constant
 EVAL_MAX_STEPS = 100  # validation after every pass, and at least every this many steps on long slices
 LR_CUTS = 1  # plateaus that cut the learning rate tenfold before the next one ends the run
 CENSOR_LAST = 2  # a run that hit its cap with its best validation loss in its last this-many evaluations is censored
@@ -175,7 +175,7 @@ class Design:
         r = self.ladder[rung]
         return {"format": RUN_FORMAT, "sha256": self.sha256, "chunk": CHUNK, "D": D, "seed": seed, "width": r.width,
                 "layers": r.layers, "heads": HEADS, "context": self.context, "batch": self.batch, "lr": self.lrs[rung],
-                "warmup": WARMUP_STEPS, "eval_every": self.eval_every(D), "patience": self.patience, "cuts": LR_CUTS,
+                "warmup": min(WARMUP_STEPS, self.max_steps(D) // 10), "eval_every": self.eval_every(D), "patience": self.patience, "cuts": LR_CUTS,
                 "max_steps": self.max_steps(D), "eval_windows": self.eval_windows, "device": self.device}
 
 
@@ -371,7 +371,8 @@ class Analysis:
 
     @property
     def balance(self) -> float:
-        return self.fit.beta / self.fit.alpha
+        """β̂/α̂ (NaN when α̂ is 0: no model term was found)."""
+        return self.fit.beta / self.fit.alpha if self.fit.alpha else math.nan
 
     @property
     def band(self) -> tuple[float, float]:
@@ -709,10 +710,10 @@ def _interval(low: float | None, high: float | None) -> str:
 def asymptote_table(point: Analysis) -> pd.DataFrame:
     """Per slice: its asymptote L∞, the fit's a and b, the data-limited excess L∞ − Ê and the headline
     threshold L∞ + f·(L∞ − Ê)."""
-    E = point.fit.E
+    E, threshold = point.fit.E, f"threshold, f = {HEADLINE_F:g}"
     return pd.DataFrame([{"D (characters)": D, "L∞ (nats)": a.L_inf, "a": a.a, "b": a.b, "L∞ − Ê": a.L_inf - E,
-                          f"threshold, f = {HEADLINE_F:g}": a.L_inf + HEADLINE_F * (a.L_inf - E)}
-                         for D, a in sorted(point.asymptotes.items())]).set_index("D (characters)")
+                          threshold: a.L_inf + HEADLINE_F * (a.L_inf - E)} for D, a in sorted(point.asymptotes.items())],
+                        columns=["D (characters)", "L∞ (nats)", "a", "b", "L∞ − Ê", threshold]).set_index("D (characters)")
 
 
 def size_table(point: Analysis, defs: Sequence[Definition], top: float) -> pd.DataFrame:
@@ -787,7 +788,8 @@ def kgram_table(tokens: np.ndarray, sizes: Sequence[int], ks: Sequence[int]) -> 
 
 
 def _legend_below(ax: Any, ncol: int = 3) -> None:
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=ncol)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=ncol)
 
 
 def plot_losses(frame: pd.DataFrame, point: Analysis) -> Figure:

@@ -38,7 +38,7 @@ from paperlib.models.transformer import Transformer, TransformerConfig
 from paperlib.paths import notebooks_dir
 from paperlib.plots import page_figure
 from paperlib.progress import progress
-from paperlib.scaling.efficient import (Asymptote, Crossing, exponent, first_crossing, fit_asymptote,
+from paperlib.scaling.efficient import (Asymptote, Crossing, exponent, first_crossing, fit_asymptotes,
                                         lowest_rung)
 from paperlib.scaling.fit import ChinchillaFit, fit_huber_least_squares, start_grid
 from paperlib.scaling.kgrams import distinct_kgrams
@@ -393,8 +393,8 @@ def analyse(frame: pd.DataFrame, defs: Sequence[Definition], start: Analysis | N
     definition's cells and γ (from the usable cells; NaN from fewer than three slices). A bootstrap refit starts
     every fit from the point estimate's (`start`)."""
     fit = global_fit(frame, start and start.fit)
-    asymptotes = {int(D): fit_asymptote(here.N, here.val_loss, start and start.asymptotes.get(int(D)))
-                  for D, here in frame.groupby("D") if here.N.nunique() >= 3}
+    enough = frame.groupby("D").N.transform("nunique") >= 3
+    asymptotes = fit_asymptotes(frame.N[enough], frame.D[enough], frame.val_loss[enough], start and start.asymptotes)
     cells = measure_cells(frame, defs, asymptotes, fit.E)
     return Analysis(fit, asymptotes, cells, {name: cells_gamma(found) for name, found in cells.items()})
 

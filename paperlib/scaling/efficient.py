@@ -1,5 +1,5 @@
 """The efficient model size N*(D), measured on a ladder of model sizes trained at one corpus size: the slice's own
-asymptote L∞ (a fit of L = L∞ + a·N^−b across the sizes), the first size whose loss meets a threshold
+asymptote L∞ (a fit of L = L∞ + a·N^−b across the sizes, b shared by the slices), the first size whose loss meets a threshold
 (interpolated between the two sizes around it, or censored at an end of the ladder), the size with the lowest
 loss, and the exponent γ of N* ∝ D^γ (methods page, measuring γ).
 """
@@ -7,7 +7,7 @@ loss, and the exponent γ of N* ∝ D^γ (methods page, measuring γ).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +18,7 @@ from paperlib.bench import fit_power
 from paperlib.scaling.fit import HUBER_DELTA, huber_least_squares
 
 MIN_SIZES = 3  # corpus sizes an exponent needs before we fit one
-ASYMPTOTE_STARTS = (0.25, 0.5, 1.0)  # starting exponents b of the per-slice fit
+ASYMPTOTE_STARTS = (0.25, 0.5, 1.0)  # starting exponents b of the slices' fit
 
 
 @dataclass(frozen=True)
@@ -33,31 +33,42 @@ class Asymptote:
         return self.L_inf + self.a * np.power(N, -self.b)
 
 
-def fit_asymptote(N: Sequence[float], loss: Sequence[float], start: Asymptote | None = None,
-                  delta: float = HUBER_DELTA) -> Asymptote:
-    """Fit L = L∞ + a·N^−b to losses at several sizes (repeats allowed) with the global fit's loss, the summed
-    Huber loss of log L, written log L = LSE(ln a − b ln N, ln L∞) with b = e^c > 0: from `start`, or else from
-    a few starting exponents `ASYMPTOTE_STARTS`."""
+def fit_asymptotes(N: Sequence[float], D: Sequence[float], loss: Sequence[float],
+                   start: Mapping[int, Asymptote] | None = None, delta: float = HUBER_DELTA) -> dict[int, Asymptote]:
+    """Each corpus size's own asymptote: L = L∞(D) + a(D)·N^−b fitted to the losses at every size and corpus size
+    (repeats allowed), L∞ and a free at each D, one exponent b > 0 shared by all (a slice's eight noisy losses
+    alone rarely pin down both its asymptote and its curvature). The loss is the global fit's, the summed Huber
+    loss of log L, written log L = LSE(ln a(D) − b ln N, ln L∞(D)) with b = e^c; from `start`, or else from a few
+    starting exponents `ASYMPTOTE_STARTS`."""
     log_N, log_L = np.log(np.asarray(N, dtype=float)), np.log(np.asarray(loss, dtype=float))
-    if len(np.unique(log_N)) < 3:
-        raise ValueError(f"an asymptote needs three model sizes at least, got {len(np.unique(log_N))}")
+    sizes, group = np.unique(np.asarray(D), return_inverse=True)
+    for i, size in enumerate(sizes):
+        if len(np.unique(log_N[group == i])) < 3:
+            raise ValueError(f"an asymptote needs three model sizes at least; D = {size} has fewer")
+    rows, k = np.arange(len(log_N)), len(sizes)
 
     def residuals(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ln_a, c, ln_inf = theta
-        terms = np.stack([ln_a - math.exp(c) * log_N, np.full_like(log_N, ln_inf)])
+        b, ln_a, ln_inf = math.exp(theta[0]), theta[1:1 + k][group], theta[1 + k:][group]
+        terms = np.stack([ln_a - b * log_N, ln_inf])
         weights = softmax(terms, axis=0)
-        fitted = np.logaddexp(terms[0], terms[1])
-        return fitted - log_L, np.stack([weights[0], -weights[0] * log_N * math.exp(c), weights[1]], axis=1)
+        jacobian = np.zeros((len(log_N), 1 + 2 * k))
+        jacobian[:, 0] = -weights[0] * log_N * b
+        jacobian[rows, 1 + group] = weights[0]
+        jacobian[rows, 1 + k + group] = weights[1]
+        return np.logaddexp(terms[0], terms[1]) - log_L, jacobian
 
     if start is not None:
-        starts = [np.array([math.log(start.a), math.log(start.b), math.log(start.L_inf)])]
+        first = start[int(sizes[0])]
+        starts = [np.concatenate([[math.log(first.b)], [math.log(start[int(d)].a) for d in sizes],
+                                  [math.log(start[int(d)].L_inf) for d in sizes]])]
     else:
-        floor = 0.9 * float(np.exp(log_L.min()))
-        first = float(np.exp(log_L[np.argmin(log_N)]))
-        starts = [np.array([math.log(max(first - floor, 1e-3)) + b * log_N.min(), math.log(b), math.log(floor)])
-                  for b in ASYMPTOTE_STARTS]
-    (ln_a, c, ln_inf), _ = huber_least_squares(residuals, starts, delta)
-    return Asymptote(math.exp(ln_inf), math.exp(ln_a), math.exp(c))
+        floors = np.array([0.9 * np.exp(log_L[group == i].min()) for i in range(k)])
+        smallest = np.array([np.exp(log_L[group == i][np.argmin(log_N[group == i])]) for i in range(k)])
+        starts = [np.concatenate([[math.log(b)], np.log(np.maximum(smallest - floors, 1e-3)) + b * log_N.min(),
+                                  np.log(floors)]) for b in ASYMPTOTE_STARTS]
+    theta, _ = huber_least_squares(residuals, starts, delta)
+    b = math.exp(theta[0])
+    return {int(d): Asymptote(math.exp(theta[1 + k + i]), math.exp(theta[1 + i]), b) for i, d in enumerate(sizes)}
 
 
 @dataclass(frozen=True)

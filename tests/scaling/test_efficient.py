@@ -6,22 +6,26 @@ import math
 import numpy as np
 import pytest
 
-from paperlib.scaling.efficient import (Asymptote, exponent, first_crossing, fit_asymptote, interpolate_size,
+from paperlib.scaling.efficient import (Asymptote, exponent, first_crossing, fit_asymptotes, interpolate_size,
                                         lowest_rung)
 
 SIZES = [1000.0, 2000.0, 4000.0, 8000.0]
 
 
-def test_the_asymptote_fit_recovers_a_power_law_in_n_from_noisy_losses():
-    N = 6000 * 1.5 ** np.arange(8)
-    exact = fit_asymptote(N, 1.8 + 30 * N ** -0.4)
-    assert (exact.L_inf, exact.a, exact.b) == pytest.approx((1.8, 30, 0.4), rel=1e-4)
-    noisy = 1.8 + 30 * np.repeat(N, 2) ** -0.4 + np.random.default_rng(0).normal(0, 0.002, 16)
-    assert fit_asymptote(np.repeat(N, 2), noisy).L_inf == pytest.approx(1.8, abs=0.05)
-    assert fit_asymptote(N, 1.8 + 30 * N ** -0.4, start=exact).b == pytest.approx(0.4, rel=1e-4)
+def test_the_asymptotes_recover_each_slices_level_and_the_shared_exponent_from_noisy_losses():
+    N, D = (a.ravel() for a in np.meshgrid(6000 * 1.5 ** np.arange(8), [1e4, 4e4, 1.6e5]))
+    L_inf = {1e4: 2.4, 4e4: 2.1, 1.6e5: 1.9}
+    amplitude = {1e4: 20.0, 4e4: 30.0, 1.6e5: 40.0}  # a(D) free: not the additive law
+    loss = np.array([L_inf[d] + amplitude[d] * n ** -0.4 for n, d in zip(N, D)])
+    exact = fit_asymptotes(N, D, loss)
+    for d in L_inf:
+        assert (exact[int(d)].L_inf, exact[int(d)].a, exact[int(d)].b) == pytest.approx((L_inf[d], amplitude[d], 0.4), rel=1e-4)
+    noisy = fit_asymptotes(np.repeat(N, 2), np.repeat(D, 2), np.repeat(loss, 2) + np.random.default_rng(0).normal(0, 0.002, 48))
+    assert [noisy[int(d)].L_inf for d in L_inf] == pytest.approx(list(L_inf.values()), abs=0.05)
+    assert fit_asymptotes(N, D, loss, start=exact)[40000].b == pytest.approx(0.4, rel=1e-4)
     assert Asymptote(1.0, 2.0, 1.0).loss(4.0) == pytest.approx(1.5)
     with pytest.raises(ValueError, match="three"):
-        fit_asymptote([1000, 1000, 2000], [2.0, 2.0, 1.9])
+        fit_asymptotes([1000, 1000, 2000], [1, 1, 1], [2.0, 2.0, 1.9])
 
 
 def test_the_first_crossing_is_interpolated_in_log_n_or_censored_at_an_end():

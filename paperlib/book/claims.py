@@ -14,7 +14,6 @@ from paperlib.book.paper_numbers import (
     COPY_VALIDATION,
     FORGET_ALPHA_MAX,
     FORGET_COPY_ACC_MAX,
-    GAMMA_BAND,
     IMAGE_ACC_TOLERANCE,
     LINEAR_EXPONENT_MAX,
     NOTE_COPY_SAMPLES,
@@ -209,19 +208,28 @@ CLAIMS: tuple[Claim, ...] = (
           provenance="robustness", qualifier="on the refit data",
           budget=_no_budget("none: a refit of the published Chinchilla runs"),
           caveat="The paper derives γ from Hoffmann's printed fit; this tests that input, not the paper's arithmetic."),
-    Claim("gamma_empirical", "γ measured: the fewest parameters that fit a growing corpus", "empirical", LLM_PAPER,
-          "The fewest parameters N* that reach the desired accuracy on a training corpus of D tokens grow as "
-          "N* ∝ D^γ with γ ∈ [0.44, 0.72].",
-          "[0.44, 0.72]", "gamma_empirical", ("gamma_paper", "gamma_paper.ci_low", "gamma_paper.ci_high"),
-          (f"the bootstrap 95 % CI of γ, measured under the paper's definition with the headline target (training "
-           f"loss within a fixed excess of the best reached at each D), overlaps [{GAMMA_BAND[0]}, {GAMMA_BAND[1]}]"),
-          lambda m: m["gamma_paper.ci_low"] <= GAMMA_BAND[1] and m["gamma_paper.ci_high"] >= GAMMA_BAND[0],
-          lambda m: f"{m['gamma_paper']:.2f}" + (f" (Hestness's definition: {m['gamma_hestness']:.2f})"
-                                                 if m.get("gamma_hestness") is not None else ""),
-          _ci("gamma_paper", ".2f"),
-          headline="The fewest parameters that reach the target on D training tokens grow as D^γ, γ in [0.44, 0.72].",
-          provenance="toy_scale", qualifier="at toy scale", budget=_no_budget("no budget published: the paper runs no such experiment"),
-          caveat="Character-level models far smaller than an LLM: the paper's relation at toy scale, not its data."),
+    Claim("gamma_empirical", "γ measured: the paper's relation tested at toy scale", "empirical", LLM_PAPER,
+          "The fewest parameters N* that reach the desired accuracy on a corpus of D tokens grow as N* ∝ D^γ with "
+          "γ ∈ [1 − 2β, 1 − β], β the data exponent of the loss law L = E + A·N^−α + B·D^−β ([0.44, 0.72] for "
+          "Chinchilla's β = 0.28). Tested on its own terms: β̂ and γ measured on the same runs.",
+          "γ ∈ [1 − 2β, 1 − β]", "gamma_empirical",
+          ("gamma_f0.25", "gamma_f0.25.ci_low", "gamma_f0.25.ci_high", "beta_hat", "gamma_pred_low", "gamma_pred_high",
+           "distance_f0.25.ci_low", "distance_f0.25.ci_high", "censored_headline"),
+          ("γ of N*_0.25 (the fewest parameters within a quarter of the data-limited loss, on early-stopped validation "
+           "losses) lies in [1 − 2β̂, 1 − β̂], β̂ from the Huber fit of the same runs, and the paired bootstrap 95 % "
+           "interval of its distance to that band includes 0; no run that defines N*_0.25 is censored. Not reproduced "
+           "only when every definition and ladder subset of the sensitivity table lies outside its band; otherwise "
+           "the chapter reports the test as inconclusive (not comparable, with the reason)"),
+          lambda m: (m["gamma_pred_low"] <= m["gamma_f0.25"] <= m["gamma_pred_high"]
+                     and m["distance_f0.25.ci_low"] <= 0 <= m["distance_f0.25.ci_high"] and not m["censored_headline"]),
+          lambda m: (f"{m['gamma_f0.25']:.2f} vs [1 − 2β̂, 1 − β̂] = [{m['gamma_pred_low']:.2f}, "
+                     f"{m['gamma_pred_high']:.2f}] (β̂ = {m['beta_hat']:.2f})"),
+          _ci("gamma_f0.25", ".2f"),
+          headline="The fewest parameters that reach a target loss on D tokens grow as D^γ, γ in [1 − 2β, 1 − β].",
+          provenance="toy_scale", qualifier="at toy scale",
+          budget=_no_budget("no budget published: the paper runs no such experiment"),
+          caveat="Character-level models far smaller than an LLM: the paper's relation tested at toy scale, not its "
+                 "data; the absolute γ is reported beside it, labelled."),
     Claim("wf_mlp_few_iterations", "Weber–Fechner speeds up an MLP on MNIST", "empirical", WF_PAPER,
           "Imposing Weber–Fechner via the logarithmic power series of the sorted output gives surprising MNIST "
           "accuracy within a few training iterations — without convolution.",

@@ -1,79 +1,125 @@
-"""Chapter 'Measuring γ': the fewest parameters a character transformer needs for a growing slice of tiny
-Shakespeare, under the paper's definition and Hestness's, the exponent γ of N* ∝ D^γ with a bootstrap
-interval, and the distinct k-grams of the same slices as the theory's yardstick (methods page, measuring γ).
+"""Chapter 'Measuring γ': the paper's relation γ ∈ [1 − 2β, 1 − β] tested on its own terms at toy scale
+(methods page, measuring γ).
 
-Every training run is one task of a `paperlib.sweep.Sweep`: `train_run` maps a JSON config to the run's
-history. The size search (`measure`) runs the largest model at every corpus size and seed first (it sets the
-relative targets), then bisects the size ladder for every target at once, one batch of runs per round.
+A static grid of character transformers (model sizes × corpus slices, a second seed at some slices) is trained
+to convergence: validation at least once per pass, early stopping with patience after one cut of the learning
+rate, the best weights kept, a cap on the passes. Every run is one task of a `paperlib.sweep.Sweep`
+(`train_run`: a JSON config to the run's result). On the early-stopped validation losses the chapter fits
+L(N, D) = E + A·N^−α + B·D^−β (Huber loss on log L), measures γ as the exponent of N*_f(D), the fewest
+parameters within a fraction f of each slice's own asymptote, and tests whether it lies in [1 − 2β̂, 1 − β̂]
+computed from the same runs, with a paired bootstrap over runs and a table of the other reasonable
+definitions and ladder subsets. Every record key is declared once, in `METRICS`.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import pairwise
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
+from torch import Tensor
 
+from paperlib.bench import local_exponents
+from paperlib.book.claims import CLAIMS_BY_ID
 from paperlib.book.paper_numbers import GAMMA_BAND
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models import n_params
 from paperlib.models.ngram import NGram
 from paperlib.models.transformer import Transformer, TransformerConfig
+from paperlib.paths import notebooks_dir
 from paperlib.plots import page_figure
-from paperlib.scaling.efficient import Bisection, bisect_together, fit_exponent, interpolate_size
+from paperlib.progress import progress
+from paperlib.scaling.efficient import (Asymptote, Crossing, exponent, first_crossing, fit_asymptotes,
+                                        lowest_rung)
+from paperlib.scaling.fit import ChinchillaFit, fit_huber_least_squares, start_grid
 from paperlib.scaling.kgrams import distinct_kgrams
-from paperlib.stats import fit_power
+from paperlib.scaling.published import PUBLISHED_FITS
+from paperlib.stats import percentile_interval
 from paperlib.sweep import Sweep
-from paperlib.training.batches import fixed_windows, random_windows, window_batches
-from paperlib.training.callbacks import ScheduledLR, WarmupCosine
+from paperlib.training.batches import fixed_windows, random_windows, tiled_windows, window_batches
+from paperlib.training.callbacks import EarlyStop, KeepBest, ScheduledLR, WarmupCosine, best_model
 from paperlib.training.device import configure_device
 from paperlib.training.evaluation import score
 from paperlib.training.loop import init, train
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import nanogpt_adamw
-from paperlib.training.run import eval_steps
 
-HEAD_DIM = 8  # every rung's attention heads have 8 dimensions
-RUN_FORMAT = 1  # part of every run's config: raise it when `train_run` changes, so cached runs are not reused
-WARMUP_FRACTION = 0.05  # of a run's steps, before the cosine decay
-LEARNED_MARGIN = 0.25  # nats a run's training loss must end below its slice's 1-gram loss to count as learned
-HEADLINE = "excess"  # the paper's-definition target the claim reads (fixed before any run)
-METRIC_WORDS = {"train_eval_loss": "training loss", "val_loss": "validation loss"}
+HEADS = 2  # attention heads of every rung (widths are even)
+CHUNK = 1024  # the training split is cut into chunks of this many characters and shuffled once before slicing
+CHUNK_SEED = 0  # the one shuffle of the chunks (the same for every run and seed, so slices nest)
+RUN_FORMAT = 2  # part of every run's config: raise it when `train_run` changes, so cached runs are not reused
+WARMUP_STEPS = 100  # linear warm-up of the learning rate (a tenth of the cap if shorter), then constant
+EVAL_MAX_STEPS = 100  # validation after every pass, and at least every this many steps on long slices
+LR_CUTS = 1  # plateaus that cut the learning rate tenfold before the next one ends the run
+CENSOR_LAST = 2  # a run that hit its cap with its best validation loss in its last this-many evaluations is censored
+LEARNED_MARGIN = 0.25  # nats a run's validation loss must end below the slice's 1-gram validation loss
+FRACTIONS = (0.1, 0.25, 0.5)  # the f of N*_f
+HEADLINE_F = 0.25  # the f the verdict reads (fixed before any run)
+EPSILON_SEEDS = 2.0  # Hestness's ε is this many seed standard deviations
+FIT_STARTS = {"alpha": (0.0, 0.5, 1.0), "beta": (0.0, 0.5, 1.0), "e": (-1.0, 0.0, 1.0), "a": (0.0, 5.0, 10.0),
+              "b": (0.0, 5.0, 10.0)}  # starts of the global fit: 243 points of (α, β, ln E, ln A, ln B)
+SUBSETS: dict[str, slice] = {"all rungs": slice(None), "without the top rung": slice(None, -1),
+                             "without the bottom rung": slice(1, None)}
+PILOT = notebooks_dir() / "pilots" / "gamma_empirical_lr.json"  # the committed learning-rate pilot
+PILOT_COMMAND = "PAPERLIB_CHECKPOINTS=... python -m paperlib.chapters.gamma_lr_pilot"
 RunKey = tuple[int, int, int]  # corpus size D, seed, rung
-CellKey = tuple[int, int, str]  # corpus size D, seed, target
+CLAIM = CLAIMS_BY_ID["gamma_empirical"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The grid: rungs, slices, the static list of runs, one run
 
 
 @dataclass(frozen=True)
 class Rung:
-    """One model size of the ladder: a regular GPT of `layers` blocks of `width`, heads of `HEAD_DIM`."""
+    """One model size: a GPT of `layers` blocks of `width` with `HEADS` heads."""
 
     width: int
     layers: int
 
     def config(self, vocab_size: int, context: int) -> TransformerConfig:
-        return TransformerConfig(vocab_size, self.width, self.width // HEAD_DIM, self.layers, n_positions=context)
+        return TransformerConfig(vocab_size, self.width, HEADS, self.layers, n_positions=context)
 
     def params(self, vocab_size: int, context: int) -> int:
+        """All parameters: the blocks, the final norm, the (tied) token and the position embeddings."""
         return n_params(Transformer(self.config(vocab_size, context)))
 
+    def non_embedding(self, vocab_size: int, context: int) -> int:
+        """Parameters less the token and position embeddings (Kaplan's N, the one the fits use)."""
+        return self.params(vocab_size, context) - (vocab_size + context) * self.width
 
-def parse_ladder(text: str, vocab_size: int, context: int) -> list[Rung]:
-    """Rungs from "16x1,24x1,..." (width x layers); widths are multiples of `HEAD_DIM` and sizes grow."""
+    @property
+    def name(self) -> str:
+        return f"{self.width}x{self.layers}"
+
+
+def parse_rungs(text: str) -> list[Rung]:
+    """Rungs from "16x2,20x2,..." (width x layers, even widths)."""
     rungs = []
     for item in text.split(","):
         width, _, layers = item.strip().partition("x")
-        if not (width.isdigit() and layers.isdigit()) or int(width) % HEAD_DIM or int(width) < HEAD_DIM or not int(layers):
-            raise ValueError(f"ladder entry {item!r} must be WIDTHxLAYERS with a width that is a multiple of {HEAD_DIM}")
+        if not (width.isdigit() and layers.isdigit()) or int(width) % HEADS or not int(width) or not int(layers):
+            raise ValueError(f"ladder entry {item!r} must be WIDTHxLAYERS with a width that is a multiple of {HEADS}")
         rungs.append(Rung(int(width), int(layers)))
-    sizes = [r.params(vocab_size, context) for r in rungs]
-    if len(rungs) < 2 or any(a >= b for a, b in pairwise(sizes)):
-        raise ValueError(f"the ladder needs at least two sizes in increasing order of parameters, got {sizes}")
+    return rungs
+
+
+def parse_ladder(text: str, vocab_size: int, context: int) -> list[Rung]:
+    """The ladder: at least four rungs whose non-embedding sizes grow."""
+    rungs = parse_rungs(text)
+    sizes = [r.non_embedding(vocab_size, context) for r in rungs]
+    if len(rungs) < 4 or any(a >= b for a, b in pairwise(sizes)):
+        raise ValueError(f"the ladder needs at least four sizes in increasing order of non-embedding parameters, "
+                         f"got {sizes}")
     return rungs
 
 
@@ -85,243 +131,523 @@ def corpus_sizes(d_min: int, n_sizes: int, available: int) -> list[int]:
     return sizes
 
 
-def steps_for(D: int, tokens: int, epochs: float, batch: int, context: int) -> int:
-    """Steps of a run on a slice of D characters: at least `tokens` characters and `epochs` passes."""
-    return math.ceil(max(tokens, epochs * D) / (batch * context))
+def second_seed_sizes(sizes: Sequence[int], positions: str) -> tuple[int, ...]:
+    """The slices that get a second seed, from their positions in `sizes` ("1,3"; negative counts from the end)."""
+    try:
+        picked = {sizes[int(p)] for p in positions.split(",") if p.strip()}
+    except (ValueError, IndexError):
+        raise ValueError(f"second-seed positions must be indices of the {len(sizes)} slices, got {positions!r}") from None
+    if len(picked) < 2:
+        raise ValueError("a second seed is needed at two slices at least, to measure the seed noise")
+    return tuple(sorted(picked))
 
 
 @dataclass(frozen=True)
 class Design:
-    """What every run shares, and the grid: corpus sizes, seeds and the size ladder."""
+    """What every run shares, and the grid: slices, rungs, the seeds, each rung's learning rate."""
 
     sha256: str
     sizes: tuple[int, ...]
-    seeds: tuple[int, ...]
     ladder: tuple[Rung, ...]
+    lrs: tuple[float, ...]  # one per rung
+    seed: int
+    seed_sizes: tuple[int, ...]  # slices with a second seed (seed + 1)
     context: int
     batch: int
-    tokens: int
-    epochs: float
-    lr: float
-    evals: int
+    patience: int
+    pass_cap: float
     eval_windows: int
     device: str
 
-    def steps(self, D: int) -> int:
-        return steps_for(D, self.tokens, self.epochs, self.batch, self.context)
+    def steps_per_pass(self, D: int) -> int:
+        return math.ceil(D / (self.batch * self.context))
+
+    def eval_every(self, D: int) -> int:
+        return min(self.steps_per_pass(D), EVAL_MAX_STEPS)
+
+    def max_steps(self, D: int) -> int:
+        """The cap: `pass_cap` passes, rounded up to a whole evaluation interval."""
+        every = self.eval_every(D)
+        return math.ceil(self.pass_cap * self.steps_per_pass(D) / every) * every
 
     def config(self, D: int, seed: int, rung: int) -> dict[str, Any]:
         """The JSON config of one run: everything `train_run` needs, and so the key of its cached result."""
-        steps = self.steps(D)
-        return {"format": RUN_FORMAT, "sha256": self.sha256, "D": D, "seed": seed, "width": self.ladder[rung].width,
-                "layers": self.ladder[rung].layers, "context": self.context, "batch": self.batch, "steps": steps,
-                "warmup": round(WARMUP_FRACTION * steps), "lr": self.lr, "evals": self.evals,
-                "eval_windows": self.eval_windows, "device": self.device}
+        r = self.ladder[rung]
+        return {"format": RUN_FORMAT, "sha256": self.sha256, "chunk": CHUNK, "D": D, "seed": seed, "width": r.width,
+                "layers": r.layers, "heads": HEADS, "context": self.context, "batch": self.batch, "lr": self.lrs[rung],
+                "warmup": min(WARMUP_STEPS, self.max_steps(D) // 10), "eval_every": self.eval_every(D), "patience": self.patience, "cuts": LR_CUTS,
+                "max_steps": self.max_steps(D), "eval_windows": self.eval_windows, "device": self.device}
 
 
-def slices_table(design: Design, unigram: Mapping[int, float]) -> pd.DataFrame:
-    """Per slice: its steps, the characters a run trains on, the passes over the slice, its 1-gram loss."""
-    rows = [{"D (characters)": D, "steps": design.steps(D), "training characters": design.steps(D) * design.batch * design.context,
-             "passes over the slice": design.steps(D) * design.batch * design.context / D, "1-gram loss (nats)": unigram[D]}
-            for D in design.sizes]
-    return pd.DataFrame(rows).set_index("D (characters)")
+def run_plan(design: Design) -> list[RunKey]:
+    """The static grid, in the order it is trained: every rung at every slice with the first seed, then every
+    rung again with the second seed at the slices that have one."""
+    first = [(D, design.seed, i) for D in design.sizes for i in range(len(design.ladder))]
+    second = [(D, design.seed + 1, i) for D in design.seed_sizes for i in range(len(design.ladder))]
+    return first + second
 
 
-def ladder_table(design: Design, params: Sequence[int]) -> pd.DataFrame:
-    """Per rung: width, layers, heads and parameters."""
-    return pd.DataFrame([{"rung": i, "width": r.width, "layers": r.layers, "heads": r.width // HEAD_DIM, "parameters": p}
-                         for i, (r, p) in enumerate(zip(design.ladder, params))]).set_index("rung")
+def training_stream(train: Tensor, chunk: int = CHUNK) -> Tensor:
+    """The training split cut into chunks of `chunk` characters (a shorter tail dropped) in one fixed shuffled
+    order: a slice of D characters is the first D of it, so every slice contains the smaller ones and samples
+    the whole split, as the validation split does (a prefix of the text would hold only its first play)."""
+    chunks = train[:len(train) // chunk * chunk].reshape(-1, chunk)
+    order = torch.randperm(len(chunks), generator=torch.Generator().manual_seed(CHUNK_SEED))
+    return chunks[order].reshape(-1)
 
 
 @lru_cache(maxsize=1)
-def _corpus(sha256: str) -> CharData:
-    """The text a worker trains on, checked against the one the notebook read."""
+def _corpus(sha256: str, chunk: int) -> tuple[CharData, Tensor]:
+    """The text a worker trains on, checked against the one the notebook read, and its training stream."""
     text, provenance = load_shakespeare()
     if provenance.sha256 != sha256:
         raise ValueError(f"this worker reads tiny Shakespeare with sha256 {provenance.sha256[:12]}…, the sweep "
                          f"expects {sha256[:12]}…: point $PAPERLIB_SHAKESPEARE at the same file")
-    return CharData.from_text(text)
+    data = CharData.from_text(text)
+    return data, training_stream(data.train, chunk)
 
 
 def train_run(config: dict[str, Any]) -> dict[str, Any]:
-    """One run (the sweep's task): a model of the config's rung trained on the first D characters of the training
-    split with nanoGPT's optimizer and warm-up plus cosine schedule, scored at every evaluation on fixed windows
-    of its slice (``train_eval_loss``) and of the validation split (``val_loss``)."""
-    data = _corpus(config["sha256"])
-    tokens, context = data.train[:config["D"]], config["context"]
+    """One run (the sweep's task): a model of the config's rung trained on random windows of the slice of D
+    characters (`training_stream`) with nanoGPT's AdamW, warm-up then a constant learning rate, validated on
+    fixed windows of the validation split every ``eval_every`` steps; `LR_CUTS` plateaus cut the rate, the next
+    ends the run, and ``max_steps`` caps it. The best weights are then scored on the whole validation split
+    (``val_loss``) and on the whole slice (``train_loss``)."""
+    data, stream = _corpus(config["sha256"], config["chunk"])
+    tokens, context, cap = stream[:config["D"]], config["context"], config["max_steps"]
     cfg = Rung(config["width"], config["layers"]).config(data.vocab_size, context)
-    windows = {"train_eval_loss": fixed_windows(tokens, context, config["eval_windows"], seed=1),
-               "val_loss": fixed_windows(data.val, context, config["eval_windows"], seed=2)}
+    subset = fixed_windows(data.val, context, config["eval_windows"], seed=2)
     state = init(lambda: Transformer(cfg), nanogpt_adamw(config["lr"]), config["seed"], configure_device(config["device"]))
-    steps = config["steps"]
-    train(state, random_windows(tokens, context, config["batch"]), model_loss(), steps,
-          eval_steps=eval_steps(steps, config["evals"]),
-          callbacks=[ScheduledLR(WarmupCosine(config["warmup"], steps), config["lr"])],
-          evaluate=lambda model: {k: score(model, window_batches(w)).loss for k, w in windows.items()},
-          show_progress=False)
-    return {"params": n_params(state.model), "train_time": state.train_time, "history": state.history}
+    train(state, random_windows(tokens, context, config["batch"]), model_loss(), cap,
+          eval_steps=range(config["eval_every"], cap + 1, config["eval_every"]),
+          callbacks=[ScheduledLR(WarmupCosine(config["warmup"], cap, min_ratio=1.0), config["lr"]),  # constant after warm-up
+                     KeepBest("val_loss"), EarlyStop("val_loss", config["patience"], config["cuts"])],
+          evaluate=lambda model: {"val_loss": score(model, window_batches(subset)).loss}, show_progress=False)
+    best = best_model(state)
+    history = [{k: h[k] for k in ("step", "val_loss", "train_loss", "lr") if k in h} for h in state.history]
+    return {"params": n_params(state.model), "train_time": state.train_time, "steps": state.step,
+            "capped": state.step >= cap, "lr_cuts": state.extra.get("lr_cuts", []),
+            "best_step": state.extra["best"]["record"]["step"], "history": history,
+            "val_loss": score(best, window_batches(tiled_windows(data.val, context))).loss,
+            "train_loss": score(best, window_batches(tiled_windows(tokens, context))).loss}
+
+
+def censored(result: Mapping[str, Any]) -> bool:
+    """A run still improving at its cap: it hit the cap with its best validation in its last `CENSOR_LAST`
+    evaluations."""
+    steps = [h["step"] for h in result["history"]]
+    return bool(result["capped"]) and result["best_step"] in steps[-CENSOR_LAST:]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The learning rate of each rung, from the committed pilot
+
+
+def read_pilot(path: Path = PILOT) -> dict[str, Any]:
+    """The committed learning-rate pilot (`paperlib.chapters.gamma_lr_pilot` writes it)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"the learning-rate pilot {path} is missing: run `{PILOT_COMMAND}` once") from None
+
+
+def pilot_lrs(pilot: Mapping[str, Any], sizes: Sequence[int]) -> list[float]:
+    """Each size's peak learning rate: the pilot's best rates of its two rungs, interpolated linearly in log lr
+    against log N between them and held constant beyond them."""
+    best = {run["non_embedding"]: pilot["best_lr"][run["rung"]] for run in pilot["runs"]}
+    (n0, lr0), (n1, lr1) = min(best.items()), max(best.items())
+    if n0 == n1:
+        return [lr0] * len(sizes)
+    position = np.clip((np.log(sizes) - math.log(n0)) / (math.log(n1) - math.log(n0)), 0, 1)
+    return [float(v) for v in np.exp(math.log(lr0) + position * (math.log(lr1) - math.log(lr0)))]
+
+
+def pilot_table(pilot: Mapping[str, Any]) -> pd.DataFrame:
+    """Validation loss of the pilot's runs: rung (rows) by learning rate (columns)."""
+    frame = pd.DataFrame(pilot["runs"])
+    frame["rung"] = [f"{r} ({_count(n)})" for r, n in zip(frame.rung, frame.non_embedding)]
+    return frame.pivot(index="rung", columns="lr", values="val_loss").rename(columns=lambda lr: f"lr {lr:g}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The runs as a table
+
+
+def unigram_losses(data: CharData, stream: Tensor, sizes: Sequence[int]) -> dict[int, float]:
+    """Each slice's 1-gram model scored on the validation split (nats per character): what knowing only the
+    slice's character frequencies gives."""
+    return {D: NGram(1, data.vocab_size).fit(stream[:D].numpy()).loss(data.val.numpy()) for D in sizes}
+
+
+def runs_frame(design: Design, results: Mapping[RunKey, Mapping[str, Any]], vocab_size: int,
+               unigram: Mapping[int, float]) -> pd.DataFrame:
+    """One row per run: its slice, seed, rung, non-embedding and total size, losses of the best weights, steps,
+    passes, whether it hit the cap, whether it is censored and whether it learned."""
+    rows = []
+    for (D, seed, rung), result in results.items():
+        r = design.ladder[rung]
+        rows.append({"D": D, "seed": seed, "rung": rung, "N": r.non_embedding(vocab_size, design.context),
+                     "N_total": result["params"], "lr": design.lrs[rung], "val_loss": result["val_loss"],
+                     "train_loss": result["train_loss"], "steps": result["steps"],
+                     "passes": result["steps"] / design.steps_per_pass(D),
+                     "best_passes": result["best_step"] / design.steps_per_pass(D), "capped": bool(result["capped"]),
+                     "censored": censored(result), "learned": result["val_loss"] <= unigram[D] - LEARNED_MARGIN,
+                     "train_time": result["train_time"]})
+    return pd.DataFrame(rows).sort_values(["D", "seed", "rung"]).reset_index(drop=True)
+
+
+def seed_std(frame: pd.DataFrame) -> float:
+    """The seed noise of a validation loss: √(mean d²/2) over the (slice, rung) cells run with two seeds, d the
+    difference between their losses; NaN without such a cell."""
+    pairs = frame[frame.learned].pivot_table(index=["D", "rung"], columns="seed", values="val_loss").dropna()
+    if pairs.shape[1] < 2 or pairs.empty:
+        return math.nan
+    return float(np.sqrt(np.mean((pairs.iloc[:, 0] - pairs.iloc[:, 1]) ** 2) / 2))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The definitions of N* and γ
 
 
 @dataclass(frozen=True)
-class Target:
-    """What "reaching the desired accuracy" means: the training loss at most an absolute `value`, or at most
-    `value` nats above the best the ladder reaches at that D (the paper's definition); or the validation loss
-    within a fraction `value` of the best at that D (Hestness's)."""
+class Definition:
+    """One way to define N*(D) from the runs at a slice: the loss compared and the threshold it must meet, as a
+    function of the slice's asymptote, the global Ê and the settings; or the lowest-loss size."""
 
-    name: str
-    kind: Literal["absolute", "excess", "within"]
-    value: float
+    name: str  # the record's suffix: gamma_NAME
+    label: str
+    kind: Literal["primary", "Hestness", "control"]
+    column: Literal["val_loss", "train_loss"]
+    threshold: Callable[[Asymptote, float], float] | None  # (asymptote, Ê) -> the loss to reach; None: the lowest
 
-    @property
-    def metric(self) -> str:
-        return "val_loss" if self.kind == "within" else "train_eval_loss"
-
-    @property
-    def definition(self) -> str:
-        return "Hestness" if self.kind == "within" else "paper"
-
-    @property
-    def label(self) -> str:
-        if self.kind == "absolute":
-            return f"training loss ≤ {self.value:g}"
-        if self.kind == "excess":
-            return f"training loss ≤ best + {self.value:g}"
-        return f"validation loss ≤ best × {1 + self.value:g}"
-
-    def threshold(self, reference: Mapping[str, float]) -> float:
-        """The loss to reach, given the best losses at that D (`reference`)."""
-        if self.kind == "absolute":
-            return self.value
-        if self.kind == "excess":
-            return reference["train_eval_loss"] + self.value
-        return reference["val_loss"] * (1 + self.value)
+    def crossing(self, sizes: Sequence[float], losses: Sequence[float], asymptote: Asymptote, E: float) -> Crossing:
+        if self.threshold is None:
+            return lowest_rung(sizes, losses)
+        return first_crossing(sizes, losses, self.threshold(asymptote, E))
 
 
-def chapter_targets(absolute: str, excess: float, within: float) -> list[Target]:
-    """The targets: one per absolute training loss in "1.6,1.9", the excess (the headline) and Hestness's."""
-    try:
-        values = sorted({float(v) for v in absolute.split(",") if v.strip()}, reverse=True)
-    except ValueError:
-        raise ValueError(f"absolute targets must be numbers separated by commas, got {absolute!r}") from None
-    if any(v <= 0 for v in values) or excess <= 0 or within <= 0:
-        raise ValueError("targets, the excess and the fraction must be positive")
-    return [*(Target(f"abs{v:g}", "absolute", v) for v in values), Target(HEADLINE, "excess", excess),
-            Target("hestness", "within", within)]
+def fraction_definition(f: float) -> Definition:
+    """N*_f: the fewest parameters whose loss is within a fraction f of the data-limited loss,
+    L − L∞(D) ≤ f·(L∞(D) − Ê)."""
+    return Definition(f"f{f:g}", f"N*_f, f = {f:g}", "primary", "val_loss",
+                      lambda asymptote, E: asymptote.L_inf + f * (asymptote.L_inf - E))
 
 
-def summarise(result: Mapping[str, Any]) -> dict[str, Any]:
-    """A run's best losses over its evaluations, its size, cost and history."""
-    history = pd.DataFrame(result["history"])
-    return {"params": result["params"], "train_time": result["train_time"], "history": history,
-            "train_eval_loss": float(history.train_eval_loss.min()), "val_loss": float(history.val_loss.min())}
-
-
-@dataclass
-class Measurement:
-    """Every run made (by D, seed, rung), each cell's threshold and boundary (by D, seed, target), the rounds."""
-
-    runs: dict[RunKey, dict[str, Any]]
-    thresholds: dict[CellKey, float]
-    boundaries: dict[CellKey, int | None]
-    rounds: int
-
-
-def measure(sweep: Sweep, design: Design, targets: Sequence[Target]) -> Measurement:
-    """Round 0 runs the largest model at every D and seed: its losses stand for the best at that D. Then every
-    (D, seed, target) bisects the ladder, all together, one batch of sweep runs per round."""
-    runs: dict[RunKey, dict[str, Any]] = {}
-
-    def run(keys: Sequence[RunKey], desc: str) -> None:
-        missing = sorted(set(keys) - runs.keys())
-        results = sweep.run([design.config(*key) for key in missing], desc=desc)
-        runs.update({key: summarise(result) for key, result in zip(missing, results)})
-
-    top = len(design.ladder) - 1
-    cells = [(D, seed) for D in design.sizes for seed in design.seeds]
-    run([(D, seed, top) for D, seed in cells], "round 0: the largest model")
-    thresholds = {(D, seed, t.name): t.threshold(runs[(D, seed, top)]) for D, seed in cells for t in targets}
-    searches = {key: Bisection(len(design.ladder)) for key in thresholds}
-    metric = {t.name: t.metric for t in targets}
-
-    def passes(probes: dict[CellKey, int]) -> dict[CellKey, bool]:
-        run([(D, seed, rung) for (D, seed, _), rung in probes.items()], f"round {len(rounds) + 1}: bisection")
-        rounds.append(len(probes))
-        return {key: runs[(key[0], key[1], rung)][metric[key[2]]] <= thresholds[key] for key, rung in probes.items()}
-
-    rounds: list[int] = []
-    bisect_together(searches, passes)
-    return Measurement(runs, thresholds, {key: s.boundary for key, s in searches.items()}, len(rounds) + 1)
+def definitions(epsilon: float, absolute: float) -> list[Definition]:
+    """Every definition the chapter measures: N*_f for each f of `FRACTIONS`; Hestness's within ε of the
+    asymptote and his lowest-loss size; the controls, a fixed absolute validation loss and the same on the
+    training loss (memorisation)."""
+    return [*(fraction_definition(f) for f in FRACTIONS),
+            Definition("hestness", f"Hestness: within ε = {epsilon:.3f} of L∞(D)", "Hestness", "val_loss",
+                       lambda asymptote, E: asymptote.L_inf + epsilon),
+            Definition("lowest", "Hestness: the lowest-loss size", "Hestness", "val_loss", None),
+            Definition("abs", f"control: validation loss ≤ {absolute:g}", "control", "val_loss", lambda a, E: absolute),
+            Definition("train", f"control: training loss ≤ {absolute:g}", "control", "train_loss", lambda a, E: absolute)]
 
 
 @dataclass(frozen=True)
 class Cell:
-    """N* of one (D, seed, target): found, or censored below the smallest rung or above the largest."""
+    """N* of one (slice, seed) under one definition; `censored_run` when a run that defines it is censored."""
 
     D: int
     seed: int
-    target: str
-    status: Literal["found", "below", "above"]
-    size: float  # N* when found; else the rung it is censored at
+    crossing: Crossing
+    censored_run: bool
+
+    @property
+    def usable(self) -> bool:
+        return self.crossing.status == "found" and not self.censored_run
 
 
-def cells(m: Measurement, targets: Sequence[Target], params: Sequence[int]) -> list[Cell]:
-    """Every (D, seed, target)'s N*, interpolated in log N between the last failing and the first passing rung."""
-    metric = {t.name: t.metric for t in targets}
-    found = []
-    for (D, seed, name), boundary in m.boundaries.items():
-        if boundary is None:
-            found.append(Cell(D, seed, name, "above", params[-1]))
-        elif boundary == 0:
-            found.append(Cell(D, seed, name, "below", params[0]))
-        else:
-            losses = {r: m.runs[(D, seed, r)][metric[name]] for r in (boundary - 1, boundary)}
-            size = interpolate_size(params, losses, m.thresholds[(D, seed, name)], boundary)
-            found.append(Cell(D, seed, name, "found", size))
-    return found
+@dataclass
+class Analysis:
+    """Everything measured on one set of runs: the global fit, each slice's asymptote, each definition's cells
+    and γ, and the balance exponent β̂/α̂."""
+
+    fit: ChinchillaFit
+    asymptotes: dict[int, Asymptote]
+    cells: dict[str, list[Cell]]
+    gammas: dict[str, float]
+
+    @property
+    def balance(self) -> float:
+        """β̂/α̂ (NaN when α̂ is 0: no model term was found)."""
+        return self.fit.beta / self.fit.alpha if self.fit.alpha else math.nan
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """[1 − 2β̂, 1 − β̂]: the paper's relation applied to this fit's β̂."""
+        return 1 - 2 * self.fit.beta, 1 - self.fit.beta
 
 
-def gamma_table(found: Sequence[Cell], targets: Sequence[Target], n_bootstrap: int, seed: int
-                ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """γ per target from its uncensored cells, with the bootstrap CI; metrics ``gamma_NAME`` (with ``.ci_low``,
-    ``.ci_high``), ``censored_NAME``, ``points_NAME``, and ``gamma_paper`` / ``gamma_hestness`` for the claim."""
-    rows, metrics = [], {}
-    for t in targets:
-        mine = [c for c in found if c.target == t.name]
-        ok = [c for c in mine if c.status == "found"]
-        fit = fit_exponent([c.D for c in ok], [c.size for c in ok], n_bootstrap, seed) if ok else None
-        gamma, low, high = (fit.gamma, fit.ci_low, fit.ci_high) if fit else (math.nan,) * 3
-        rows.append({"definition": t.definition, "target": t.label, "γ": gamma, "95 % CI": _interval(low, high),
-                     "cells used": len(ok), "censored below": sum(c.status == "below" for c in mine),
-                     "censored above": sum(c.status == "above" for c in mine),
-                     "corpus sizes used": fit.n_sizes if fit else 0})
-        metrics |= {f"gamma_{t.name}": gamma, f"gamma_{t.name}.ci_low": low, f"gamma_{t.name}.ci_high": high,
-                    f"censored_{t.name}": len(mine) - len(ok), f"points_{t.name}": len(ok)}
-    for claim_name, name in (("paper", HEADLINE), ("hestness", "hestness")):
-        for suffix in ("", ".ci_low", ".ci_high"):
-            metrics[f"gamma_{claim_name}{suffix}"] = metrics[f"gamma_{name}{suffix}"]
-    return pd.DataFrame(rows).set_index(["definition", "target"]), metrics
+def global_fit(frame: pd.DataFrame, start: ChinchillaFit | None = None) -> ChinchillaFit:
+    """L = E + A·N^−α + B·D^−β on the runs' validation losses (Huber loss on log L): from the `FIT_STARTS` grid,
+    or, for a bootstrap refit, from `start` alone."""
+    starts = start_grid(FIT_STARTS) if start is None else [start.theta]
+    return fit_huber_least_squares(frame.N.to_numpy(float), frame.D.to_numpy(float), frame.val_loss.to_numpy(float),
+                                   starts)
 
 
-def _interval(low: float, high: float) -> str:
-    return "—" if math.isnan(low) else f"[{low:.2f}, {high:.2f}]"
+def analyse(frame: pd.DataFrame, defs: Sequence[Definition], start: Analysis | None = None) -> Analysis:
+    """The global fit, every slice's asymptote (a slice with fewer than three sizes has none), every
+    definition's cells and γ (from the usable cells; NaN from fewer than three slices). A bootstrap refit starts
+    every fit from the point estimate's (`start`)."""
+    fit = global_fit(frame, start and start.fit)
+    enough = frame.groupby("D").N.transform("nunique") >= 3
+    asymptotes = fit_asymptotes(frame.N[enough], frame.D[enough], frame.val_loss[enough], start and start.asymptotes)
+    cells = measure_cells(frame, defs, asymptotes, fit.E)
+    return Analysis(fit, asymptotes, cells, {name: cells_gamma(found) for name, found in cells.items()})
 
 
-def size_table(found: Sequence[Cell], targets: Sequence[Target]) -> pd.DataFrame:
-    """N* by target (rows) and D (columns): the median over the seeds where it was found, then the censored
-    seeds ("> 345K ×2": two seeds where even the largest model missed the target)."""
-    sizes = sorted({c.D for c in found})
-    return pd.DataFrame({t.label: {f"D = {_count(D)}": _size_cell([c for c in found if c.target == t.name and c.D == D])
-                                   for D in sizes} for t in targets}).T
+def measure_cells(frame: pd.DataFrame, defs: Sequence[Definition], asymptotes: Mapping[int, Asymptote],
+                  E: float) -> dict[str, list[Cell]]:
+    """Every definition's N* at every (slice, seed) whose slice has an asymptote."""
+    cells: dict[str, list[Cell]] = {d.name: [] for d in defs}
+    for (D, seed), runs in frame[frame.D.isin(list(asymptotes))].groupby(["D", "seed"]):
+        runs = runs.drop_duplicates("rung").sort_values("N")
+        for d in defs:
+            crossing = d.crossing(runs.N.tolist(), runs[d.column].tolist(), asymptotes[int(D)], E)
+            defining = runs.iloc[list(crossing.pair)] if crossing.status == "found" else runs.iloc[:0]
+            cells[d.name].append(Cell(int(D), int(seed), crossing, bool(defining.censored.any())))
+    return cells
 
 
-def _size_cell(here: Sequence[Cell]) -> str:
-    sizes = [c.size for c in here if c.status == "found"]
-    parts = [_count(float(np.median(sizes)))] if sizes else []
-    for status, sign in (("below", "≤"), ("above", ">")):
-        censored = [c for c in here if c.status == status]
-        if censored:
-            parts.append(f"{sign} {_count(censored[0].size)} ×{len(censored)}")
-    return "; ".join(parts)
+def cells_gamma(found: Sequence[Cell]) -> float:
+    """γ from the usable cells (NaN from fewer than three slices)."""
+    usable = [c for c in found if c.usable]
+    return exponent([c.D for c in usable], [c.crossing.size for c in usable]) if usable else math.nan
+
+
+def gamma_curve(frame: pd.DataFrame, point: Analysis, fractions: Sequence[float]) -> list[float]:
+    """γ of N*_f for each f, on the point estimate's asymptotes and Ê."""
+    defs = [fraction_definition(f) for f in fractions]
+    cells = measure_cells(frame, defs, point.asymptotes, point.fit.E)
+    return [cells_gamma(cells[d.name]) for d in defs]
+
+
+def band_distance(gamma: float, beta: float) -> float:
+    """How far γ lies outside [1 − 2β, 1 − β]: negative below, positive above, 0 inside (NaN for NaN)."""
+    if math.isnan(gamma):
+        return math.nan
+    low, high = 1 - 2 * beta, 1 - beta
+    return gamma - high if gamma > high else gamma - low if gamma < low else 0.0
+
+
+def resample(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The runs resampled with replacement within each slice (every slice keeps its number of runs)."""
+    picks = [rng.choice(index, size=len(index)) for index in frame.groupby("D").indices.values()]
+    return frame.iloc[np.concatenate(picks)]
+
+
+@dataclass
+class Bootstrap:
+    """The bootstrap distributions of one ladder subset: α̂, β̂, Ê, β̂/α̂ and every definition's γ, one row per
+    resample (the same resamples, so γ and β̂ are paired); `failed` counts resamples that could not be fitted."""
+
+    samples: pd.DataFrame
+    failed: int
+
+    def interval(self, column: str) -> tuple[float, float]:
+        values = self.samples[column].dropna()
+        return percentile_interval(values) if len(values) > 1 else (math.nan, math.nan)
+
+
+def bootstrap(frame: pd.DataFrame, defs: Sequence[Definition], point: Analysis, n: int, seed: int) -> Bootstrap:
+    """`n` resamples of the runs (`resample`), each refitted from the point estimate."""
+    rng, rows, failed = np.random.default_rng(seed), [], 0
+    for _ in range(n):
+        try:
+            a = analyse(resample(frame, rng), defs, start=point)
+        except (ValueError, np.linalg.LinAlgError):
+            failed += 1
+            continue
+        rows.append({"alpha": a.fit.alpha, "beta": a.fit.beta, "E": a.fit.E, "balance": a.balance,
+                     **{f"gamma_{k}": v for k, v in a.gammas.items()},
+                     **{f"distance_{k}": band_distance(v, a.fit.beta) for k, v in a.gammas.items()}})
+    return Bootstrap(pd.DataFrame(rows), failed)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The record: every key, once
+
+
+CI = (".ci_low", ".ci_high")
+METRICS: dict[str, tuple[str, bool]] = {  # key: (meaning, whether it has a 95 % interval .ci_low/.ci_high)
+    "n_runs": ("runs trained, every seed", False),
+    "not_learned_runs": ("runs whose validation loss did not end LEARNED_MARGIN below the 1-gram loss", False),
+    "capped_runs": ("runs that reached the pass cap", False),
+    "censored_runs": ("runs still improving at the cap (best in the last CENSOR_LAST evaluations)", False),
+    "censored_headline": ("censored runs among those that define the headline N*_0.25", False),
+    "alpha_hat": ("α̂ of the global fit", True),
+    "beta_hat": ("β̂ of the global fit", True),
+    "E_hat": ("Ê of the global fit (nats per character)", True),
+    "gamma_balance": ("β̂/α̂, the balance exponent of the global fit", True),
+    "gamma_pred_low": ("1 − 2β̂", True),
+    "gamma_pred_high": ("1 − β̂", True),
+    **{f"gamma_f{f:g}": (f"γ of N*_f with f = {f:g}", True) for f in FRACTIONS},
+    "gamma_hestness": ("γ of Hestness's N*, within ε of the asymptote", True),
+    "gamma_lowest": ("γ of the lowest-loss size", True),
+    "gamma_abs": ("control: γ of a fixed absolute validation loss", True),
+    "gamma_train": ("control: γ of a fixed absolute training loss", True),
+    f"distance_f{HEADLINE_F:g}": ("how far γ_f0.25 lies outside [1 − 2β̂, 1 − β̂] (0 inside), paired bootstrap", True),
+    f"cells_f{HEADLINE_F:g}": ("(slice, seed) cells with a usable N*_0.25", False),
+    "seed_std": ("seed standard deviation of a validation loss (nats)", False),
+    "epsilon": ("Hestness's ε (nats)", False),
+    "sensitivity_cells": ("cells of the sensitivity table with a γ", False),
+    "sensitivity_inside": ("cells of the sensitivity table whose γ lies in their own [1 − 2β̂, 1 − β̂]", False),
+    "gamma_spread_low": ("the lowest γ of the sensitivity table", False),
+    "gamma_spread_high": ("the highest γ of the sensitivity table", False),
+    "bootstrap_failed": ("bootstrap resamples that could not be fitted", False),
+}
+HEADLINE = f"f{HEADLINE_F:g}"
+SENSITIVITY_ROWS = (*(f"f{f:g}" for f in FRACTIONS), "balance", "hestness")
+
+
+def declared_keys() -> list[str]:
+    """Every key the record holds: each of `METRICS`, and its interval where it has one."""
+    return [key + suffix for key, (_, ci) in METRICS.items() for suffix in ("", *(CI if ci else ()))]
+
+
+def _with_ci(name: str, value: float, interval: tuple[float, float]) -> dict[str, float]:
+    return {name: value, f"{name}.ci_low": interval[0], f"{name}.ci_high": interval[1]}
+
+
+def chapter_metrics(frame: pd.DataFrame, analyses: Mapping[str, Analysis], boots: Mapping[str, Bootstrap],
+                    epsilon: float, noise: float) -> dict[str, float]:
+    """The record's metrics (exactly `declared_keys`) from the runs, each subset's analysis and bootstrap."""
+    point, boot = analyses["all rungs"], boots["all rungs"]
+    fit = point.fit
+    metrics = {"n_runs": len(frame), "not_learned_runs": int((~frame.learned).sum()),
+               "capped_runs": int(frame.capped.sum()), "censored_runs": int(frame.censored.sum()),
+               "censored_headline": sum(c.censored_run for c in point.cells[HEADLINE]),
+               "seed_std": noise, "epsilon": epsilon, "bootstrap_failed": boot.failed,
+               f"cells_{HEADLINE}": sum(c.usable for c in point.cells[HEADLINE])}
+    metrics |= _with_ci("alpha_hat", fit.alpha, boot.interval("alpha"))
+    metrics |= _with_ci("beta_hat", fit.beta, boot.interval("beta"))
+    metrics |= _with_ci("E_hat", fit.E, boot.interval("E"))
+    metrics |= _with_ci("gamma_balance", point.balance, boot.interval("balance"))
+    low, high = boot.interval("beta")
+    metrics |= _with_ci("gamma_pred_low", 1 - 2 * fit.beta, (1 - 2 * high, 1 - 2 * low))
+    metrics |= _with_ci("gamma_pred_high", 1 - fit.beta, (1 - high, 1 - low))
+    for name, gamma in point.gammas.items():
+        metrics |= _with_ci(f"gamma_{name}", gamma, boot.interval(f"gamma_{name}"))
+    metrics |= _with_ci(f"distance_{HEADLINE}", band_distance(point.gammas[HEADLINE], fit.beta),
+                        boot.interval(f"distance_{HEADLINE}"))
+    table = sensitivity_values(analyses)
+    values = [v for v, _ in table.values() if not math.isnan(v)]
+    metrics |= {"sensitivity_cells": len(values), "sensitivity_inside": sum(inside for v, inside in table.values()),
+                "gamma_spread_low": min(values, default=math.nan), "gamma_spread_high": max(values, default=math.nan)}
+    if sorted(metrics) != sorted(declared_keys()):
+        raise KeyError(f"the record's keys differ from METRICS: {sorted(set(metrics) ^ set(declared_keys()))}")
+    return metrics
+
+
+def _gamma_of(a: Analysis, row: str) -> float:
+    return a.balance if row == "balance" else a.gammas[row]
+
+
+def sensitivity_values(analyses: Mapping[str, Analysis]) -> dict[tuple[str, str], tuple[float, bool]]:
+    """Every (definition, ladder subset): its γ and whether it lies in that subset's [1 − 2β̂, 1 − β̂]."""
+    out = {}
+    for subset, a in analyses.items():
+        for row in SENSITIVITY_ROWS:
+            gamma = _gamma_of(a, row)
+            out[(row, subset)] = (gamma, not math.isnan(gamma) and band_distance(gamma, a.fit.beta) == 0)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The verdict and the sentences that state directions (generated from the metrics, never typed)
+
+
+def inconclusive_reason(metrics: Mapping[str, float]) -> str | None:
+    """Why the internal test is inconclusive (the record then marks the claim not comparable), or None: a
+    censored run defines the headline N*, too few slices give one, or the headline is not inside its band while
+    some definition of the sensitivity table is."""
+    m = metrics
+    if m["censored_headline"]:
+        return (f"inconclusive: {plural(m['censored_headline'], 'run')} that define the headline N*_{HEADLINE_F:g} "
+                "were still improving at the pass cap")
+    if _missing(m[f"gamma_{HEADLINE}"]):
+        return f"inconclusive: fewer than three slices have an uncensored N*_{HEADLINE_F:g}, so no γ is fitted"
+    if not CLAIM.rule(m) and m["sensitivity_inside"]:
+        return (f"inconclusive: γ_f{HEADLINE_F:g} is not shown inside its band, but {m['sensitivity_inside']:.0f} of the "
+                f"{m['sensitivity_cells']:.0f} cells of the sensitivity table lie inside theirs")
+    return None
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or math.isnan(value)
+
+
+def plural(n: float, noun: str, many: str | None = None) -> str:
+    """'1 run', '3 runs' ('1 pass', '2 passes' with `many`)."""
+    count = int(n) if float(n).is_integer() else n
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
+
+
+def verdict_words(metrics: Mapping[str, float]) -> str:
+    """The test in a few sentences: where γ_f0.25 lies against [1 − 2β̂, 1 − β̂], what the paired interval says,
+    the spread over the sensitivity table, and that toy scale cannot decide the LLM value."""
+    m, h = metrics, HEADLINE
+    reason = inconclusive_reason(m)
+    low, high = m["gamma_pred_low"], m["gamma_pred_high"]
+    if _missing(m[f"gamma_{h}"]):
+        text = f"**In words.** No γ could be measured: {reason.removeprefix('inconclusive: ')}."
+    else:
+        gamma, d_low, d_high = m[f"gamma_{h}"], m[f"distance_{h}.ci_low"], m[f"distance_{h}.ci_high"]
+        where = "inside" if low <= gamma <= high else "below" if gamma < low else "above"
+        text = (f"**In words.** The fewest parameters within a quarter of the data-limited loss grow as "
+                f"D^{gamma:.2f} (95 % CI [{m[f'gamma_{h}.ci_low']:.2f}, {m[f'gamma_{h}.ci_high']:.2f}]), {where} the "
+                f"band [{low:.2f}, {high:.2f}] that the paper's relation gives for this data's β̂ = {m['beta_hat']:.2f}; "
+                f"the paired 95 % interval of its distance to the band, [{d_low:+.2f}, {d_high:+.2f}], "
+                + ("includes 0. " if d_low <= 0 <= d_high else "excludes 0. "))
+        text += (f"Across the sensitivity table γ ranges from {m['gamma_spread_low']:.2f} to "
+                 f"{m['gamma_spread_high']:.2f}, and {m['sensitivity_inside']:.0f} of its "
+                 f"{m['sensitivity_cells']:.0f} cells lie inside their band. ")
+        text += _balance_sentence(m)
+    verdict = ("inconclusive" if reason else "reproduced" if CLAIM.rule(m) else "not reproduced")
+    text += (f" Under the chapter's rule the internal test is **{verdict}**"
+             + (f" ({reason.removeprefix('inconclusive: ')})." if reason and not _missing(m[f'gamma_{h}']) else "."))
+    return text + (" This is a test of the paper's relation at toy scale, character-level models of thousands to "
+                   "about a hundred thousand parameters on slices of one small corpus: it cannot decide the value of "
+                   "γ for LLMs.")
+
+
+def _balance_sentence(m: Mapping[str, float]) -> str:
+    """Whether the two measurements of γ, N*_f's slope and the fit's β̂/α̂, agree (a check of the additive law)."""
+    gamma, balance = m[f"gamma_{HEADLINE}"], m["gamma_balance"]
+    low, high = m[f"gamma_{HEADLINE}.ci_low"], m[f"gamma_{HEADLINE}.ci_high"]
+    agree = not _missing(low) and low <= balance <= high
+    return (f"The global fit's balance exponent β̂/α̂ = {balance:.2f} "
+            + ("lies inside that interval: the two measurements agree, as the additive law says they should."
+               if agree else f"lies outside that interval: the slope of N* ({gamma:.2f}) and β̂/α̂ disagree, so the "
+                             "additive law does not describe these runs exactly."))
+
+
+def published_table() -> pd.DataFrame:
+    """The same arithmetic on the published fits that give α: β/α (what N* at a fixed fraction f grows with
+    under their law) beside the paper's interval [1 − 2β, 1 − β]."""
+    rows = [{"fit": fit.name, "α": fit.alpha, "β": fit.beta, "β/α": fit.beta / fit.alpha,
+             "1 − 2β": 1 - 2 * fit.beta, "1 − β": 1 - fit.beta,
+             "β/α in [1 − 2β, 1 − β]": "yes" if band_distance(fit.beta / fit.alpha, fit.beta) == 0 else "no"}
+            for fit in PUBLISHED_FITS if fit.alpha is not None]
+    return pd.DataFrame(rows).set_index("fit")
+
+
+def published_words(table: pd.DataFrame) -> str:
+    """Whether the paper's interval and its own loss law agree, fit by fit, before any training."""
+    outside = table[table["β/α in [1 − 2β, 1 − β]"] == "no"]
+    parts = [f"{name} gives β/α = {row['β/α']:.2f} against [{row['1 − 2β']:.2f}, {row['1 − β']:.2f}]"
+             for name, row in table.iterrows()]
+    verdict = ("none of them puts β/α inside the paper's interval" if len(outside) == len(table) else
+               "every one puts β/α inside the paper's interval" if outside.empty else
+               f"β/α lies inside the paper's interval for {len(table) - len(outside)} of the {len(table)} fits")
+    return f"**Before any training.** {'; '.join(parts)}: {verdict}."
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables
 
 
 def _count(n: float) -> str:
@@ -329,164 +655,282 @@ def _count(n: float) -> str:
     return f"{n / 1e6:.3g}M" if n >= 1e6 else f"{n / 1e3:.3g}K" if n >= 1e3 else f"{n:.0f}"
 
 
-def runs_table(m: Measurement, design: Design, params: Sequence[int], unigram: Mapping[int, float]
-               ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """The first seed's runs: best training loss by rung (rows) and D (columns), blank where the search never
-    ran that size; and the metrics ``runs_made``, ``runs_grid``, ``runs_not_learned`` and ``reference_beaten``
-    (cells where a smaller model than the largest reached a lower loss than it)."""
-    seed = design.seeds[0]
-    frame = pd.DataFrame({f"D = {_count(D)}": {f"{_count(p)} ({r.width}x{r.layers})": m.runs.get((D, seed, i), {}).get(
-        "train_eval_loss", math.nan) for i, (p, r) in enumerate(zip(params, design.ladder))} for D in design.sizes})
-    top = len(design.ladder) - 1
-    beaten = sum(any(run[k] < m.runs[(D, s, top)][k] for k in ("train_eval_loss", "val_loss"))
-                 for (D, s, i), run in m.runs.items() if i != top)
-    return frame, {"runs_made": len(m.runs), "runs_grid": len(design.sizes) * len(design.seeds) * len(design.ladder),
-                   "runs_not_learned": len(not_learned(m, unigram)), "reference_beaten": beaten,
-                   "search_rounds": m.rounds}
+def ladder_table(design: Design, vocab_size: int) -> pd.DataFrame:
+    """Per rung: layers, width, heads, non-embedding and total parameters, the step from the rung below, and
+    its learning rate."""
+    sizes = [r.non_embedding(vocab_size, design.context) for r in design.ladder]
+    return pd.DataFrame([{"rung": r.name, "layers": r.layers, "width": r.width, "heads": HEADS,
+                          "non-embedding N": n, "total N": r.params(vocab_size, design.context),
+                          "× the rung below": n / sizes[i - 1] if i else math.nan, "learning rate": lr}
+                         for i, (r, n, lr) in enumerate(zip(design.ladder, sizes, design.lrs))]).set_index("rung")
 
 
-def not_learned(m: Measurement, unigram: Mapping[int, float]) -> list[RunKey]:
-    """Runs whose best training loss did not end `LEARNED_MARGIN` below their slice's 1-gram loss."""
-    return [key for key, run in m.runs.items() if run["train_eval_loss"] > unigram[key[0]] - LEARNED_MARGIN]
+def slices_table(design: Design, unigram: Mapping[int, float]) -> pd.DataFrame:
+    """Per slice: steps per pass, the validation interval, the cap, the seeds, the 1-gram validation loss."""
+    return pd.DataFrame([{"D (characters)": D, "steps per pass": design.steps_per_pass(D),
+                          "validation every (steps)": design.eval_every(D), "cap (steps)": design.max_steps(D),
+                          "seeds": 2 if D in design.seed_sizes else 1, "1-gram loss (nats)": unigram[D]}
+                         for D in design.sizes]).set_index("D (characters)")
 
 
-def unigram_losses(data: CharData, sizes: Sequence[int]) -> dict[int, float]:
-    """Each slice's 1-gram loss on itself (nats per character): what knowing only character frequencies gives."""
-    return {D: NGram(1, data.vocab_size).fit(data.train[:D].numpy()).loss(data.train[:D].numpy()) for D in sizes}
+def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first seed's validation losses (best weights, whole split), rung (rows) by slice (columns); a dagger
+    marks a censored run, "not learned" one that stayed near its 1-gram loss."""
+    first = frame[frame.seed == frame.seed.min()]
+    text = [f"{r.val_loss:.3f}" + (" †" if r.censored else "") if r.learned else "not learned"
+            for r in first.itertuples()]
+    return (first.assign(cell=text, size=[_count(n) for n in first.N], slice=[f"D = {_count(D)}" for D in first.D])
+            .pivot(index=["rung", "size"], columns="slice", values="cell").droplevel("rung")
+            .reindex(columns=[f"D = {_count(D)}" for D in sorted(first.D.unique())]).rename_axis("N", axis=0))
 
 
-def kgram_table(tokens: np.ndarray, sizes: Sequence[int], ks: Sequence[int]) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Distinct k-grams of each slice, by k (rows) and D, with the log-log slope over the slices; and the
-    metrics ``kgram_slope_kK`` with its t-interval (``.ci_low``, ``.ci_high``)."""
-    rows, metrics = {}, {}
-    for k in ks:
-        counts = distinct_kgrams(tokens, k, sizes)
-        fit = fit_power(np.asarray(sizes), counts)
-        rows[k] = {**{f"D = {_count(D)}": int(c) for D, c in zip(sizes, counts)}, "slope": fit.exponent}
-        metrics |= {f"kgram_slope_k{k}": fit.exponent, f"kgram_slope_k{k}.ci_low": fit.ci_low,
-                    f"kgram_slope_k{k}.ci_high": fit.ci_high}
-    return pd.DataFrame(rows).T.rename_axis("k"), metrics
+def training_words(frame: pd.DataFrame) -> str:
+    """How the runs ended: stopped on a plateau or at the cap, censored, not learned, and their passes."""
+    plateau = int((~frame.capped).sum())
+    return (f"Of the {plural(len(frame), 'run')}, {plateau} stopped on a plateau and {frame.capped.sum():.0f} reached "
+            f"the pass cap; {plural(frame.censored.sum(), 'run')} {'was' if frame.censored.sum() == 1 else 'were'} "
+            f"still improving there (censored) and {plural((~frame.learned).sum(), 'run')} did not learn. The best "
+            f"weights came after {frame.best_passes.min():.1f} to {frame.best_passes.max():.1f} passes over the slice "
+            f"(median {frame.best_passes.median():.1f}).")
 
 
-def plot_sizes(found: Sequence[Cell], targets: Sequence[Target], metrics: Mapping[str, float],
-               params: Sequence[int]) -> Figure:
-    """N* against D in log-log, the paper's definition above and Hestness's below: each seed's N* (censored
-    cells as triangles at the rung they are censored at), the fitted line, and the band of slopes
-    [0.44, 0.72] through the middle of the headline's points."""
-    fig, axes = page_figure(2, row_height=4.2)
-    for ax, definition in zip(axes, ("paper", "Hestness")):
-        for i, t in enumerate(t for t in targets if t.definition == definition):
-            mine = [c for c in found if c.target == t.name]
-            ok = [c for c in mine if c.status == "found"]
-            colour = f"C{i}"
-            gamma = metrics[f"gamma_{t.name}"]
-            ax.scatter([c.D for c in ok], [c.size for c in ok], color=colour, s=18, alpha=0.8,
-                       label=f"{t.label}: " + ("too few sizes to fit" if math.isnan(gamma) else f"γ = {gamma:.2f}"))
-            for status, marker in (("below", "v"), ("above", "^")):
-                censored = [c for c in mine if c.status == status]
-                ax.scatter([c.D for c in censored], [c.size for c in censored], color=colour, marker=marker,
-                           facecolor="none", s=40)
-            if not math.isnan(gamma):
-                _fit_line(ax, [c.D for c in ok], [c.size for c in ok], gamma, colour)
-            if t.name in (HEADLINE, "hestness") and ok:
-                _band(ax, [c.D for c in ok], [c.size for c in ok])
-        ax.axhspan(params[0], params[-1], color="grey", alpha=0.06)
-        ax.set(xscale="log", yscale="log", ylabel="N* (parameters)", xlabel="D (training characters)",
-               title=f"{'The paper' if definition == 'paper' else 'Hestness'}'s definition")
-        _legend_below(ax)
+def fit_table(metrics: Mapping[str, float]) -> pd.DataFrame:
+    """The global fit and what the paper's relation makes of it, with bootstrap intervals."""
+    rows = {"Ê (nats)": "E_hat", "α̂": "alpha_hat", "β̂": "beta_hat", "β̂/α̂ (balance)": "gamma_balance",
+            "1 − 2β̂ (slow rate)": "gamma_pred_low", "1 − β̂ (fast rate)": "gamma_pred_high"}
+    return pd.DataFrame([{"": label, "estimate": metrics[key],
+                          "95 % CI": _interval(metrics[f"{key}.ci_low"], metrics[f"{key}.ci_high"])}
+                         for label, key in rows.items()]).set_index("")
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "—" if _missing(low) or _missing(high) else f"[{low:.2f}, {high:.2f}]"
+
+
+def asymptote_table(point: Analysis) -> pd.DataFrame:
+    """Per slice: its asymptote L∞, the fit's a and b, the data-limited excess L∞ − Ê and the headline
+    threshold L∞ + f·(L∞ − Ê)."""
+    E, threshold = point.fit.E, f"threshold, f = {HEADLINE_F:g}"
+    return pd.DataFrame([{"D (characters)": D, "L∞ (nats)": a.L_inf, "a": a.a, "b": a.b, "L∞ − Ê": a.L_inf - E,
+                          threshold: a.L_inf + HEADLINE_F * (a.L_inf - E)} for D, a in sorted(point.asymptotes.items())],
+                        columns=["D (characters)", "L∞ (nats)", "a", "b", "L∞ − Ê", threshold]).set_index("D (characters)")
+
+
+def size_table(point: Analysis, defs: Sequence[Definition], top: float) -> pd.DataFrame:
+    """N* by definition (rows) and slice (columns): each seed's value, "≤ smallest" or "> largest" where the
+    ladder does not bracket it, a dagger where a censored run defines it."""
+    sizes = sorted(point.asymptotes)
+    return pd.DataFrame({d.label: {f"D = {_count(D)}": " / ".join(_cell_text(c, top) for c in point.cells[d.name]
+                                                                   if c.D == D) for D in sizes} for d in defs}).T
+
+
+def _cell_text(cell: Cell, top: float) -> str:
+    c = cell.crossing
+    text = {"found": _count(c.size), "below": f"≤ {_count(c.size)}", "above": f"> {_count(top)}"}[c.status]
+    return text + (" †" if cell.censored_run else "")
+
+
+def size_note(design: Design, vocab_size: int) -> str:
+    """What the N* table's marks mean, for this ladder."""
+    small, large = (r.non_embedding(vocab_size, design.context) for r in (design.ladder[0], design.ladder[-1]))
+    return (f"Each cell lists one N* per seed. \"≤ {_count(small)}\": even the smallest rung meets the threshold; "
+            f"\"> {_count(large)}\": not even the largest does; †: a run that defines it was censored. None of these "
+            "enters a fit.")
+
+
+def definitions_table(point: Analysis, metrics: Mapping[str, float], defs: Sequence[Definition]) -> pd.DataFrame:
+    """γ under every definition with its bootstrap interval and how many cells it rests on."""
+    rows = []
+    for d in defs:
+        found = point.cells[d.name]
+        rows.append({"definition": d.label, "kind": d.kind, "γ": metrics[f"gamma_{d.name}"],
+                     "95 % CI": _interval(metrics[f"gamma_{d.name}.ci_low"], metrics[f"gamma_{d.name}.ci_high"]),
+                     "cells used": sum(c.usable for c in found),
+                     "≤ smallest": sum(c.crossing.status == "below" for c in found),
+                     "> largest": sum(c.crossing.status == "above" for c in found),
+                     "censored run": sum(c.censored_run for c in found)})
+    rows.append({"definition": "β̂/α̂ of the global fit", "kind": "primary", "γ": metrics["gamma_balance"],
+                 "95 % CI": _interval(metrics["gamma_balance.ci_low"], metrics["gamma_balance.ci_high"])})
+    return pd.DataFrame(rows).set_index("definition")
+
+
+SENSITIVITY_LABELS = {**{f"f{f:g}": f"N*_f, f = {f:g}" for f in FRACTIONS}, "balance": "β̂/α̂",
+                      "hestness": "Hestness (within ε)"}
+
+
+def sensitivity_table(analyses: Mapping[str, Analysis], boots: Mapping[str, Bootstrap]) -> pd.DataFrame:
+    """γ by definition (rows) and ladder subset (columns) with its bootstrap interval, "in" or "out" of that
+    subset's [1 − 2β̂, 1 − β̂], and the band itself in the last row."""
+    values = sensitivity_values(analyses)
+    table = {}
+    for subset, a in analyses.items():
+        column = {}
+        for row in SENSITIVITY_ROWS:
+            gamma, inside = values[(row, subset)]
+            key = "balance" if row == "balance" else f"gamma_{row}"
+            column[SENSITIVITY_LABELS[row]] = ("—" if math.isnan(gamma) else
+                                               f"{gamma:.2f} {_interval(*boots[subset].interval(key))} "
+                                               + ("in" if inside else "out"))
+        column["band [1 − 2β̂, 1 − β̂]"] = _interval(*a.band)
+        table[subset] = column
+    return pd.DataFrame(table)
+
+
+def kgram_table(tokens: np.ndarray, sizes: Sequence[int], ks: Sequence[int]) -> pd.DataFrame:
+    """Between neighbouring slices, the local slope of log(distinct k-grams) on log D, by k (rows)."""
+    return pd.DataFrame({k: {f"{_count(a)}–{_count(b)}": s for a, b, s in
+                             zip(sizes, sizes[1:], local_exponents(np.asarray(sizes), distinct_kgrams(tokens, k, sizes)))}
+                         for k in ks}).T.rename_axis("k")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Figures
+
+
+def _legend_below(ax: Any, ncol: int = 3) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=ncol)
+
+
+def plot_losses(frame: pd.DataFrame, point: Analysis) -> Figure:
+    """Validation loss against non-embedding N, one colour per slice: the runs (open: second seed; ×: censored),
+    each slice's own fit L∞ + a·N^−b (solid) and the global fit E + A·N^−α + B·D^−β (dashed)."""
+    fig, ax = page_figure(1, row_height=5.0)
+    grid = np.geomspace(frame.N.min(), frame.N.max(), 40)
+    for i, (D, here) in enumerate(frame.groupby("D")):
+        colour = f"C{i % 10}"
+        for seed, runs in here.groupby("seed"):
+            ax.scatter(runs.N, runs.val_loss, s=22, color=colour, facecolor=colour if seed == frame.seed.min() else "none",
+                       label=f"D = {_count(D)}" if seed == frame.seed.min() else None)
+        ax.scatter(here.N[here.censored], here.val_loss[here.censored], marker="x", s=60, color="k")
+        if D in point.asymptotes:
+            ax.plot(grid, point.asymptotes[D].loss(grid), color=colour, lw=1.2)
+        ax.plot(grid, point.fit.loss(grid, np.full_like(grid, D)), color=colour, lw=1, ls="--")
+    ax.plot([], [], "k-", label="fit at this D")
+    ax.plot([], [], "k--", label="global fit")
+    ax.set(xscale="log", xlabel="non-embedding parameters N", ylabel="validation loss (nats per character)",
+           title="Early-stopped validation loss")
+    _legend_below(ax, ncol=4)
     return fig
 
 
-def _legend_below(ax: Any, ncol: int = 2) -> None:
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol)
-
-
-def _fit_line(ax: Any, D: Sequence[float], N: Sequence[float], gamma: float, colour: str) -> None:
-    """The fitted power law through the points' log means, over their range of D."""
-    x = np.geomspace(min(D), max(D), 20)
-    centre_x, centre_y = np.mean(np.log(D)), np.mean(np.log(N))
-    ax.plot(x, np.exp(centre_y + gamma * (np.log(x) - centre_x)), color=colour, lw=1.5)
-
-
-def _band(ax: Any, D: Sequence[float], N: Sequence[float]) -> None:
-    """The paper's slopes, GAMMA_BAND, through the points' log means: shaded between the two."""
-    x = np.geomspace(min(D), max(D), 20)
-    centre_x, centre_y = np.mean(np.log(D)), np.mean(np.log(N))
-    low, high = (np.exp(centre_y + g * (np.log(x) - centre_x)) for g in GAMMA_BAND)
-    ax.fill_between(x, low, high, color="grey", alpha=0.2, lw=0, label=f"slopes {GAMMA_BAND[0]}–{GAMMA_BAND[1]} (paper)")
-
-
-def plot_boundary(m: Measurement, targets: Sequence[Target], params: Sequence[int], seed: int) -> Figure:
-    """The runs on either side of the boundary at every D (one seed), for the headline target (training loss)
-    and Hestness's (validation loss): the first passing size solid, the last failing one dashed."""
-    fig, axes = page_figure(2, row_height=4.0)
-    sizes = sorted({D for D, _, _ in m.runs})
-    for ax, t in zip(axes, [t for t in targets if t.name in (HEADLINE, "hestness")]):
-        for i, D in enumerate(sizes):
-            boundary = m.boundaries[(D, seed, t.name)]
-            for rung, style in ((boundary, "-"), (None if boundary is None else boundary - 1, "--")):
-                if rung is None or rung < 0:
-                    continue
-                h = m.runs[(D, seed, rung)]["history"]
-                ax.plot(h.step / h.step.max(), h[t.metric], style, color=f"C{i}",
-                        label=f"D = {_count(D)}" if style == "-" else None)
-            ax.axhline(m.thresholds[(D, seed, t.name)], color=f"C{i}", lw=0.8, alpha=0.5)
-        ax.plot([], [], "k-", label="first size reaching it")
-        ax.plot([], [], "k--", label="the size below")
-        ax.set(xlabel="fraction of the run's steps", ylabel=f"{METRIC_WORDS[t.metric]} (nats)", title=t.label)
-        _legend_below(ax, ncol=4)
+def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: Design, vocab_size: int) -> Figure:
+    """Validation loss (the fixed subset) against passes for the smallest, a middle and the largest rung at
+    every slice (first seed); a dot marks the best weights, a cross a censored run's end."""
+    rungs = sorted({0, len(design.ladder) // 2, len(design.ladder) - 1})
+    fig, axes = page_figure(len(rungs), row_height=3.3, sharex=True)
+    for ax, rung in zip(np.atleast_1d(axes), rungs):
+        for i, D in enumerate(design.sizes):
+            result = results[(D, design.seed, rung)]
+            h = pd.DataFrame(result["history"])
+            passes = h.step / design.steps_per_pass(D)
+            ax.plot(passes, h.val_loss, color=f"C{i % 10}", lw=1.2, label=f"D = {_count(D)}")
+            best = h[h.step == result["best_step"]]
+            ax.scatter(best.step / design.steps_per_pass(D), best.val_loss, color=f"C{i % 10}", s=25, zorder=3)
+            if censored(result):
+                ax.scatter(passes.iloc[-1], h.val_loss.iloc[-1], marker="x", color="k", s=50, zorder=3)
+        r = design.ladder[rung]
+        ax.set(xscale="log", ylabel="validation loss", title=f"{r.name}: {_count(r.non_embedding(vocab_size, design.context))} "
+                                                            "non-embedding parameters")
+    np.atleast_1d(axes)[-1].set_xlabel("passes over the slice")
+    _legend_below(np.atleast_1d(axes)[-1], ncol=6)
     return fig
 
 
-def plot_kgrams(tokens: np.ndarray, sizes: Sequence[int], ks: Sequence[int], metrics: Mapping[str, float]) -> Figure:
-    """Distinct k-grams against the slice length (log-log) for every k; below, their slopes against k with the
-    paper's band and our measured γ (headline and Hestness)."""
-    fig, (top, bottom) = page_figure(2, row_height=4.0)
+def _through_centre(ax: Any, D: Sequence[float], N: Sequence[float], slopes: tuple[float, float], **style: Any) -> None:
+    """Lines of the given slopes through the points' log means, shaded between them."""
+    x = np.geomspace(min(D), max(D), 20)
+    cx, cy = np.mean(np.log(D)), np.mean(np.log(N))
+    low, high = (np.exp(cy + g * (np.log(x) - cx)) for g in slopes)
+    ax.fill_between(x, low, high, lw=0, **style)
+
+
+def plot_sizes(point: Analysis, metrics: Mapping[str, float], top: float) -> Figure:
+    """N*_0.25 against D in log-log: each (slice, seed) (filled: used; ×: a censored run defines it; triangles:
+    beyond an end of the ladder), the fitted line, the band [1 − 2β̂, 1 − β̂] and the paper's [0.44, 0.72], both
+    as slopes through the used points' centre."""
+    fig, ax = page_figure(1, row_height=4.8)
+    cells = point.cells[HEADLINE]
+    used = [c for c in cells if c.usable]
+    ax.scatter([c.D for c in used], [c.crossing.size for c in used], color="C0", s=30, zorder=3, label="N*_0.25 (used)")
+    for test, marker, label in ((lambda c: c.censored_run, "x", "a censored run defines it"),
+                                (lambda c: c.crossing.status == "below", "v", "≤ the smallest rung"),
+                                (lambda c: c.crossing.status == "above", "^", "> the largest rung")):
+        mine = [c for c in cells if test(c)]
+        if mine:
+            ax.scatter([c.D for c in mine], [top if c.crossing.status == "above" else c.crossing.size for c in mine],
+                       marker=marker, color="C3", s=45, zorder=3, label=label)
+    gamma = metrics[f"gamma_{HEADLINE}"]
+    if not _missing(gamma):
+        D, N = [c.D for c in used], [c.crossing.size for c in used]
+        x = np.geomspace(min(D), max(D), 20)
+        cx, cy = np.mean(np.log(D)), np.mean(np.log(N))
+        ax.plot(x, np.exp(cy + gamma * (np.log(x) - cx)), color="C0", lw=1.8, label=f"measured γ = {gamma:.2f}")
+        band = (metrics["gamma_pred_low"], metrics["gamma_pred_high"])
+        _through_centre(ax, D, N, band, color="C1", alpha=0.3,
+                        label=f"[1 − 2β̂, 1 − β̂] = [{band[0]:.2f}, {band[1]:.2f}]")
+        _through_centre(ax, D, N, GAMMA_BAND, facecolor="none", edgecolor="grey", hatch="//",
+                        label=f"paper's [{GAMMA_BAND[0]}, {GAMMA_BAND[1]}]")
+    ax.set(xscale="log", yscale="log", xlabel="D (training characters)", ylabel="N*_0.25 (non-embedding parameters)",
+           title="The fewest parameters within a quarter of the data-limited loss")
+    _legend_below(ax, ncol=2)
+    return fig
+
+
+def plot_gamma_vs_f(fractions: Sequence[float], curve: Sequence[float], metrics: Mapping[str, float]) -> Figure:
+    """γ of N*_f against f (the line: point estimates on a fine grid; the points: the chapter's f with their
+    bootstrap intervals), beside the band [1 − 2β̂, 1 − β̂], β̂/α̂ and the paper's interval."""
+    fig, ax = page_figure(1, row_height=4.2)
+    ax.plot(fractions, curve, color="C0", lw=1.5, label="γ of N*_f")
+    for f in FRACTIONS:
+        key = f"gamma_f{f:g}"
+        if not _missing(metrics[key]) and not _missing(metrics[f"{key}.ci_low"]):
+            ax.errorbar([f], [metrics[key]], yerr=[[metrics[key] - metrics[f"{key}.ci_low"]],
+                                                   [metrics[f"{key}.ci_high"] - metrics[key]]], fmt="o", color="C0", capsize=4)
+    ax.axhspan(metrics["gamma_pred_low"], metrics["gamma_pred_high"], color="C1", alpha=0.3,
+               label=f"[1 − 2β̂, 1 − β̂] = [{metrics['gamma_pred_low']:.2f}, {metrics['gamma_pred_high']:.2f}]")
+    ax.axhspan(*GAMMA_BAND, facecolor="none", edgecolor="grey", hatch="//", label=f"paper's [{GAMMA_BAND[0]}, {GAMMA_BAND[1]}]")
+    ax.axhline(metrics["gamma_balance"], color="C2", ls="--", label=f"β̂/α̂ = {metrics['gamma_balance']:.2f}")
+    ax.set(xlabel="f (fraction of the data-limited loss)", ylabel="γ", title="How γ depends on the fraction f")
+    _legend_below(ax, ncol=2)
+    return fig
+
+
+def plot_kgrams(tokens: np.ndarray, sizes: Sequence[int], ks: Sequence[int]) -> Figure:
+    """Context only: distinct k-grams against the slice length (log-log) for every k, and below, their local
+    slopes between neighbouring slices."""
+    fig, (top, bottom) = page_figure(2, row_height=3.8)
     grid = np.geomspace(sizes[0], sizes[-1], 25).astype(int)
     for i, k in enumerate(ks):
-        top.plot(grid, distinct_kgrams(tokens, k, grid), color=f"C{i % 10}", label=f"k = {k}")
+        colour = f"C{i % 10}"
+        top.plot(grid, distinct_kgrams(tokens, k, grid), color=colour, label=f"k = {k}")
+        slopes = local_exponents(np.asarray(sizes), distinct_kgrams(tokens, k, sizes))
+        middles = np.sqrt(np.asarray(sizes[:-1], dtype=float) * np.asarray(sizes[1:]))
+        bottom.plot(middles, slopes, "o-", color=colour, ms=3)
     top.set(xscale="log", yscale="log", xlabel="D (training characters)", ylabel="distinct k-grams",
             title="Distinct k-grams in the first D characters")
-    _legend_below(top, ncol=5)
-    slopes = [metrics[f"kgram_slope_k{k}"] for k in ks]
-    bottom.plot(ks, slopes, "o-", color="C0", label="k-gram slope")
-    bottom.axhspan(*GAMMA_BAND, color="grey", alpha=0.2, label=f"paper's [{GAMMA_BAND[0]}, {GAMMA_BAND[1]}]")
-    for name, colour, label in (("gamma_paper", "C1", "γ measured, paper's definition"),
-                                ("gamma_hestness", "C2", "γ measured, Hestness's")):
-        if not math.isnan(metrics[name]):
-            bottom.axhline(metrics[name], color=colour, ls="--", label=label)
-    bottom.set(xlabel="k", ylabel="slope of log count on log D", title="How fast new k-grams appear", xticks=list(ks))
-    _legend_below(bottom)
+    bottom.set(xscale="log", xlabel="D (training characters)", ylabel="local slope", title="Their local slopes")
+    _legend_below(bottom, ncol=5)
     return fig
 
 
-def in_words(metrics: Mapping[str, float], targets: Sequence[Target], ks: Sequence[int]) -> str:
-    """The result in a few sentences: the headline γ against the band, how it moves with the target, Hestness's,
-    and which k-gram length grows at the same rate."""
-    m = metrics
-    low, high = GAMMA_BAND
-    gammas = {t.label: m[f"gamma_{t.name}"] for t in targets if not math.isnan(m[f"gamma_{t.name}"])}
-    headline = next(t for t in targets if t.name == HEADLINE)
-    if math.isnan(m["gamma_paper"]):
-        text = (f"**In words.** Under the paper's definition with the headline target ({headline.label}) fewer than "
-                "three corpus sizes had an uncensored N*, so no exponent is fitted: the search range did not bracket it.")
-    else:
-        where = ("inside" if low <= m["gamma_paper"] <= high else "below" if m["gamma_paper"] < low else "above")
-        overlap = m["gamma_paper.ci_low"] <= high and m["gamma_paper.ci_high"] >= low
-        text = (f"**In words.** Under the paper's definition ({headline.label}) the fewest parameters grow as "
-                f"D^{m['gamma_paper']:.2f}, {where} the paper's [{low}, {high}]; the 95 % interval "
-                f"[{m['gamma_paper.ci_low']:.2f}, {m['gamma_paper.ci_high']:.2f}] "
-                + ("overlaps it." if overlap else "does not reach it."))
-    if len(gammas) > 1:
-        text += (f" Across the targets γ ranges from {min(gammas.values()):.2f} to {max(gammas.values()):.2f}: the "
-                 "exponent depends on what one calls the desired accuracy.")
-    if not math.isnan(m["gamma_hestness"]):
-        text += (f" Hestness's definition gives {m['gamma_hestness']:.2f} [{m['gamma_hestness.ci_low']:.2f}, "
-                 f"{m['gamma_hestness.ci_high']:.2f}].")
-    reference = m["gamma_paper"] if not math.isnan(m["gamma_paper"]) else m["gamma_hestness"]
-    if not math.isnan(reference):
-        k = min(ks, key=lambda k: abs(m[f"kgram_slope_k{k}"] - reference))
-        text += (f" Distinct {k}-grams grow at the closest rate (slope {m[f'kgram_slope_k{k}']:.2f}). "
-                 "All of this is at toy scale: models of thousands to hundreds of thousands of parameters and slices "
-                 "of at most a million characters, far below the models the paper speaks of.")
-    return text
+# ---------------------------------------------------------------------------------------------------------------
+# Orchestration: the grid through the sweep, the analysis of every ladder subset
+
+
+def run_grid(sweep: Sweep, design: Design) -> dict[RunKey, dict[str, Any]]:
+    """Every run of `run_plan`, through the sweep (cached runs are read, the others trained)."""
+    plan = run_plan(design)
+    return dict(zip(plan, sweep.run([design.config(*key) for key in plan], desc="runs")))
+
+
+def analyse_subsets(frame: pd.DataFrame, defs: Sequence[Definition], n_bootstrap: int, seed: int
+                    ) -> tuple[dict[str, Analysis], dict[str, Bootstrap]]:
+    """For each ladder subset of `SUBSETS`, the analysis of its learned runs and its bootstrap."""
+    analyses, boots = {}, {}
+    rungs = sorted(frame.rung.unique())
+    for name in progress(SUBSETS, desc="fits and bootstraps of the ladder subsets"):
+        sub = frame[frame.learned & frame.rung.isin(rungs[SUBSETS[name]])]
+        analyses[name] = analyse(sub, defs)
+        boots[name] = bootstrap(sub, defs, analyses[name], n_bootstrap, seed)
+    return analyses, boots

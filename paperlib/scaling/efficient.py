@@ -1,130 +1,126 @@
-"""The efficient model size N*(D), measured: where on an ordered ladder of model sizes a run first reaches a
-target, found by bisection, interpolated between the two rungs around it, and the exponent γ of N* ∝ D^γ
-with a bootstrap interval over corpus sizes and seeds.
-
-Bisection assumes that the predicate "this size reaches the target" is monotone along the ladder (false
-below some rung, true from it on); it then needs about log2(rungs + 1) runs per search instead of one per
-rung, and many searches advance together, one batch of runs per round.
+"""The efficient model size N*(D), measured on a ladder of model sizes trained at one corpus size: the slice's own
+asymptote L∞ (a fit of L = L∞ + a·N^−b across the sizes, b shared by the slices), the first size whose loss meets a threshold
+(interpolated between the two sizes around it, or censored at an end of the ladder), the size with the lowest
+loss, and the exponent γ of N* ∝ D^γ (methods page, measuring γ).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from scipy.special import softmax
 
-from paperlib.stats import fit_power, percentile_interval
+from paperlib.stats import fit_power
+from paperlib.scaling.fit import HUBER_DELTA, huber_least_squares
 
-
-@dataclass
-class Bisection:
-    """The first passing rung of a ladder of `n` rungs under a monotone predicate: every rung up to `lo`
-    fails, every rung from `hi` on passes (-1 and n stand for the ends, which are never run)."""
-
-    n: int
-    lo: int = -1
-    hi: int = -1
-
-    def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"a ladder needs at least one rung, got {self.n}")
-        if self.hi == -1:
-            self.hi = self.n
-
-    @property
-    def probe(self) -> int | None:
-        """The rung to try next, or None when the boundary is found."""
-        return None if self.hi - self.lo <= 1 else (self.lo + self.hi) // 2
-
-    def record(self, rung: int, passed: bool) -> None:
-        """The outcome of running `rung`."""
-        if not self.lo < rung < self.hi:
-            raise ValueError(f"rung {rung} lies outside the open bracket ({self.lo}, {self.hi})")
-        if passed:
-            self.hi = rung
-        else:
-            self.lo = rung
-
-    @property
-    def boundary(self) -> int | None:
-        """The first passing rung (0: even the smallest passes), or None when no rung passes."""
-        if self.probe is not None:
-            raise RuntimeError("the search has not finished")
-        return None if self.hi == self.n else self.hi
+MIN_SIZES = 3  # corpus sizes an exponent needs before we fit one
+ASYMPTOTE_STARTS = (0.25, 0.5, 1.0)  # starting exponents b of the slices' fit
 
 
-def bisect_together(searches: Mapping[Hashable, Bisection],
-                    passes: Callable[[dict[Hashable, int]], Mapping[Hashable, bool]]) -> int:
-    """Advance every search to its boundary. Each round asks `passes` about every unfinished search's probe
-    at once ({key: rung} -> {key: passed}), so one batch of runs serves them all. Returns the rounds taken."""
-    rounds = 0
-    while probes := {key: s.probe for key, s in searches.items() if s.probe is not None}:
-        outcome = passes(probes)
-        for key, rung in probes.items():
-            searches[key].record(rung, bool(outcome[key]))
-        rounds += 1
-    return rounds
+@dataclass(frozen=True)
+class Asymptote:
+    """L(N) = L∞ + a·N^−b across the model sizes at one corpus size."""
+
+    L_inf: float
+    a: float
+    b: float
+
+    def loss(self, N: np.ndarray | float) -> np.ndarray | float:
+        return self.L_inf + self.a * np.power(N, -self.b)
 
 
-def first_passing(predicate: Callable[[int], bool], n: int) -> int | None:
-    """The first of rungs 0..n-1 where a monotone `predicate` holds (None: nowhere), by bisection."""
-    search = Bisection(n)
-    bisect_together({0: search}, lambda probes: {0: predicate(probes[0])})
-    return search.boundary
+def fit_asymptotes(N: Sequence[float], D: Sequence[float], loss: Sequence[float],
+                   start: Mapping[int, Asymptote] | None = None, delta: float = HUBER_DELTA) -> dict[int, Asymptote]:
+    """Each corpus size's own asymptote: L = L∞(D) + a(D)·N^−b fitted to the losses at every size and corpus size
+    (repeats allowed), L∞ and a free at each D, one exponent b > 0 shared by all (a slice's eight noisy losses
+    alone rarely pin down both its asymptote and its curvature). The loss is the global fit's, the summed Huber
+    loss of log L, written log L = LSE(ln a(D) − b ln N, ln L∞(D)) with b = e^c; from `start`, or else from a few
+    starting exponents `ASYMPTOTE_STARTS`."""
+    log_N, log_L = np.log(np.asarray(N, dtype=float)), np.log(np.asarray(loss, dtype=float))
+    sizes, group = np.unique(np.asarray(D), return_inverse=True)
+    for i, size in enumerate(sizes):
+        if len(np.unique(log_N[group == i])) < 3:
+            raise ValueError(f"an asymptote needs three model sizes at least; D = {size} has fewer")
+    rows, k = np.arange(len(log_N)), len(sizes)
+
+    def residuals(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        b, ln_a, ln_inf = math.exp(theta[0]), theta[1:1 + k][group], theta[1 + k:][group]
+        terms = np.stack([ln_a - b * log_N, ln_inf])
+        weights = softmax(terms, axis=0)
+        jacobian = np.zeros((len(log_N), 1 + 2 * k))
+        jacobian[:, 0] = -weights[0] * log_N * b
+        jacobian[rows, 1 + group] = weights[0]
+        jacobian[rows, 1 + k + group] = weights[1]
+        return np.logaddexp(terms[0], terms[1]) - log_L, jacobian
+
+    if start is not None:
+        first = start[int(sizes[0])]
+        starts = [np.concatenate([[math.log(first.b)], [math.log(start[int(d)].a) for d in sizes],
+                                  [math.log(start[int(d)].L_inf) for d in sizes]])]
+    else:
+        floors = np.array([0.9 * np.exp(log_L[group == i].min()) for i in range(k)])
+        smallest = np.array([np.exp(log_L[group == i][np.argmin(log_N[group == i])]) for i in range(k)])
+        starts = [np.concatenate([[math.log(b)], np.log(np.maximum(smallest - floors, 1e-3)) + b * log_N.min(),
+                                  np.log(floors)]) for b in ASYMPTOTE_STARTS]
+    theta, _ = huber_least_squares(residuals, starts, delta)
+    b = math.exp(theta[0])
+    return {int(d): Asymptote(math.exp(theta[1 + k + i]), math.exp(theta[1 + i]), b) for i, d in enumerate(sizes)}
 
 
-def interpolate_size(sizes: Sequence[float], losses: Mapping[int, float], target: float, boundary: int) -> float:
+@dataclass(frozen=True)
+class Crossing:
+    """N* at one corpus size: found (interpolated between rungs ``pair``), or censored "below" the smallest
+    rung (it already meets the threshold) or "above" the largest (none does); `size` is N* or the bound."""
+
+    status: Literal["found", "below", "above"]
+    size: float
+    pair: tuple[int, ...] = ()  # the rungs that define N*: the last one missing and the first one meeting it
+
+
+def first_crossing(sizes: Sequence[float], losses: Sequence[float], threshold: float) -> Crossing:
+    """The first size (ascending) whose loss is at most `threshold`, interpolated linearly in log N between it
+    and the size before (against the loss); censored at an end of the ladder when no pair straddles it."""
+    if len(sizes) != len(losses) or not len(sizes) or any(a >= b for a, b in zip(sizes, sizes[1:])):
+        raise ValueError("sizes must be increasing and as many as the losses")
+    meets = [k for k, value in enumerate(losses) if value <= threshold]
+    if not meets:
+        return Crossing("above", float(sizes[-1]))
+    k = meets[0]
+    if k == 0:
+        return Crossing("below", float(sizes[0]), (0,))
+    return Crossing("found", interpolate_size(sizes, {k - 1: losses[k - 1], k: losses[k]}, threshold, k), (k - 1, k))
+
+
+def lowest_rung(sizes: Sequence[float], losses: Sequence[float]) -> Crossing:
+    """The size with the lowest loss (Hestness's best model found); censored "above" when it is the largest,
+    since a larger size might do better still."""
+    k = int(np.argmin(losses))
+    return Crossing("above" if k == len(sizes) - 1 else "found", float(sizes[k]), (k,))
+
+
+def interpolate_size(sizes: Sequence[float], losses: dict[int, float], target: float, boundary: int) -> float:
     """N* between the last failing rung (boundary - 1) and the first passing one, where the loss, taken as
-    linear in log N between them, meets `target`; the passing rung's size if the two are out of order."""
+    linear in log N between them, meets `target`."""
     if boundary < 1:
         raise ValueError("the smallest rung passes: N* is only known to be at most its size")
     above, below = losses[boundary - 1], losses[boundary]
     if not above > target >= below:
-        return float(sizes[boundary])
+        raise ValueError(f"the losses {above}, {below} do not straddle the target {target}")
     fraction = (above - target) / (above - below)
     low, high = math.log(sizes[boundary - 1]), math.log(sizes[boundary])
     return float(math.exp(low + fraction * (high - low)))
 
 
-@dataclass(frozen=True)
-class ExponentFit:
-    """γ of N ∝ D^γ: the least-squares slope in log-log over every point, a bootstrap percentile interval,
-    the points and corpus sizes used, and the resamples that had too few corpus sizes to fit."""
-
-    gamma: float
-    ci_low: float
-    ci_high: float
-    n_points: int
-    n_sizes: int
-    skipped: int = 0
-
-
-MIN_SIZES = 3  # corpus sizes an exponent needs before we fit one
-
-
-def fit_exponent(D: Sequence[float], N: Sequence[float], n_resamples: int = 2000, seed: int = 0,
-                 level: float = 0.95) -> ExponentFit:
-    """Fit γ on points (D, N*) (several seeds may share a D). The bootstrap resamples corpus sizes with
-    replacement and, within each, its seeds' points, and refits; a resample with fewer than two distinct
-    sizes is skipped. NaN throughout when fewer than `MIN_SIZES` distinct sizes remain."""
+def exponent(D: Sequence[float], N: Sequence[float]) -> float:
+    """γ of N ∝ D^γ: the least-squares slope of log N on log D over every point (several may share a D); NaN
+    when fewer than `MIN_SIZES` distinct corpus sizes remain."""
     D, N = np.asarray(D, dtype=float), np.asarray(N, dtype=float)
     if D.shape != N.shape or np.any(D <= 0) or np.any(N <= 0):
         raise ValueError("D and N must be positive and of the same length")
-    sizes = np.unique(D)
-    if len(sizes) < MIN_SIZES:
-        return ExponentFit(math.nan, math.nan, math.nan, len(D), len(sizes))
-    groups = [N[D == d] for d in sizes]
-    rng = np.random.default_rng(seed)
-    slopes, skipped = [], 0
-    for _ in range(n_resamples):
-        picked = rng.integers(len(sizes), size=len(sizes))
-        if len(set(picked)) < 2:
-            skipped += 1
-            continue
-        xs = np.concatenate([np.full(len(groups[i]), sizes[i]) for i in picked])
-        ys = np.concatenate([rng.choice(groups[i], size=len(groups[i])) for i in picked])
-        slopes.append(fit_power(xs, ys).exponent)
-    low, high = percentile_interval(slopes, level) if slopes else (math.nan, math.nan)
-    return ExponentFit(fit_power(D, N).exponent, low, high, len(D), len(sizes), skipped)
+    if len(np.unique(D)) < MIN_SIZES:
+        return math.nan
+    return fit_power(D, N).exponent

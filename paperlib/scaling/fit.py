@@ -7,6 +7,9 @@ Besiroglu et al. (θ = a, b, e, α, β with A = e^a, B = e^b, E = e^e):
   log L, minimised by L-BFGS-B from a grid of starts; the best start wins.
 * `fit_huber_likelihood`: Epoch's estimate — maximum likelihood under a Huber-shaped error density
   with a fitted scale σ, minimised by BFGS from Hoffmann's unrounded values.
+* `fit_huber_least_squares`: the same summed Huber loss as `fit_huber_grid`, minimised from each of the
+  given starts by scipy's trust-region robust least squares, which (unlike L-BFGS-B on this nearly-L1
+  objective) does not stall at its start, so one start near the optimum suffices for a bootstrap refit.
 
 `bootstrap` refits resamples (with replacement) for confidence intervals.
 """
@@ -14,10 +17,11 @@ Besiroglu et al. (θ = a, b, e, α, β with A = e^a, B = e^b, E = e^e):
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import least_squares, minimize
 from scipy.special import logsumexp, softmax
 from scipy.stats import norm
 
@@ -111,9 +115,7 @@ def fit_huber_grid(N: np.ndarray, D: np.ndarray, loss: np.ndarray, grid: str = "
     if grid not in GRIDS:
         raise ValueError(f"grid must be one of {sorted(GRIDS)}; got {grid!r}")
     data = _log_data(N, D, loss)
-    spec = GRIDS[grid]
-    starts = [np.array([a, b, e, alpha, beta]) for alpha, beta, e, a, b in
-              itertools.product(spec["alpha"], spec["beta"], spec["e"], spec["a"], spec["b"])]
+    starts = start_grid(GRIDS[grid])
     best = None
     iterator = progress(starts, desc=f"L-BFGS-B from {len(starts)} starts") if show_progress else starts
     for start in iterator:
@@ -121,6 +123,36 @@ def fit_huber_grid(N: np.ndarray, D: np.ndarray, loss: np.ndarray, grid: str = "
         if best is None or result.fun < best.fun:
             best = result
     return ChinchillaFit.from_theta(best.x, best.fun, f"Huber loss, L-BFGS-B, {len(starts)} starts")
+
+
+def start_grid(spec: Mapping[str, Sequence[float]]) -> list[np.ndarray]:
+    """Every combination of the values of ``alpha``, ``beta``, ``e``, ``a`` and ``b`` as θ = (a, b, e, α, β)."""
+    return [np.array([a, b, e, alpha, beta]) for alpha, beta, e, a, b in
+            itertools.product(spec["alpha"], spec["beta"], spec["e"], spec["a"], spec["b"])]
+
+
+def huber_least_squares(residuals: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], starts: Sequence[np.ndarray],
+                        delta: float = HUBER_DELTA, bounds: tuple = (-np.inf, np.inf)) -> tuple[np.ndarray, float]:
+    """The θ that minimises Σ Huber_δ(r(θ)) (`residuals` gives r and dr/dθ) by scipy's trust-region robust least
+    squares from each start, and its objective; the best start wins."""
+    best: tuple[np.ndarray, float] | None = None
+    for start in starts:
+        result = least_squares(lambda theta: residuals(theta)[0], start, jac=lambda theta: residuals(theta)[1],
+                               loss="huber", f_scale=delta, bounds=bounds, method="trf")
+        objective = float(huber(residuals(result.x)[0], delta).sum())
+        if best is None or objective < best[1]:
+            best = (result.x, objective)
+    if best is None:
+        raise ValueError("no start given")
+    return best
+
+
+def fit_huber_least_squares(N: np.ndarray, D: np.ndarray, loss: np.ndarray, starts: Sequence[np.ndarray],
+                            delta: float = HUBER_DELTA) -> ChinchillaFit:
+    """The summed Huber loss on log L, minimised by robust least squares from each start; the best wins."""
+    data = _log_data(N, D, loss)
+    theta, objective = huber_least_squares(lambda t: _residuals_and_jacobian(t, *data), starts, delta)
+    return ChinchillaFit.from_theta(theta, objective, f"Huber loss, trust-region least squares, {len(starts)} starts")
 
 
 def fit_huber_likelihood(N: np.ndarray, D: np.ndarray, loss: np.ndarray, start: np.ndarray = HOFFMANN_THETA,

@@ -50,6 +50,14 @@ def fixed_windows(tokens: Tensor, context: int, n: int, seed: int = 1234) -> Ten
     return _windows(tokens, context, torch.randint(len(tokens) - context, (n,), generator=g))
 
 
+def tiled_windows(tokens: Tensor, context: int) -> Tensor:
+    """The whole stream as consecutive windows of `context` + 1 tokens that overlap by one (each token after the
+    first is a target once; a tail shorter than a window is dropped): the evaluation set of a whole split."""
+    if len(tokens) < context + 1:
+        raise ValueError(f"a stream of {len(tokens)} tokens holds no window of {context + 1}")
+    return tokens[:(len(tokens) - 1) // context * context + 1].unfold(0, context + 1, context)
+
+
 def window_batches(windows: Tensor, batch_size: int = 64) -> Iterator[Batch]:
     """(inputs, next-token targets) of consecutive chunks of `windows` (n, context + 1)."""
     for chunk in windows.split(batch_size):

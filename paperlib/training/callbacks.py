@@ -1,4 +1,5 @@
-"""Callbacks shared by the chapters: keep the best weights, stop early, schedule the learning rate."""
+"""Callbacks shared by the chapters: keep the best weights, stop early (below a loss, or when a metric stalls),
+schedule the learning rate."""
 
 from __future__ import annotations
 
@@ -41,6 +42,40 @@ class StopBelow(Callback):
 
     def on_eval(self, state: State, record: dict[str, float]) -> None:
         if record.get("train_loss", float("inf")) < self.threshold:
+            state.stop = True
+
+
+class EarlyStop(Callback):
+    """Early stopping with patience: a *plateau* is `patience` evaluations in a row without a new lowest
+    `metric`. At each of the first `cuts` plateaus the learning rate is multiplied by `factor` (the peak of a
+    `Schedule` too) and the count starts again; the next plateau ends the run. Pair it with `KeepBest` to keep
+    the weights of the lowest. The lowest value, the count and the steps of the cuts live in `state.extra`,
+    so a checkpoint carries them."""
+
+    def __init__(self, metric: str, patience: int, cuts: int = 0, factor: float = 0.1):
+        if patience < 1 or cuts < 0 or not 0 < factor < 1:
+            raise ValueError(f"need patience >= 1 evaluation, cuts >= 0 and 0 < factor < 1; got {patience}, {cuts}, "
+                             f"{factor}")
+        self.metric, self.patience, self.cuts, self.factor = metric, patience, cuts, factor
+
+    def on_eval(self, state: State, record: dict[str, float]) -> None:
+        if self.metric not in record:
+            return
+        extra = state.extra
+        if record[self.metric] < extra.get("lowest", math.inf):
+            extra["lowest"], extra["stalled"] = record[self.metric], 0
+        else:
+            extra["stalled"] = extra.get("stalled", 0) + 1
+        if extra["stalled"] < self.patience:
+            return
+        cuts = extra.setdefault("lr_cuts", [])
+        if len(cuts) < self.cuts:
+            cuts.append(state.step)
+            state.lr *= self.factor
+            if "peak_lr" in extra:
+                extra["peak_lr"] *= self.factor
+            extra["stalled"] = 0
+        else:
             state.stop = True
 
 
@@ -103,16 +138,18 @@ LRSchedule = WarmupCosine | OneCycle
 
 class ScheduledLR(Callback):
     """Sets the learning rate before every step from the step count and the run's `peak` (the learning rate of
-    its optimizer config, handed down once), so a resumed run follows the same schedule."""
+    its optimizer config, handed down once). The peak lives in `state.extra["peak_lr"]`, where `EarlyStop`'s cuts
+    lower it, so a checkpoint carries it and a resumed run follows the same schedule."""
 
     def __init__(self, schedule: LRSchedule, peak: float):
         self.schedule, self.peak = schedule, peak
 
     def on_start(self, state: State) -> None:
-        state.lr = self.schedule.lr_at(state.step, self.peak)
+        state.extra.setdefault("peak_lr", self.peak)
+        state.lr = self.schedule.lr_at(state.step, state.extra["peak_lr"])
 
     def on_step(self, state: State, loss: Tensor) -> None:
-        state.lr = self.schedule.lr_at(state.step, self.peak)
+        state.lr = self.schedule.lr_at(state.step, state.extra["peak_lr"])
 
 
 def _cosine(start: float, end: float, fraction: float) -> float:

@@ -11,8 +11,8 @@ import pytest
 from scipy.optimize import approx_fprime
 
 from paperlib.data.chinchilla import load_chinchilla
-from paperlib.scaling.fit import (HOFFMANN_THETA, bootstrap, fit_huber_grid, fit_huber_likelihood, huber_objective,
-                                  huber_negative_log_likelihood)
+from paperlib.scaling.fit import (COARSE_GRID, HOFFMANN_THETA, bootstrap, fit_huber_grid, fit_huber_least_squares,
+                                  fit_huber_likelihood, huber_negative_log_likelihood, huber_objective, start_grid)
 from paperlib.scaling.gamma import gamma_ci
 
 
@@ -62,3 +62,28 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate(points):
     intervals = gamma_ci(first[:, 4])
     assert intervals["gamma_low"][0] < intervals["gamma_low"][1]
     assert intervals["gamma_high"][0] == pytest.approx(1 - intervals["beta"][1])
+
+
+def additive_law_losses(noise: float, seed: int = 0):
+    """Losses of E + A·N^−α + B·D^−β (E 1.2, A 56, B 40, α 0.5, β 0.3) on an 8 × 6 grid, with log-normal noise."""
+    N, D = (a.ravel() for a in np.meshgrid(6000 * 1.5 ** np.arange(8), 15625 * 2.0 ** np.arange(6)))
+    loss = (1.2 + 56 * N ** -0.5 + 40 * D ** -0.3) * np.exp(np.random.default_rng(seed).normal(0, noise, N.size))
+    return N, D, loss
+
+
+def test_least_squares_huber_fit_recovers_the_additive_law_from_noisy_losses():
+    fit = fit_huber_least_squares(*additive_law_losses(0.002), start_grid(COARSE_GRID))
+    assert (fit.alpha, fit.beta) == pytest.approx((0.5, 0.3), abs=0.05) and fit.E == pytest.approx(1.2, abs=0.1)
+    exact = fit_huber_least_squares(*additive_law_losses(0.0), start_grid(COARSE_GRID))
+    assert (exact.alpha, exact.beta, exact.E, exact.A, exact.B) == pytest.approx((0.5, 0.3, 1.2, 56, 40), rel=1e-3)
+
+
+def test_least_squares_reaches_hoffmanns_method_on_the_chinchilla_points_and_refits_from_one_start(points):
+    ours = fit_huber_least_squares(points.N, points.D, points.loss, start_grid(COARSE_GRID))
+    assert ours.beta == pytest.approx(0.36718, abs=1e-3) and ours.E == pytest.approx(1.8172, abs=2e-3)
+    idx = np.random.default_rng(1).integers(0, len(points.loss), len(points.loss))
+    one = fit_huber_least_squares(points.N[idx], points.D[idx], points.loss[idx], [ours.theta])
+    many = fit_huber_least_squares(points.N[idx], points.D[idx], points.loss[idx], start_grid(COARSE_GRID))
+    assert one.objective == pytest.approx(many.objective, rel=1e-3), "a bootstrap refit does not stall at its start"
+    with pytest.raises(ValueError, match="no start"):
+        fit_huber_least_squares(points.N, points.D, points.loss, [])

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from paperlib.training.callbacks import KeepBest, OneCycle, ScheduledLR, StopBelow, WarmupCosine, best_model
+from paperlib.training.callbacks import EarlyStop, KeepBest, OneCycle, ScheduledLR, StopBelow, WarmupCosine, best_model
 from paperlib.training.device import configure_device
 from paperlib.training.loop import Callback, init, train
 from paperlib.training.optim import OptimizerConfig
@@ -59,6 +59,45 @@ def test_stop_below_stops_only_when_the_training_loss_is_below_the_threshold():
         assert not state.stop
     stop.on_eval(state, {"train_loss": 0.49})
     assert state.stop
+
+
+def test_early_stop_cuts_the_rate_at_the_first_plateau_and_stops_at_the_next():
+    state, stop = fresh_state(), EarlyStop("val_loss", patience=2, cuts=1)
+    state.extra["peak_lr"] = state.lr  # as a Schedule keeps it
+    lr = state.lr
+    for value in (0.5, 0.4, 0.45, 0.41):  # two validations without a new lowest: a plateau
+        stop.on_eval(state, {"val_loss": value})
+    assert state.lr == pytest.approx(lr / 10) and state.extra["peak_lr"] == pytest.approx(lr / 10) and not state.stop
+    for value in (0.39, 0.4):  # a new lowest resets the count
+        stop.on_eval(state, {"val_loss": value})
+    assert not state.stop
+    stop.on_eval(state, {"train_loss": 0.1})  # records without the metric do not count
+    stop.on_eval(state, {"val_loss": 0.39})  # equal is not lower
+    assert state.stop and state.extra["lowest"] == 0.39 and len(state.extra["lr_cuts"]) == 1
+    with pytest.raises(ValueError, match="patience"):
+        EarlyStop("val_loss", patience=0)
+
+
+def test_early_stopping_keeps_the_best_checkpoint():
+    """A real run whose validation loss rises after a while: it stops on a plateau and the kept weights are
+    those of its lowest validation, not its last."""
+    state = init(lambda: nn.Linear(1, 1, bias=False), OptimizerConfig(lr=0.1), seed=0, setup=configure_device("cpu"))
+    with torch.no_grad():
+        state.model.weight.fill_(0.0)
+    sample = lambda st: (torch.ones(1, 1), torch.full((1, 1), 2.0))  # noqa: E731 - training pulls the weight to 2
+    loss = lambda model, batch: ((model(batch[0]) - batch[1]) ** 2).mean()  # noqa: E731
+    weights = {}
+
+    def evaluate(model):  # validation wants a weight of 1: it falls, then rises as training overshoots it
+        weights[state.step] = model.weight.item()
+        return {"val_loss": (model.weight.item() - 1.0) ** 2}
+
+    train(state, sample, loss, 200, eval_steps=range(1, 201), evaluate=evaluate,
+          callbacks=[KeepBest("val_loss"), EarlyStop("val_loss", patience=3)], show_progress=False)
+    best = state.extra["best"]["record"]
+    assert state.stop and state.step < 200 and best["step"] == min(weights, key=lambda s: abs(weights[s] - 1.0))
+    assert best_model(state).weight.item() == pytest.approx(weights[best["step"]])
+    assert state.model.weight.item() != pytest.approx(weights[best["step"]]), "the final weights moved on"
 
 
 def test_warmup_cosine_follows_nanogpts_schedule():

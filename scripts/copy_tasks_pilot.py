@@ -30,9 +30,9 @@ def main() -> None:
     args = parser.parse_args()
     values = plan_run("copy_tasks", args.profile, {"resume": True}).parameters
     setup = configure_device(values["device"], values["threads"], values["precision"], values["compile_layers"])
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=project_root()).stdout
     began, load = time.perf_counter(), os.getloadavg()
     record = pilot(settings_from(values, setup), values["selective_steps"], values["workers"])
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=project_root()).stdout
     record = {"command": "nice -n 5 .venv/bin/python scripts/" + " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
               "profile": args.profile, "commit": commit.strip(),
               "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

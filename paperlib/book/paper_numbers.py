@@ -11,5 +11,5 @@ SHAKESPEARE_LOSS_TOLERANCE = 0.02
 COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN, FORGET_COPY_ACC_MAX = 0.99, 0.985, 0.5
 NOTE_COPY_ACC = {"copy": 1.0, "selective_copy": 0.996}  # the Note's Table 6: token accuracy at length 4,128
 NOTE_COPY_SAMPLES = {"copy": 5.76e4, "selective_copy": 1.11e6}  # ... and the training samples it took
-NOTE_COPY_EVAL_EVERY = 100  # steps between the Note's validations (its July-2025 code), batch 64
+NOTE_COPY_EVAL_EVERY, NOTE_COPY_BATCH = 100, 64  # steps between the Note's validations (its July-2025 code); batch
 GAMMA_BAND = (0.44, 0.72)  # the paper's γ interval (v4–v6), which a measured γ is held against

@@ -37,8 +37,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from paperlib.bench import time_call
-from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_EVAL_EVERY, NOTE_COPY_SAMPLES,
-                                         SELECTIVE_COPY_ACC_MIN)
+from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_BATCH, NOTE_COPY_EVAL_EVERY,
+                                         NOTE_COPY_SAMPLES, SELECTIVE_COPY_ACC_MIN)
 from paperlib.book.verdicts import not_comparable
 from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches
 from paperlib.models import n_params
@@ -106,7 +106,10 @@ METRICS: dict[str, str] = {
     "reached": "1 when a baseline trained at the paper model's final length (_{role})",
     "acc_at_paper_len": "a baseline's accuracy at the paper model's final length, when it trained there (_{role})",
 }
-CHAPTER_METRICS = ("alpha", "alpha_raw", "step_s_paper", "step_s_run", "wall_s", "expected_min")
+CHAPTER_METRICS = {"alpha": "the learnable α of the first copy seed at the end (clamped)", "alpha_raw": "its raw value",
+                   "step_s_paper": "seconds of the paper model's fp32 step with dropout", "step_s_run": "this run's step",
+                   "expected_min": "training minutes expected before training", "expected_max_min": "... at most",
+                   "train_wall_s": "wall seconds of all the training"}
 
 
 def key(task: str, metric: str, role: str = "", noise: int | None = None, seed: int | None = None) -> str:
@@ -251,7 +254,7 @@ class Settings:
         """The curriculum up to the run's limit; for the paper's model, the end rules at that limit and its
         score where it passes the first length (the baselines' comparison)."""
         curriculum = Curriculum(self.start, self.cap, self.threshold, self.lr_rule, N_DATA,
-                                block_cap=CURRICULA[self.curriculum][1], limit=config.limit)
+                                block_cap=CURRICULA[self.curriculum][1], limit=config.limit, label=config.name)
         if config.role != "recurrent":
             return [curriculum]
         stop = StopAtCap(config.limit, self.cap_steps, TARGET_ACC[config.task] if self.stop_at_target else None,
@@ -464,6 +467,7 @@ class Experiment:
 
     runs: dict[str, dict[str, list[CopyRun]]]
     baseline_budget: BaselineBudget = "full"
+    wall_s: float = 0.0  # wall seconds of all the training (the runs overlap on several processes)
 
     def paper(self, task: str) -> list[CopyRun]:
         return self.runs[task]["recurrent"]
@@ -504,6 +508,7 @@ def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -
         return [replace(c, steps=baseline_steps(c, run)) for c in later if c.task == done.task]
 
     own_first = {c.task: min(o.seed for o in own if o.task == c.task) for c in own}
+    began = time.perf_counter()
     if workers == 1:
         queue = list(own)
         while queue:
@@ -515,9 +520,10 @@ def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -
             runs[config] = load_run(config, settings, result["wall_s"], result["resumed_at"])
             return follow_up(config, runs[config])
 
-        run_tasks(partial(train_in_worker, settings=settings), own, read_back, workers=workers, desc="copy runs")
+        run_tasks(partial(train_in_worker, settings=settings), own, read_back, workers=workers, desc="copy runs",
+                  total=len(plan))
     budget = next((c.budget for c in later), "full")
-    experiment = Experiment({}, budget)
+    experiment = Experiment({}, budget, time.perf_counter() - began)
     for config, run in sorted(runs.items(), key=lambda item: (COPY_TASKS.index(item[0].task),
                                                                 ("recurrent", *BASELINES).index(item[0].role),
                                                                 item[0].seed)):
@@ -585,17 +591,18 @@ def step_benchmark(variants: Sequence[StepVariant], noise_len: int, batch_size: 
     return table
 
 
-def step_seconds(setup: DeviceSetup, kinds: Sequence[ModelKind], lengths: Sequence[int], batch_size: int,
-                 dropout: float, threads: int) -> pd.DataFrame:
-    """CPU seconds of one training step (this process's CPU time: what a worker of `threads` threads spends) of
-    each `kinds` model at each noise length, one warm-up and one timed step each; NaN past a model's positions."""
+def step_seconds(setup: DeviceSetup, lengths: Mapping[str, Sequence[int]], batch_size: int, dropout: float,
+                 threads: int) -> pd.DataFrame:
+    """CPU seconds of one selective-copy training step (this process's CPU time on `threads` threads: what a
+    training process of that many threads spends) of each model kind at each of its noise lengths, one
+    warm-up and one timed step each: a table by sequence length and model, NaN where a model was not timed."""
     saved = torch.get_num_threads()
     torch.set_num_threads(threads)
     rows = []
     try:
-        for kind in kinds:
+        for kind, noises in lengths.items():
             model = setup.prepare(make_model("selective_copy", kind, dropout)).train()
-            for noise in progress(lengths, desc=f"step time, {kind}"):
+            for noise in progress(noises, desc=f"step time, {kind}"):
                 step = _step_fn(model, setup, copy_batch(batch_size, noise, selective=True,
                                                          generator=torch.Generator().manual_seed(0)))
                 seconds = time_call(step, setup.device, warmup=1, repeats=1, clock=time.process_time)[0]
@@ -633,7 +640,8 @@ def expected_minutes(plan: Sequence[RunConfig], settings: Settings, seconds: pd.
     """(expected, at most, how) minutes of training for `plan` on `workers` processes, from each step's CPU
     seconds by length (`step_seconds`) and validations' forward passes (a third of a step per batch). Steps per
     length are the pilot's means for this task and curriculum, else one validation interval; at the cap, the
-    pilot's steps there when it has them, else the budget there: "at most" always counts the budget."""
+    pilot's steps there when it has them, else the budget there: "at most" always counts the budget. `how` says
+    where the pilot had no steps to offer."""
     eval_share = 1 + settings.eval_batches / (3 * settings.eval_every)
     how, costs = [], []
     for config in plan:
@@ -643,7 +651,7 @@ def expected_minutes(plan: Sequence[RunConfig], settings: Settings, seconds: pd.
             steps_at = {settings.start: first if config.budget == "first_pass" else config.steps}
             costs.append((_cost(steps_at, seconds, config.kind), _cost(steps_at, seconds, config.kind)))
             continue
-        lengths = _doublings(settings.start, config.limit)
+        lengths = doublings(settings.start, config.limit)
         growing = {n: schedule.get(n, settings.eval_every) for n in lengths[:-1]}
         room = max(config.steps - sum(growing.values()), 0)
         budget = room if settings.cap_steps is None else min(room, settings.cap_steps)
@@ -651,12 +659,13 @@ def expected_minutes(plan: Sequence[RunConfig], settings: Settings, seconds: pd.
         costs.append((_cost({**growing, config.limit: at_cap}, seconds, config.kind),
                       _cost({**growing, config.limit: budget}, seconds, config.kind)))
         if not all(n in schedule for n in lengths[:-1]):
-            how.append(f"{config.name}: no pilot steps at some lengths, one validation interval counted there")
+            how.append(config.name)
     expected, most = (_schedule([c[i] * eval_share for c in costs], workers) / 60 for i in (0, 1))
-    return expected, most, sorted(set(how))
+    note = [f"the pilot did not measure every length of {len(how)} run(s), which count one validation interval there"]
+    return expected, most, note if how else []
 
 
-def _doublings(start: int, limit: int) -> list[int]:
+def doublings(start: int, limit: int) -> list[int]:
     lengths = [start]
     while lengths[-1] < limit:
         lengths.append(min(2 * lengths[-1], limit))
@@ -664,7 +673,7 @@ def _doublings(start: int, limit: int) -> list[int]:
 
 
 def _cost(steps_at: Mapping[int, float], seconds: pd.DataFrame, kind: str) -> float:
-    column = seconds[kind if kind in seconds else "recurrent"]
+    column = seconds[kind if kind in seconds else "recurrent"].dropna()
     return sum(steps * float(np.interp(n + 2 * N_DATA, column.index, column.values)) for n, steps in steps_at.items())
 
 
@@ -851,7 +860,7 @@ def not_comparable_reasons(metrics: Mapping[str, float], profile: str) -> dict[s
                 why.append(f"seed {s} ended below {100 * TARGET_ACC[task]:g} % after {samples:,.0f} samples")
         if why:
             reasons |= not_comparable([claim_id], f"budget ({profile} profile): " + "; ".join(why)
-                                      + f", short of the Note's {NOTE_COPY_SAMPLES[task]:.3g} samples")
+                                      + f", short of the Note's {NOTE_COPY_SAMPLES[task]:,.0f} samples")
     return reasons
 
 
@@ -903,7 +912,7 @@ def pass_table(experiment: Experiment) -> pd.DataFrame:
                          "validations": float(np.mean([s.validations for s in stays])),
                          "samples": float(np.mean([s.steps for s in stays])) * runs[0].batch_size,
                          "seeds": f"{len(stays)} of {len(runs)}"})
-    return pd.DataFrame(rows).set_index(["task", "length"])
+    return pd.DataFrame(rows, columns=["task", "length", "validations", "samples", "seeds"]).set_index(["task", "length"])
 
 
 def length_log(experiment: Experiment) -> pd.DataFrame:
@@ -1003,6 +1012,63 @@ def plot_alpha(experiment: Experiment) -> Figure:
 
 # --- words ------------------------------------------------------------------------------------------------
 
+def this_run_words(values: Mapping[str, Any], settings: Settings, plan: Sequence[RunConfig], workers: int,
+                   pilot: Mapping[str, Any] | None) -> str:
+    """The chapter's "This run" box: the settings, the validation cadence, how a paper-model run ends at the cap,
+    the baselines' samples, curriculum and learning rate, and the pilot that chose the start."""
+    v, s = values, settings
+    paper_dropout = paper_config("copy", "recurrent").dropout
+    seeds = {task: sum(c.task == task and c.role == "recurrent" for c in plan) for task in COPY_TASKS}
+    steps = {task: max((c.steps for c in plan if c.task == task), default=0) for task in COPY_TASKS}
+    full = s.cap + 2 * N_DATA
+    where = s.setup.description + (f", {workers} training processes of one thread each" if workers > 1 else "")
+    words = [f"**This run** ({v['profile']} profile, {where}): batch {s.batch_size}, dropout {s.dropout:g}"
+             + ("" if s.dropout == paper_dropout else f" (**the paper's is {paper_dropout:g}**)")
+             + f", Adam from lr {s.lr:g} with the {s.lr_rule} rule, the {s.curriculum} curriculum from length "
+             f"{s.start + 2 * N_DATA} to {full:,}, validated every {s.eval_every} steps on {s.eval_batches} fresh "
+             f"batch{'es' * (s.eval_batches != 1)} (the note: every 100 steps on 100; the Feb-2026 code: every 500 on 500), so a length can "
+             f"double at most once every {s.eval_every} steps."]
+    rules = [f"at its first validation there that reaches the registry's threshold ({100 * COPY_ACC_MIN:g} % copy, "
+             f"{100 * SELECTIVE_COPY_ACC_MIN:g} % selective copy)" if s.stop_at_target else "",
+             f"after {s.cap_patience} validations there without a new lowest loss" if s.cap_patience else "",
+             f"{s.cap_steps:,} steps after it got there" if s.cap_steps is not None else ""]
+    rules = [r for r in rules if r]
+    ends = (f"at length {full:,} a run ends " + ", ".join(rules[:-1]) + (" or " if len(rules) > 1 else "") + rules[-1]
+            + " (an end rule of ours: the author's code trains on to its step count)" if rules else
+            f"at length {full:,} a run trains on to its step count, as the author's code does")
+    words.append(f"The paper's model: {seeds['copy']} seeds on copy and {seeds['selective_copy']} on selective copy, "
+                 f"at most {steps['copy']:,} and {steps['selective_copy']:,} steps; {ends}.")
+    baselines = [c for c in plan if c.role != "recurrent"]
+    if baselines:
+        limit = baselines[0].limit
+        samples = ("the samples that seed needed to pass its first length" if baselines[0].budget == "first_pass"
+                   else "as many samples as that seed took in all")
+        cap = (f"their curriculum stops at length {limit + 2 * N_DATA:,} but keeps the paper model's learning-rate "
+               f"rule (its divisor stays {s.cap:,}), so their rate is the paper model's at every length they reach and "
+               "the full-length decay never applies to them" if limit < s.cap else
+               f"their curriculum runs to {full:,} like the paper model's")
+        words.append(f"Baselines (forget, regular, {v['rnn'].upper()}): the first seed's batches and {samples}, and "
+                     "no end rule; " + cap + ". The author's code trains its regular model at the full length from "
+                     "the start, with no curriculum (and reports no numbers for it); here it gets the same curriculum, "
+                     "so that it is compared at the same lengths.")
+    else:
+        words.append("No baselines.")
+    words.append(pilot_words(pilot, s.curriculum))
+    return " ".join(words)
+
+
+def pilot_words(pilot: Mapping[str, Any] | None, curriculum: str) -> str:
+    """Which start the committed pilot chose, from what, and whether this run uses it."""
+    if pilot is None:
+        return "No pilot file: the start is the profile's choice."
+    reach = pilot["samples_to_decide"]
+    uses = "this run uses it" if curriculum == pilot["chosen"] else f"this run uses {curriculum} instead"
+    return (f"The start was decided once by a pilot ({PILOT_FILE.name} beside the profiles, made by "
+            f"`{pilot['command']}`): selective copy reached noise {pilot['decides_at_noise']} after "
+            + " and ".join(f"{reach[c]:,.0f} samples from the {c} start" for c in reach)
+            + f" (mean of {len(PILOT_SEEDS)} seeds each); it chose {pilot['chosen']}, and {uses}.")
+
+
 def speed_words(bench: pd.DataFrame) -> str:
     """How this run's step compares with the paper model's eager fp32 step (the first row)."""
     ratio = bench["speed against this run's step"].iloc[0]
@@ -1027,28 +1093,29 @@ def results_words(experiment: Experiment, metrics: Mapping[str, float]) -> str:
         words.append(f"On **{TASK_LABELS[task]}** {got}; there the paper model's token accuracy is {100 * acc:.2f} %"
                      f"{ci} over {int(metrics[key(task, 'seeds')])} seeds{learned}, after "
                      f"{int(metrics[key(task, 'samples')]):,} training samples (first seed), against the Note's "
-                     f"{100 * NOTE_COPY_ACC[task]:g} % after {NOTE_COPY_SAMPLES[task]:.3g}.")
+                     f"{100 * NOTE_COPY_ACC[task]:g} % after {NOTE_COPY_SAMPLES[task]:,.0f}.")
     return " ".join(words)
 
 
-def accounting_words(experiment: Experiment, metrics: Mapping[str, float], eval_every: int) -> str:
-    """The samples to reach the cap against the Note's count, told in validations per length (the comparable
-    unit: the curriculum can only double at a validation, and the Note validated every 100 steps)."""
+def accounting_words(experiment: Experiment, eval_every: int) -> str:
+    """The samples to reach the cap against the Note's count, told in validations (the comparable unit: the
+    curriculum can only double at a validation, and the Note validated every 100 steps)."""
     words = []
     for task in experiment.runs:
         runs = experiment.paper(task)
-        first = runs[0]
-        passed = [s for s in first.stays if s.outcome == "passed"]
-        if not passed:
-            words.append(f"On {TASK_LABELS[task]} the first seed passed no length.")
-            continue
-        at_first = [s for s in passed[1:] if s.validations == 1]
-        note_validations = NOTE_COPY_SAMPLES[task] / first.batch_size / NOTE_COPY_EVAL_EVERY
-        words.append(f"On {TASK_LABELS[task]} the first seed needed {passed[0].validations} validations "
-                     f"({passed[0].steps * first.batch_size:,} samples) to pass its first length and passed "
-                     f"{len(at_first)} of the {len(passed) - 1} later lengths it passed at their first validation; "
-                     f"every {eval_every} steps here, every {NOTE_COPY_EVAL_EVERY} in the Note, whose "
-                     f"{NOTE_COPY_SAMPLES[task]:.3g} samples are {note_validations:.0f} validations.")
+        passed = [[s for s in run.stays if s.outcome == "passed"] for run in runs]
+        firsts = [p[0].validations for p in passed if p]
+        later = [s for p in passed for s in p[1:]]
+        note = NOTE_COPY_SAMPLES[task] / NOTE_COPY_BATCH / NOTE_COPY_EVAL_EVERY
+        total = int((runs[0].history["step"] > 0).sum())
+        side = "fewer than" if total < note else "as many as" if total == note else "more than"
+        first = (f"needed {', '.join(map(str, firsts))} validations to pass their first length"
+                 if firsts else "passed no length")
+        words.append(f"On {TASK_LABELS[task]} the paper model's seeds {first}, and passed "
+                     f"{sum(s.validations == 1 for s in later)} of the {len(later)} later lengths they passed at the "
+                     f"first validation there. Its first seed validated {total} times in training (every {eval_every} "
+                     f"steps), {side} the {note:.0f} validations the Note's {NOTE_COPY_SAMPLES[task]:,.0f} samples are "
+                     f"at its cadence (every {NOTE_COPY_EVAL_EVERY} steps of {NOTE_COPY_BATCH}).")
     return " ".join(words)
 
 

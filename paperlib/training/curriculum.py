@@ -43,11 +43,12 @@ def block_for(length: int, block_cap: int | None) -> int | None:
 
 
 class Curriculum(Callback):
-    """Double `state.extra["noise_len"]` from `start` up to `cap` when `record[loss_key]` < `threshold`."""
+    """Double `state.extra["noise_len"]` from `start` up to `cap` when `record[loss_key]` < `threshold`; with
+    `verbose`, print each change, naming the run by `label`."""
 
     def __init__(self, start: int = 128, cap: int = 4096, threshold: float = 0.3, lr_rule: LrRule = "code",
                  n_data: int = 16, loss_key: str = "val_loss", block_cap: int | None = None,
-                 limit: int | None = None, verbose: bool = True):
+                 limit: int | None = None, verbose: bool = True, label: str = ""):
         limit = cap if limit is None else limit
         if not 1 <= start <= limit <= cap:
             raise ValueError(f"need 1 <= start <= limit <= cap, got start {start}, limit {limit}, cap {cap}")
@@ -57,7 +58,7 @@ class Curriculum(Callback):
             raise ValueError(f"lr_rule must be one of {LR_RULES}, got {lr_rule!r}")
         self.start, self.cap, self.limit, self.threshold, self.lr_rule = start, cap, limit, threshold, lr_rule
         self.n_data, self.loss_key = n_data, loss_key
-        self.block_cap, self.verbose = block_cap, verbose
+        self.block_cap, self.verbose, self.label = block_cap, verbose, label
 
     def on_start(self, state: State) -> None:
         self.attach(state)
@@ -113,7 +114,8 @@ class Curriculum(Callback):
         change = {"step": state.step, "from": old, "to": new, "val_loss": loss, "lr": state.lr}
         state.extra["length_changes"].append(change)
         if self.verbose:
-            print(f"curriculum: step {state.step}, val_loss {loss:.4f} < {self.threshold}: "
+            print(f"curriculum{f' ({self.label})' if self.label else ''}: step {state.step}, "
+                  f"val_loss {loss:.4f} < {self.threshold}: "
                   f"noise length {old} -> {new}, lr {state.lr:.3g}", flush=True)
 
 

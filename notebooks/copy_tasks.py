@@ -107,6 +107,7 @@ from paperlib.chapters.copy_tasks import (
     settings_from,
     speed_words,
     step_benchmark,
+    step_clock,
     step_breakdown,
     step_seconds,
     step_variants,
@@ -124,8 +125,10 @@ setup = configure_device(device, threads, precision, compile_layers)
 settings = settings_from(values, setup)
 plan = run_plan(values)
 n_workers = workers or machine_cores()
+worker_threads = 1 if n_workers > 1 else setup.threads  # the threads of one training process
 pilot = load_pilot()
 metrics: dict[str, float] = {}
+glue("clock_name", step_clock(worker_threads)[1], display=False)
 display(Markdown(this_run_words(values, settings, plan, n_workers, pilot)))
 
 # %% [markdown]
@@ -138,20 +141,23 @@ display(Markdown(this_run_words(values, settings, plan, n_workers, pilot)))
 # by the CPU's random-number generator) and bf16 autocast; the speeds are against this run's own
 # step. Loss and gradient differences are measured with dropout off (eval mode), so they show only
 # what precision changes. The second table is where the time of this run's step goes, by torch's
-# profiler; the third, the CPU seconds of a step at every length of the curriculum on the threads
-# one training process has, from which the expected minutes below are computed.
+# profiler; the third, the seconds of a step at every length of the curriculum on the threads one
+# training process has, from which the expected minutes below are computed. Every step is timed on
+# the threads of one training process, by {glue:text}`clock_name` (on one thread, its CPU time, which
+# other work on the machine's cores does not change).
 
 # %% tags=["hide-input"]
 if benchmark_noise:
     bench_len = min(benchmark_noise, cap)
-    bench = step_benchmark(step_variants(device, threads, setup, dropout), bench_len, batch_size)
+    bench = step_benchmark(step_variants(device, worker_threads, setup, dropout), bench_len, batch_size,
+                           clock=step_clock(worker_threads)[0])
     metrics |= {"step_s_paper": bench["seconds per step"].iloc[0],
                 "step_s_run": bench.loc[bench.index.str.contains("this run's step"), "seconds per step"].iloc[0]}
     glue("bench_len", bench_len + 2 * N_DATA, display=False)
     glue("speed_words", Markdown(speed_words(bench)), display=False)
     display(bench.style.format({"seconds per step": "{:.2f}", "speed against this run's step": "{:.2f}×",
                                 "|Δ loss|": "{:.1e}", "max |Δ grad| / max |grad|": "{:.1e}"}))
-    breakdown = step_breakdown(setup, bench_len, batch_size, dropout)
+    breakdown = step_breakdown(setup, bench_len, batch_size, dropout, worker_threads)
     display(breakdown.to_frame().assign(share=breakdown / breakdown.sum()).style.format(
         {breakdown.name: "{:.2f}", "share": "{:.0%}"}))
 else:
@@ -162,13 +168,12 @@ else:
 # {glue:md}`speed_words`
 
 # %% tags=["hide-input"]
-worker_threads = 1 if n_workers > 1 else setup.threads
 seconds = step_seconds(setup, {"recurrent": doublings(settings.start, cap), "regular": [settings.start],
                                rnn: [settings.start]},
                        batch_size, dropout, worker_threads)
 expected, most, how = expected_minutes(plan, settings, seconds, pilot, n_workers)
 metrics |= {"expected_min": expected, "expected_max_min": most}
-line = (f"Expected training time: about {expected:.0f} minutes, at most {most:.0f} (every paper-model run using "
+line = (f"Expected training time: about {expected:.1f} minutes, at most {most:.1f} (every paper-model run using "
         f"its whole step budget at the cap), on {n_workers} training process(es) of {worker_threads} thread(s); "
         + "; ".join(how))
 print(line.rstrip("; "), file=sys.stderr, flush=True)

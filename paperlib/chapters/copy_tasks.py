@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import partial
@@ -563,10 +563,16 @@ def _step_fn(model: nn.Module, setup: DeviceSetup, batch: Batch) -> partial:
     return partial(forward_backward, model, model_loss(), (x, y), setup)
 
 
-def step_benchmark(variants: Sequence[StepVariant], noise_len: int, batch_size: int, repeats: int = 2
-                   ) -> pd.DataFrame:
-    """Seconds per training step of the paper's copy model at `noise_len` for each variant, from the same
-    weights on the same batch, and each one's speed against this run's step (the variant named "this run's
+def step_clock(threads: int) -> tuple[Callable[[], float], str]:
+    """How a step is timed on `threads` threads: one thread's CPU time (what other load on the cores does not
+    change) or, for several threads, wall-clock time; and its name for the page."""
+    return (time.process_time, "CPU seconds") if threads == 1 else (time.perf_counter, "wall seconds")
+
+
+def step_benchmark(variants: Sequence[StepVariant], noise_len: int, batch_size: int, repeats: int = 2,
+                   clock: Callable[[], float] = time.perf_counter) -> pd.DataFrame:
+    """Seconds per training step (by `clock`) of the paper's copy model at `noise_len` for each variant, from the
+    same weights on the same batch, and each one's speed against this run's step (the variant named "this run's
     step"); and how far each step's loss and gradients are from the first's with dropout off (eval mode),
     where only the precision differs."""
     torch.manual_seed(0)
@@ -582,7 +588,7 @@ def step_benchmark(variants: Sequence[StepVariant], noise_len: int, batch_size: 
         grad = torch.cat([p.grad.flatten().float().cpu() for p in model.parameters()])
         reference = reference or (loss, grad)
         model.train()
-        seconds = min(time_call(step, variant.setup.device, warmup=1, repeats=repeats))
+        seconds = min(time_call(step, variant.setup.device, warmup=1, repeats=repeats, clock=clock))
         rows.append({"step": variant.name, "seconds per step": seconds, "|Δ loss|": abs(loss - reference[0]),
                      "max |Δ grad| / max |grad|": float((grad - reference[1]).abs().max() / reference[1].abs().max())})
     table = pd.DataFrame(rows).set_index("step")
@@ -593,35 +599,43 @@ def step_benchmark(variants: Sequence[StepVariant], noise_len: int, batch_size: 
 
 def step_seconds(setup: DeviceSetup, lengths: Mapping[str, Sequence[int]], batch_size: int, dropout: float,
                  threads: int) -> pd.DataFrame:
-    """CPU seconds of one selective-copy training step (this process's CPU time on `threads` threads: what a
-    training process of that many threads spends) of each model kind at each of its noise lengths, one
-    warm-up and one timed step each: a table by sequence length and model, NaN where a model was not timed."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    rows = []
-    try:
+    """Seconds of one selective-copy training step on `threads` threads (by `step_clock`) of each model kind at
+    each of its noise lengths, one warm-up and one timed step each: a table by sequence length and model, NaN
+    where a model was not timed."""
+    rows, (clock, _) = [], step_clock(threads)
+    with _torch_threads(threads):
         for kind, noises in lengths.items():
             model = setup.prepare(make_model("selective_copy", kind, dropout)).train()
             for noise in progress(noises, desc=f"step time, {kind}"):
                 step = _step_fn(model, setup, copy_batch(batch_size, noise, selective=True,
                                                          generator=torch.Generator().manual_seed(0)))
-                seconds = time_call(step, setup.device, warmup=1, repeats=1, clock=time.process_time)[0]
+                seconds = time_call(step, setup.device, warmup=1, repeats=1, clock=clock)[0]
                 rows.append({"model": kind, "length": noise + 2 * N_DATA, "seconds": seconds})
-    finally:
-        torch.set_num_threads(saved)
     return pd.DataFrame(rows).pivot(index="length", columns="model", values="seconds")
 
 
-def step_breakdown(setup: DeviceSetup, noise_len: int, batch_size: int, dropout: float) -> pd.Series:
-    """Where one training step of the paper's model goes at `noise_len`: its CPU seconds in matrix products,
-    attention, and everything else (torch's profiler, self time of each operator, three steps averaged)."""
+@contextmanager
+def _torch_threads(threads: int) -> Iterator[None]:
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+def step_breakdown(setup: DeviceSetup, noise_len: int, batch_size: int, dropout: float, threads: int) -> pd.Series:
+    """Where one training step of the paper's model goes at `noise_len` on `threads` threads: its CPU seconds in
+    matrix products, attention, and everything else (torch's profiler, self time of each operator, three steps
+    averaged)."""
     model = setup.prepare(make_model("selective_copy", "recurrent", dropout)).train()
     step = _step_fn(model, setup, copy_batch(batch_size, noise_len, selective=True,
                                              generator=torch.Generator().manual_seed(0)))
-    step()
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        for _ in range(3):
-            step()
+    with _torch_threads(threads):
+        step()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            for _ in range(3):
+                step()
     groups = {"matrix products": 0.0, "attention": 0.0, "everything else": 0.0}
     for event in prof.key_averages():
         group = ("matrix products" if event.key in ("aten::mm", "aten::bmm", "aten::addmm") else

@@ -11,9 +11,10 @@ from torch import nn
 
 from paperlib.chapters import copy_tasks
 from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, PAPER_PARAMS, CopyRun, Experiment, RunConfig, Settings,
-                                          StepVariant, alpha_of, baseline_steps, baseline_words, eval_seed,
-                                          expected_minutes, key, length_log, make_model, not_comparable_reasons,
-                                          pass_metrics, results, run_plan, scoring_at, step_benchmark, step_variants,
+                                          StepVariant, accounting_words, alpha_of, baseline_steps, baseline_words,
+                                          eval_seed, expected_minutes, key, length_log, make_model,
+                                          not_comparable_reasons, pass_metrics, results, run_plan, scoring_at,
+                                          speed_words, step_benchmark, step_breakdown, step_seconds, step_variants,
                                           this_run_words, train_all, train_copy)
 from paperlib.data.synthetic import copy_batch
 from paperlib.models import n_params
@@ -365,3 +366,27 @@ def test_step_variants_name_the_runs_own_step():
     assert [v.name for v in levers][1] == "fp32, dropout off = this run's step" and len(levers) == 3
     own = step_variants("cpu", 0, configure_device("cpu", precision="bf16"), 0.05)
     assert own[-1].name == "this run's step" and len(own) == 4
+
+
+def test_step_seconds_and_breakdown_time_the_models_the_estimate_reads():
+    table = step_seconds(CPU, {"recurrent": [32, 64], "gru": [32]}, batch_size=2, dropout=0.0, threads=1)
+    assert table.index.tolist() == [64, 96] and sorted(table.columns) == ["gru", "recurrent"]
+    assert (table["recurrent"] > 0).all() and table["gru"].isna().tolist() == [False, True]
+    parts = step_breakdown(CPU, 64, batch_size=2, dropout=0.0, threads=1)
+    assert parts.index.tolist() == ["matrix products", "attention", "everything else"] and (parts > 0).all()
+
+
+def test_speed_words_compare_with_the_papers_step_in_the_right_direction():
+    bench = pd.DataFrame({"speed against this run's step": [0.5, 1.0]}, index=["paper", "this run's step"])
+    assert "2.00× as fast as the paper model's fp32 step with dropout (faster)" in speed_words(bench)
+    slower = pd.DataFrame({"speed against this run's step": [1.25, 1.0]}, index=["paper", "this run's step"])
+    assert "(slower)" in speed_words(slower)
+
+
+def test_accounting_words_count_validations_against_the_notes_cadence():
+    run = hand_built([{"step": 20, "from": 128, "to": 256}, {"step": 30, "from": 256, "to": 512}],
+                     [128, 128, 128, 256, 512], step=40, batch_size=64)
+    words = accounting_words(Experiment({"copy": {"recurrent": [run]}}), eval_every=10)
+    assert "needed 2 validations to pass their first length" in words
+    assert "passed 1 of the 1 later lengths they passed at the first validation there" in words
+    assert "validated 4 times in training (every 10 steps), fewer than the 9 validations the Note's 57,600" in words

@@ -543,18 +543,22 @@ class StepVariant:
 
 
 def step_variants(device: str, threads: int, run: DeviceSetup, dropout: float) -> list[StepVariant]:
-    """The levers of a faster step, one at a time from the eager fp32 step with the paper's dropout, and this
-    run's own step: the lever it equals, named so, or a last row."""
+    """The levers of a faster step on `threads` threads, one at a time from the eager fp32 step with the paper's
+    dropout, and this run's own step (its precision, compilation and dropout): the lever it equals, named so,
+    or a last row."""
     paper_dropout = paper_config("copy", "recurrent").dropout
     fp32 = configure_device(device, threads, "fp32")
     variants = [StepVariant(f"fp32, dropout {paper_dropout:g} (the paper's model)", fp32, paper_dropout),
                 StepVariant("fp32, dropout off", fp32, 0.0),
                 StepVariant("bf16 autocast, dropout off", configure_device(device, threads, "bf16"), 0.0)]
-    same = [i for i, v in enumerate(variants) if (v.setup.description, v.dropout) == (run.description, dropout)]
+    own = (run.device, run.precision, run.compile_layers, dropout)
+    same = [i for i, v in enumerate(variants) if (v.setup.device, v.setup.precision, v.setup.compile_layers,
+                                                  v.dropout) == own]
     if same:
         variants[same[0]] = replace(variants[same[0]], name=f"{variants[same[0]].name} = this run's step")
     else:
-        variants.append(StepVariant("this run's step", run, dropout))
+        setup = configure_device(device, threads, run.precision, run.compile_layers)
+        variants.append(StepVariant("this run's step", setup, dropout))
     return variants
 
 

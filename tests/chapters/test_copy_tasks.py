@@ -366,6 +366,8 @@ def test_step_variants_name_the_runs_own_step():
     assert [v.name for v in levers][1] == "fp32, dropout off = this run's step" and len(levers) == 3
     own = step_variants("cpu", 0, configure_device("cpu", precision="bf16"), 0.05)
     assert own[-1].name == "this run's step" and len(own) == 4
+    two_threads = configure_device("cpu", 2, "bf16")  # this process's set-up; the variants time one thread
+    assert step_variants("cpu", 1, two_threads, 0.0)[2].name == "bf16 autocast, dropout off = this run's step"
 
 
 def test_step_seconds_and_breakdown_time_the_models_the_estimate_reads():

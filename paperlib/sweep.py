@@ -10,6 +10,9 @@ config; the other runs finish and are kept, and `SweepError` lists every failure
 
     with Sweep("gamma_empirical", train_run) as sweep:
         results = sweep.run([{"D": 31250, "seed": 0}, {"D": 62500, "seed": 0}])
+
+`run_tasks` runs tasks on the same kind of cluster without the cache, for runs that keep their own checkpoints
+and may start further runs when one finishes (a baseline whose budget is another run's result).
 """
 
 from __future__ import annotations

@@ -846,8 +846,9 @@ def _baseline_metrics(experiment: Experiment, role: str, run: CopyRun, final_bat
     task, reached = run.task, experiment.reached(run.task)
     own = run.final_eval(run.final_len, final_batches, batch_size)
     noise, ours, theirs = compared_at(experiment, role, run, final_batches, batch_size)
-    paper_len = experiment.paper(task)[0]
-    paper_passed = {s.noise_len for s in paper_len.stays if s.outcome == "passed" and s.set_at + s.steps <= run.state.step}
+    first_seed = experiment.paper(task)[0]
+    paper_passed = {s.noise_len for s in first_seed.stays
+                    if s.outcome == "passed" and s.set_at + s.steps <= run.state.step}
     own_passed = {s.noise_len for s in run.stays if s.outcome == "passed"}
     metrics = {key(task, "final_noise_len", role): run.final_len, key(task, "samples", role): run.samples,
                key(task, "train_s", role): run.state.train_time, key(task, "acc_own_len", role): own[0],

@@ -189,6 +189,8 @@ seconds.style.format("{:.2f}", na_rep="—")
 
 # %% tags=["hide-input"]
 experiment = train_all(settings, plan, workers)
+Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on {n_workers} training process(es) "
+         f"(expected {expected:.1f}).")
 
 # %% [markdown]
 # ## 3. Results

@@ -87,6 +87,7 @@ from paperlib.book.runner import declared_parameters
 from paperlib.chapters.copy_tasks import (
     COPY_TASKS,
     accounting_words,
+    baseline_setup_words,
     baseline_table,
     baseline_words,
     doublings,
@@ -253,13 +254,15 @@ for task in COPY_TASKS:
 # %% [markdown]
 # ## 6. Baselines
 #
-# Each baseline trains on the first seed's batches for the samples the box at the top names, and is
-# compared with the paper's model **at the same samples**, on the same final batches: where the
-# paper's model passed its first length when the budget is those samples, else at the longest length
-# both trained at. "Higher" or "lower" is said only where the baseline's interval over batches
+# {glue:md}`baseline_setup`
+#
+# Each is compared with the paper's model **at the same samples**, on the same final batches: where
+# the paper's model passed its first length when the budget is those samples, else at the longest
+# length both trained at. "Higher" or "lower" is said only where the baseline's interval over batches
 # excludes the paper model's score.
 
 # %% tags=["hide-input"]
+glue("baseline_setup", Markdown(baseline_setup_words(plan, settings, rnn)), display=False)
 glue("baseline_words", Markdown(baseline_words(experiment, metrics)), display=False)
 for task in COPY_TASKS:
     display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, each baseline against the paper's model:"))

@@ -1057,23 +1057,28 @@ def this_run_words(values: Mapping[str, Any], settings: Settings, plan: Sequence
             f"at length {full:,} a run trains on to its step count, as the author's code does")
     words.append(f"The paper's model: {seeds['copy']} seeds on copy and {seeds['selective_copy']} on selective copy, "
                  f"at most {steps['copy']:,} and {steps['selective_copy']:,} steps; {ends}.")
-    baselines = [c for c in plan if c.role != "recurrent"]
-    if baselines:
-        limit = baselines[0].limit
-        samples = ("the samples that seed needed to pass its first length" if baselines[0].budget == "first_pass"
-                   else "as many samples as that seed took in all")
-        cap = (f"their curriculum stops at length {limit + 2 * N_DATA:,} but keeps the paper model's learning-rate "
-               f"rule (its divisor stays {s.cap:,}), so their rate is the paper model's at every length they reach and "
-               "the full-length decay never applies to them" if limit < s.cap else
-               f"their curriculum runs to {full:,} like the paper model's")
-        words.append(f"Baselines (forget, regular, {v['rnn'].upper()}): the first seed's batches and {samples}, and "
-                     "no end rule; " + cap + ". The author's code trains its regular model at the full length from "
-                     "the start, with no curriculum (and reports no numbers for it); here it gets the same curriculum, "
-                     "so that it is compared at the same lengths.")
-    else:
-        words.append("No baselines.")
+    words.append(baseline_setup_words(plan, s, v["rnn"]))
     words.append(pilot_words(pilot, s.curriculum))
     return " ".join(words)
+
+
+def baseline_setup_words(plan: Sequence[RunConfig], settings: Settings, rnn: str) -> str:
+    """How the baselines are trained: their samples, their curriculum's limit and learning rate, and the author's
+    regular model beside ours."""
+    baselines = [c for c in plan if c.role != "recurrent"]
+    if not baselines:
+        return "No baselines."
+    limit, full = baselines[0].limit, settings.cap + 2 * N_DATA
+    samples = ("the samples that seed needed to pass its first length" if baselines[0].budget == "first_pass"
+               else "as many samples as that seed took in all")
+    cap = (f"their curriculum stops at length {limit + 2 * N_DATA:,} but keeps the paper model's learning-rate rule "
+           f"(its divisor stays {settings.cap:,}), so their rate is the paper model's at every length they reach and "
+           "the full-length decay never applies to them" if limit < settings.cap else
+           f"their curriculum runs to {full:,} like the paper model's")
+    return (f"Baselines (forget, regular, {rnn.upper()}): the first seed's batches and {samples}, and no end rule; "
+            + cap + ". The author's code trains its regular model at the full length from the start, with no "
+            "curriculum (and reports no numbers for it); here it gets the same curriculum, so that it is compared "
+            "at the same lengths.")
 
 
 def pilot_words(pilot: Mapping[str, Any] | None, curriculum: str) -> str:

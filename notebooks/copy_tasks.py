@@ -266,8 +266,7 @@ glue("baseline_setup", Markdown(baseline_setup_words(plan, settings, rnn)), disp
 glue("baseline_words", Markdown(baseline_words(experiment, metrics)), display=False)
 for task in COPY_TASKS:
     display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, each baseline against the paper's model:"))
-    display(baseline_table(experiment, task, final_batches, batch_size).style.format(
-        {"samples": "{:,}", "parameters": "{:,}"}))
+    display(baseline_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
 
 # %% [markdown]
 # {glue:md}`baseline_words`

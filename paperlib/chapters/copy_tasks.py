@@ -77,8 +77,8 @@ TARGET_ACC = {"copy": COPY_ACC_MIN, "selective_copy": SELECTIVE_COPY_ACC_MIN}  #
 # for July 2025 (None: the model's K = 32 at every length, Feb 2026).
 CURRICULA: dict[str, tuple[int, int | None]] = {"feb2026": (128, None), "july2025": (32, 32)}
 PILOT_FILE = profiles_dir() / "copy_tasks_pilot.json"  # the committed pilot (`pilot`, scripts/copy_tasks_pilot.py)
-CAP_STOPS = {"accuracy": "validation accuracy reached the target", "plateau": "loss stopped falling",
-             "steps": "step budget at the cap used"}
+CAP_STOPS = {"accuracy": "accuracy reached the threshold", "plateau": "loss stopped falling",
+             "steps": "step budget there used"}
 _PURPOSES = {"validation": 0, "final": 1}
 _STEP_BITS, _SEED_BITS = 23, 7  # validations up to step 8,388,607; seeds 0..127
 
@@ -899,19 +899,19 @@ def ending(run: CopyRun) -> str:
     """Why a run ended, in words: the rule at its limit, or its step budget (where it stood then)."""
     if run.cap_stop is not None:
         return CAP_STOPS[run.cap_stop]
-    where = "at its limit" if run.final_len == run.config.limit else f"at length {run.final_len + 2 * N_DATA}"
-    return f"its {run.state.step:,} steps ran out ({where})"
+    where = "at its limit" if run.final_len == run.config.limit else f"at {run.final_len + 2 * N_DATA}"
+    return f"{run.state.step:,} steps ran out ({where})"
 
 
 def baseline_table(experiment: Experiment, task: str, final_batches: int, batch_size: int) -> pd.DataFrame:
     """Per baseline (first seed's batches): its accuracy where it is compared with the paper's model, the paper's
-    model there with the same samples, the length, its samples and how far its curriculum got."""
+    model there with the same samples, the length, its samples and how far its curriculum got (every model has
+    the paper model's size: `test_models_are_the_papers_size`)."""
     rows = []
     for role, run in experiment.baselines(task).items():
         noise, ours, theirs = compared_at(experiment, role, run, final_batches, batch_size)
-        rows.append({"model": run.label, "accuracy": _shown(ours), "paper model": f"{theirs:.4f}",
-                     "at length": noise + 2 * N_DATA, "samples": run.samples,
-                     "reached": run.final_len + 2 * N_DATA, "parameters": run.n_params})
+        rows.append({"model": run.label, "accuracy": _shown(ours), "paper model": f"{100 * theirs:.2f} %",
+                     "at length": noise + 2 * N_DATA, "samples": run.samples, "reached": run.final_len + 2 * N_DATA})
     return pd.DataFrame(rows).set_index("model")
 
 
@@ -940,8 +940,8 @@ def length_log(experiment: Experiment) -> pd.DataFrame:
     rows = []
     for run in experiment.all_runs():
         for stay in run.stays:
-            left = {"passed": f"passed after {stay.validations} validation{'s' * (stay.validations != 1)}",
-                    "limit": ("at its limit: " + (CAP_STOPS[stay.cap_stop] if stay.cap_stop else "steps ran out")),
+            left = {"passed": f"passed ({stay.validations} validation{'s' * (stay.validations != 1)})",
+                    "limit": "ended: " + (CAP_STOPS[stay.cap_stop] if stay.cap_stop else "steps ran out"),
                     "budget": "steps ran out"}[stay.outcome]
             rows.append({"task": TASK_LABELS[run.task], "model": run.label, "length": stay.noise_len + 2 * N_DATA,
                          "steps": stay.steps, "best loss": stay.best_loss, "best acc": stay.best_acc, "left": left})
@@ -949,7 +949,8 @@ def length_log(experiment: Experiment) -> pd.DataFrame:
 
 
 def _shown(acc: tuple[float, float, float]) -> str:
-    return f"{acc[0]:.4f} [{acc[1]:.4f}, {acc[2]:.4f}]"
+    """An accuracy and its CI, in percent."""
+    return f"{100 * acc[0]:.2f} [{100 * acc[1]:.2f}, {100 * acc[2]:.2f}] %"
 
 
 # --- figures -----------------------------------------------------------------------------------------------

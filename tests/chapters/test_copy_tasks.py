@@ -137,8 +137,7 @@ def test_length_log_names_every_model_and_says_what_happened_at_the_cap():
     forget = hand_built([], [32, 32, 32], kind="forget", limit=64)
     log = length_log(Experiment({"copy": {"recurrent": [paper], "forget": [forget]}}))
     assert log["model"].tolist() == ["paper model, seed 3", "paper model, seed 3", "forget (α = 0)"]
-    assert log["left"].tolist() == ["passed after 2 validations",
-                                    "at its limit: validation accuracy reached the target", "steps ran out"]
+    assert log["left"].tolist() == ["passed (2 validations)", "ended: accuracy reached the threshold", "steps ran out"]
     assert log["best loss"].tolist()[1] == 0.02  # below the threshold at the cap, and not called "not passed"
 
 

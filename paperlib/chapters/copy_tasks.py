@@ -730,13 +730,16 @@ PILOT_DECIDES_AT = 256  # the start is judged by the samples to reach this noise
 def pilot(settings: Settings, steps: int, workers: int) -> dict[str, Any]:
     """The start of the curriculum, decided once: both starts (`CURRICULA`), two seeds each, up to noise
     `PILOT_DECIDES_AT` on both tasks; the start that got selective copy there with fewer samples (mean over
-    seeds; a seed that did not get there within `steps` counts all its samples) wins. Then the winner's seeds
+    seeds; a seed that did not get there within `steps` counts all its samples) wins; a later start's runs stop at
+    as many steps as the seeds of the best start so far took together, past which it cannot win (one seed there
+    puts its mean at or above that start's). Then the winner's seeds
     again up to the cap, for the chapter's estimate of its minutes: selective copy until it reaches the cap,
     copy under the end rules of `settings`. Returns the pilot's record."""
-    decides_at = min(PILOT_DECIDES_AT, settings.cap)
-    first = _pilot_stage(settings, steps, workers, decides_at, list(CURRICULA))
-    reach = {}
+    decides_at, first, reach = min(PILOT_DECIDES_AT, settings.cap), [], {}
     for curriculum in CURRICULA:
+        budget = steps if not reach else min(steps, math.ceil(len(PILOT_SEEDS) * min(reach.values())
+                                                              / settings.batch_size))
+        first += _pilot_stage(settings, budget, workers, decides_at, [curriculum])
         runs = [run for c, run in first if c == curriculum and run.task == "selective_copy"]
         reach[curriculum] = float(np.mean([(step_reaching(run.state, decides_at) or run.state.step)
                                            * run.batch_size for run in runs]))

@@ -56,7 +56,7 @@ from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.book.verdicts import not_comparable
-from paperlib.chapters.gamma_empirical import (EPSILON_SEEDS, FRACTIONS, PILOT, Design, analyse_subsets, asymptote_table,
+from paperlib.chapters.gamma_empirical import (EPSILON_SEEDS, FRACTIONS, METRICS, PILOT, Design, analyse_subsets, asymptote_table,
                                                chapter_metrics, corpus_sizes, definitions, definitions_table,
                                                fit_table, gamma_curve, inconclusive_reason, kgram_table,
                                                ladder_table, parse_ladder, pilot_lrs, pilot_table, plot_gamma_vs_f,
@@ -178,7 +178,8 @@ noise = seed_std(frame)
 defs = definitions(EPSILON_SEEDS * noise, absolute_target)
 analyses, boots = analyse_subsets(frame, defs, n_bootstrap, seed)
 point = analyses["all rungs"]
-metrics = chapter_metrics(frame, analyses, boots, EPSILON_SEEDS * noise, noise)
+metrics = METRICS.new()
+metrics |= chapter_metrics(frame, analyses, boots, EPSILON_SEEDS * noise, noise)
 glue("n_bootstrap_words", f"{n_bootstrap:,}", display=False)
 fit_table(metrics).style.format({"estimate": "{:.3f}"})
 

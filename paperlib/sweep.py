@@ -11,6 +11,9 @@ config; the other runs finish and are kept, and `SweepError` lists every failure
 
     with Sweep("gamma_empirical", train_run) as sweep:
         results = sweep.run([{"D": 31250, "seed": 0}, {"D": 62500, "seed": 0}])
+
+`run_tasks` runs tasks on the same kind of cluster without the cache, for runs that keep their own checkpoints
+and may start further runs when one finishes (a baseline whose budget is another run's result).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def thread_shares(client: Client) -> dict[str, int]:
     return {address: max(1, cores[address] // slots[info["host"]]) for address, info in workers.items()}
 
 
-def _with_threads(task: Task, shares: Mapping[str, int], config: dict[str, Any]) -> dict[str, Any]:
+def _with_threads(task: Callable[[Any], Any], shares: Mapping[str, int], config: Any) -> Any:
     """`task(config)` on a worker, whose process owns torch's threads at that worker's share of its machine."""
     from distributed import get_worker
 
@@ -105,6 +108,34 @@ def map_tasks(client: Client, fn: Callable[[Any], Any], items: Sequence[Any], de
             yield futures[future], future.exception() if future.status == "error" else future.result()
             future.release()
             bar.update(1)
+
+
+def run_tasks(task: Callable[[Any], Any], items: Sequence[Any], then: Callable[[Any, Any], Sequence[Any]],
+              scheduler: str = "", workers: int = 0, desc: str = "runs", total: int | None = None) -> None:
+    """Run `task(item)` for every item on the cluster of `dask_client`, each with torch's threads set to its
+    worker's share of the cores, in the order given; as each finishes, `then(item, result)` runs in this process
+    and may return more items, which go before the ones still waiting. A task that raises is re-raised here as it
+    is (closing the cluster stops the others). `total`: the items expected in all, for the progress bar."""
+    from distributed import as_completed
+
+    with dask_client(scheduler, workers) as client:
+        run = partial(_with_threads, task, thread_shares(client))
+        submitted: dict[Any, Any] = {}
+
+        def submit(item: Any, priority: int) -> Any:
+            future = client.submit(run, item, pure=False, priority=priority)
+            submitted[future] = item
+            return future
+
+        queue = as_completed([submit(item, -i) for i, item in enumerate(items)])
+        with progress(total=total or len(items), desc=desc) as bar:
+            for future in queue:
+                if future.status == "error":
+                    raise future.exception()
+                for item in then(submitted[future], future.result()):
+                    queue.add(submit(item, len(submitted)))
+                future.release()
+                bar.update(1)
 
 
 class Sweep:

@@ -124,6 +124,12 @@ class DeclaredMetrics(MutableMapping[str, float | None]):
         self.update(other)
         return self
 
+    def __or__(self, other: Mapping[str, float | None]) -> DeclaredMetrics:
+        merged = self.declaration.new()
+        merged.update(self._values)
+        merged.update(other)
+        return merged
+
     def __repr__(self) -> str:
         return f"DeclaredMetrics({self.declaration.chapter!r}, {dict(self._values)!r})"
 

@@ -8,7 +8,7 @@ rate, the best weights kept, a cap on the passes. Every run is one task of a `pa
 L(N, D) = E + A·N^−α + B·D^−β (Huber loss on log L), measures γ as the exponent of N*_f(D), the fewest
 parameters within a fraction f of each slice's own asymptote, and tests whether it lies in [1 − 2β̂, 1 − β̂]
 computed from the same runs, with a paired bootstrap over runs and a table of the other reasonable
-definitions and ladder subsets. Every record key is declared once, in `METRICS`.
+definitions and ladder subsets. Every record key is declared once, in `METRICS` (`paperlib.book.metrics`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from torch import Tensor
 
 from paperlib.bench import local_exponents
 from paperlib.book.claims import CLAIMS_BY_ID
+from paperlib.book.metrics import CI_SUFFIXES, Declaration, DeclaredMetrics, Metric
 from paperlib.book.paper_numbers import GAMMA_BAND
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models import n_params
@@ -471,41 +472,43 @@ def bootstrap(frame: pd.DataFrame, defs: Sequence[Definition], point: Analysis, 
 # The record: every key, once
 
 
-CI = (".ci_low", ".ci_high")
-METRICS: dict[str, tuple[str, bool]] = {  # key: (meaning, whether it has a 95 % interval .ci_low/.ci_high)
-    "n_runs": ("runs trained, every seed", False),
-    "not_learned_runs": ("runs whose validation loss did not end LEARNED_MARGIN below the 1-gram loss", False),
-    "capped_runs": ("runs that reached the pass cap", False),
-    "censored_runs": ("runs still improving at the cap (best in the last CENSOR_LAST evaluations)", False),
-    "censored_headline": ("censored runs among those that define the headline N*_0.25", False),
-    "alpha_hat": ("α̂ of the global fit", True),
-    "beta_hat": ("β̂ of the global fit", True),
-    "E_hat": ("Ê of the global fit (nats per character)", True),
-    "gamma_balance": ("β̂/α̂, the balance exponent of the global fit", True),
-    "gamma_pred_low": ("1 − 2β̂", True),
-    "gamma_pred_high": ("1 − β̂", True),
-    **{f"gamma_f{f:g}": (f"γ of N*_f with f = {f:g}", True) for f in FRACTIONS},
-    "gamma_hestness": ("γ of Hestness's N*, within ε of the asymptote", True),
-    "gamma_lowest": ("γ of the lowest-loss size", True),
-    "gamma_abs": ("control: γ of a fixed absolute validation loss", True),
-    "gamma_train": ("control: γ of a fixed absolute training loss", True),
-    f"distance_f{HEADLINE_F:g}": ("how far γ_f0.25 lies outside [1 − 2β̂, 1 − β̂] (0 inside), paired bootstrap", True),
-    f"cells_f{HEADLINE_F:g}": ("(slice, seed) cells with a usable N*_0.25", False),
-    "seed_std": ("seed standard deviation of a validation loss (nats)", False),
-    "epsilon": ("Hestness's ε (nats)", False),
-    "sensitivity_cells": ("cells of the sensitivity table with a γ", False),
-    "sensitivity_inside": ("cells of the sensitivity table whose γ lies in their own [1 − 2β̂, 1 − β̂]", False),
-    "gamma_spread_low": ("the lowest γ of the sensitivity table", False),
-    "gamma_spread_high": ("the highest γ of the sensitivity table", False),
-    "bootstrap_failed": ("bootstrap resamples that could not be fitted", False),
-}
+METRICS = Declaration("gamma_empirical", [
+    Metric("n_runs", "runs", "runs trained, every seed"),
+    Metric("not_learned_runs", "runs", "runs whose validation loss did not end LEARNED_MARGIN below the 1-gram loss"),
+    Metric("capped_runs", "runs", "runs that reached the pass cap"),
+    Metric("censored_runs", "runs", "runs still improving at the cap (best in the last CENSOR_LAST evaluations)"),
+    Metric("censored_headline", "runs", "censored runs among those that define the headline N*_0.25", headline=True),
+    Metric("alpha_hat", "exponent", "α̂ of the global fit", ci=True),
+    Metric("beta_hat", "exponent", "β̂ of the global fit", headline=True, ci=True),
+    Metric("E_hat", "nats/char", "Ê of the global fit", ci=True),
+    Metric("gamma_balance", "exponent", "β̂/α̂, the balance exponent of the global fit", ci=True),
+    Metric("gamma_pred_{end}", "exponent", "an end of the band [1 − 2β̂, 1 − β̂]", headline=True, ci=True),
+    Metric("gamma_f{f}", "exponent", "γ of N*_f, the fewest parameters within a fraction f of the data-limited loss",
+           headline=True, ci=True),
+    Metric("gamma_hestness", "exponent", "γ of Hestness's N*, within ε of the asymptote", ci=True),
+    Metric("gamma_lowest", "exponent", "γ of the lowest-loss size", ci=True),
+    Metric("gamma_abs", "exponent", "control: γ of a fixed absolute validation loss", ci=True),
+    Metric("gamma_train", "exponent", "control: γ of a fixed absolute training loss", ci=True),
+    Metric(f"distance_f{HEADLINE_F:g}", "exponent", "how far γ_f0.25 lies outside [1 − 2β̂, 1 − β̂] (0 inside), "
+           "paired bootstrap", headline=True, ci=True),
+    Metric(f"cells_f{HEADLINE_F:g}", "cells", "(slice, seed) cells with a usable N*_0.25"),
+    Metric("seed_std", "nats/char", "seed standard deviation of a validation loss"),
+    Metric("epsilon", "nats/char", "Hestness's ε"),
+    Metric("sensitivity_cells", "cells", "cells of the sensitivity table with a γ"),
+    Metric("sensitivity_inside", "cells", "cells of the sensitivity table whose γ lies in their own [1 − 2β̂, 1 − β̂]"),
+    Metric("gamma_spread_{end}", "exponent", "the lowest (low) and highest (high) γ of the sensitivity table"),
+    Metric("bootstrap_failed", "resamples", "bootstrap resamples that could not be fitted"),
+], fields={"end": ["low", "high"], "f": [f"{f:g}" for f in FRACTIONS]})
 HEADLINE = f"f{HEADLINE_F:g}"
 SENSITIVITY_ROWS = (*(f"f{f:g}" for f in FRACTIONS), "balance", "hestness")
 
 
 def declared_keys() -> list[str]:
-    """Every key the record holds: each of `METRICS`, and its interval where it has one."""
-    return [key + suffix for key, (_, ci) in METRICS.items() for suffix in ("", *(CI if ci else ()))]
+    """Every key the record holds: each metric of `METRICS` (each value of its fields), and its interval's bounds
+    where it has one."""
+    names = dict.fromkeys(m.pattern.format(end=end, f=f) for m in METRICS.metrics for end in ("low", "high")
+                          for f in (f"{f:g}" for f in FRACTIONS))
+    return [name + suffix for name in names for suffix in ("", *(CI_SUFFIXES if METRICS.metric(name).ci else ()))]
 
 
 def _with_ci(name: str, value: float, interval: tuple[float, float]) -> dict[str, float]:
@@ -513,11 +516,12 @@ def _with_ci(name: str, value: float, interval: tuple[float, float]) -> dict[str
 
 
 def chapter_metrics(frame: pd.DataFrame, analyses: Mapping[str, Analysis], boots: Mapping[str, Bootstrap],
-                    epsilon: float, noise: float) -> dict[str, float]:
+                    epsilon: float, noise: float) -> DeclaredMetrics:
     """The record's metrics (exactly `declared_keys`) from the runs, each subset's analysis and bootstrap."""
     point, boot = analyses["all rungs"], boots["all rungs"]
     fit = point.fit
-    metrics = {"n_runs": len(frame), "not_learned_runs": int((~frame.learned).sum()),
+    metrics = METRICS.new()
+    metrics |= {"n_runs": len(frame), "not_learned_runs": int((~frame.learned).sum()),
                "capped_runs": int(frame.capped.sum()), "censored_runs": int(frame.censored.sum()),
                "censored_headline": sum(c.censored_run for c in point.cells[HEADLINE]),
                "seed_std": noise, "epsilon": epsilon, "bootstrap_failed": boot.failed,

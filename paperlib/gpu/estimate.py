@@ -23,6 +23,7 @@ from typing import Any
 
 from torch import nn
 
+from paperlib.book.paper_numbers import NOTE_TASK_SAMPLES
 from paperlib.data.synthetic import N_DATA
 from paperlib.models import n_params
 from paperlib.models.configs import build_model
@@ -36,7 +37,6 @@ from paperlib.training.plan import RunSpec
 PEAK_FLOPS = 790e12  # H200 dense bf16: 769-798 TFLOP/s on an 8192^3 product (workplace device notes)
 DEFAULT_MFU = 0.02  # assumed: the recurrence's many small windows leave a step bound by kernel launches
 THROUGHPUT_FILE = profiles_dir() / "paper_throughput.json"  # {"source": ..., "mfu": {RUN_KEY or "default": fraction}}
-NOTE_SAMPLES = {"copy": 5.76e4, "selective_copy": 1.11e6}  # samples to 100 % / 99.6 % at 4,128 (Note, Table 6)
 CHECKPOINT_BYTES_PER_PARAM = 12  # fp32 weights and Adam's two moments
 
 
@@ -59,19 +59,20 @@ class PlannedRun:
 
 
 def copy_runs(values: Mapping[str, Any], task: str) -> list[PlannedRun]:
-    """Runs of one copy task (`paperlib.chapters.copy_tasks.train_all`): the paper's model once per seed, then
-    its forget ablation, the regular transformer and the GRU/LSTM with the first seed; every one takes the same
-    steps under the same curriculum (the baselines' up to `baseline_cap`), counted here at its longest length."""
+    """Runs of one copy task (`paperlib.chapters.copy_tasks.run_plan`): the paper's model once per seed, then
+    its forget ablation, the regular transformer and the GRU/LSTM with the first seed, counted here at their
+    longest length and at most the paper model's steps (the baselines' curriculum up to `baseline_cap`)."""
     batch, steps = values["batch_size"], values["copy_steps" if task == "copy" else "selective_steps"]
     length = values["cap"] + 2 * N_DATA
-    expected = min(steps, math.ceil(NOTE_SAMPLES[task] / batch))
+    expected = min(steps, math.ceil(NOTE_TASK_SAMPLES[task] / batch))
     evals = (steps // values["eval_every"] + 1) * values["eval_batches"] * batch + 3 * values["final_batches"] * batch
     recurrent = paper_config(task, "recurrent")
     hidden = hidden_for_params(n_params(paper_model("copy", "recurrent")), values["rnn"])
     short = min(values["baseline_cap"], values["cap"]) + 2 * N_DATA
     rnn_cost = rnn_flops(GATES[values["rnn"]], hidden, short, recurrent.vocab_size, recurrent.n_out)
+    seeds = values["seeds"] if task == "copy" else values["selective_seeds"] or values["seeds"]
     runs = [_transformer(f"copy_tasks/{task}-recurrent-seed{seed}", recurrent, length, batch, steps, expected, evals)
-            for seed in range(values["seeds"])]
+            for seed in range(seeds)]
     if values["baselines"]:
         runs += [
             _transformer(f"copy_tasks/{task}-forget", replace(recurrent, alpha="forget"), short, batch, steps,

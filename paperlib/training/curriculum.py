@@ -19,12 +19,16 @@ July-2025 code, K = min(L // 2, block_cap) at every length L, set on a model tha
 attribute (the recurrent transformer; other models are left alone). Everything the curriculum changes
 lives in `state.extra` (noise_len, lr0, length_changes), so a checkpoint of the state resumes it.
 
-`steps_at_cap`, when given, ends the run at the first evaluation at least that many steps after the
-length reached the cap: a budget rule for short runs (the author's code has none), never a rule about
-accuracy.
+`limit`, when below the cap, is the longest length this curriculum sets: it stops doubling there and
+leaves the learning rate as the last doubling set it (the rules still read the cap, so a model limited
+to a shorter length sees the same rates as one that goes on; the full-length decay never applies).
+
+`StopAtCap` ends a run at the cap by a budget rule (the author's code has none): at a validation
+accuracy, when the loss stops falling, or after a number of steps there.
 """
 
 import math
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 from paperlib.training.loop import Callback, State
@@ -33,23 +37,28 @@ LrRule = Literal["code", "note", "none"]
 LR_RULES: tuple[str, ...] = get_args(LrRule)
 
 
+def block_for(length: int, block_cap: int | None) -> int | None:
+    """K at noise length `length` under the July-2025 rule min(length // 2, block_cap); None without a cap."""
+    return None if block_cap is None else min(length // 2, block_cap)
+
+
 class Curriculum(Callback):
-    """Double `state.extra["noise_len"]` from `start` up to `cap` when `record[loss_key]` < `threshold`."""
+    """Double `state.extra["noise_len"]` from `start` up to `cap` when `record[loss_key]` < `threshold`; with
+    `verbose`, print each change, naming the run by `label`."""
 
     def __init__(self, start: int = 128, cap: int = 4096, threshold: float = 0.3, lr_rule: LrRule = "code",
                  n_data: int = 16, loss_key: str = "val_loss", block_cap: int | None = None,
-                 steps_at_cap: int | None = None, verbose: bool = True):
-        if not 1 <= start <= cap:
-            raise ValueError(f"need 1 <= start <= cap, got start {start}, cap {cap}")
+                 limit: int | None = None, verbose: bool = True, label: str = ""):
+        limit = cap if limit is None else limit
+        if not 1 <= start <= limit <= cap:
+            raise ValueError(f"need 1 <= start <= limit <= cap, got start {start}, limit {limit}, cap {cap}")
         if block_cap is not None and (block_cap < 1 or start < 2):
             raise ValueError(f"block_cap must be >= 1 and start >= 2, got block_cap {block_cap}, start {start}")
-        if steps_at_cap is not None and steps_at_cap < 0:
-            raise ValueError(f"steps_at_cap must be >= 0, got {steps_at_cap}")
         if lr_rule not in LR_RULES:
             raise ValueError(f"lr_rule must be one of {LR_RULES}, got {lr_rule!r}")
-        self.start, self.cap, self.threshold, self.lr_rule = start, cap, threshold, lr_rule
+        self.start, self.cap, self.limit, self.threshold, self.lr_rule = start, cap, limit, threshold, lr_rule
         self.n_data, self.loss_key = n_data, loss_key
-        self.block_cap, self.steps_at_cap, self.verbose = block_cap, steps_at_cap, verbose
+        self.block_cap, self.verbose, self.label = block_cap, verbose, label
 
     def on_start(self, state: State) -> None:
         self.attach(state)
@@ -65,7 +74,7 @@ class Curriculum(Callback):
 
     def block(self, length: int) -> int | None:
         """K at noise length `length` under the July-2025 rule, None when the model keeps its own."""
-        return None if self.block_cap is None else min(length // 2, self.block_cap)
+        return block_for(length, self.block_cap)
 
     def _set_block(self, state: State) -> None:
         block = self.block(state.extra["noise_len"])
@@ -84,14 +93,8 @@ class Curriculum(Callback):
         loss = record[self.loss_key]
         if length >= self.cap:
             self._decay_at_cap(state, loss)
-            if self.steps_at_cap is not None and state.step - self._cap_step(state) >= self.steps_at_cap:
-                state.stop = True
-        elif loss < self.threshold:
-            self._grow(state, length, min(2 * length, self.cap), loss)
-
-    def _cap_step(self, state: State) -> int:
-        """The step at which the length reached the cap (0 when it started there)."""
-        return next((c["step"] for c in state.extra["length_changes"] if c["to"] == self.cap), 0)
+        elif length < self.limit and loss < self.threshold:
+            self._grow(state, length, min(2 * length, self.limit), loss)
 
     def _decay_at_cap(self, state: State, loss: float) -> None:
         factor = 1 - math.exp(-loss)
@@ -111,5 +114,45 @@ class Curriculum(Callback):
         change = {"step": state.step, "from": old, "to": new, "val_loss": loss, "lr": state.lr}
         state.extra["length_changes"].append(change)
         if self.verbose:
-            print(f"curriculum: step {state.step}, val_loss {loss:.4f} < {self.threshold}: "
+            print(f"curriculum{f' ({self.label})' if self.label else ''}: step {state.step}, "
+                  f"val_loss {loss:.4f} < {self.threshold}: "
                   f"noise length {old} -> {new}, lr {state.lr:.3g}", flush=True)
+
+
+def step_reaching(state: State, length: int) -> int | None:
+    """The step at which the curriculum set `length` (0 when it started there), None if it never did."""
+    if state.history and state.history[0].get("noise_len") == length:
+        return 0
+    return next((c["step"] for c in state.extra.get("length_changes", []) if c["to"] == length), None)
+
+
+@dataclass(frozen=True)
+class StopAtCap(Callback):
+    """End a run at `cap`, at the first validation there that meets one of the rules given: accuracy at
+    least `acc`; `patience` validations there without a new lowest loss (the loss stopped falling); `steps`
+    steps after the length reached the cap. Why and when is kept in ``state.extra["cap_stop"]``. Attach it
+    after the `Curriculum`, which writes the length into the validation's record."""
+
+    cap: int
+    steps: int | None = None
+    acc: float | None = None
+    patience: int | None = None
+    acc_key: str = "val_acc"
+    loss_key: str = "val_loss"
+
+    def __post_init__(self) -> None:
+        if (self.steps is not None and self.steps < 0) or (self.patience is not None and self.patience < 1):
+            raise ValueError(f"need steps >= 0 and patience >= 1, got steps {self.steps}, patience {self.patience}")
+
+    def on_eval(self, state: State, record: dict[str, float]) -> None:
+        if record.get("noise_len", 0) < self.cap or state.step == 0:
+            return
+        reached = step_reaching(state, self.cap) or 0
+        losses = [h[self.loss_key] for h in state.history if h.get("noise_len") == self.cap and h["step"] > reached]
+        since_best = len(losses) - 1 - min(range(len(losses)), key=losses.__getitem__)
+        reason = ("accuracy" if self.acc is not None and record[self.acc_key] >= self.acc else
+                  "plateau" if self.patience is not None and since_best >= self.patience else
+                  "steps" if self.steps is not None and state.step - reached >= self.steps else None)
+        if reason is not None:
+            state.extra["cap_stop"] = {"step": state.step, "reason": reason}
+            state.stop = True

@@ -67,6 +67,13 @@ def configure_device(device: DeviceName | str = "auto", threads: int = 0, precis
     ``auto`` means CUDA when available, else the CPU. Raises ValueError for CUDA without a GPU.
     """
     own_threads(threads)
+    return resolve_setup(device, precision, compile_layers)
+
+
+def resolve_setup(device: DeviceName | str = "auto", precision: Precision = "auto",
+                  compile_layers: bool = False) -> DeviceSetup:
+    """The device set-up (`configure_device`'s) at torch's thread count in force, leaving the threads alone: what a
+    benchmark that compares set-ups inside `paperlib.hardware.scoped_threads` builds."""
     resolved = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for, but torch sees no CUDA GPU on this machine")

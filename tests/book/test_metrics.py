@@ -45,6 +45,10 @@ def test_the_chapters_metrics_refuse_to_store_or_read_an_undeclared_name():
     for read in (lambda: metrics.get("typo"), lambda: "typo" in metrics, lambda: metrics["typo"]):
         with pytest.raises(UndeclaredMetric):
             read()
+    changed = metrics | {"headline": 0.7}
+    assert changed["headline"] == 0.7 and metrics["headline"] == 0.5, "| makes a new mapping"
+    with pytest.raises(UndeclaredMetric):
+        metrics | {"typo": 1.0}
 
 
 def test_a_view_reads_a_record_through_the_declaration_without_copying_it():

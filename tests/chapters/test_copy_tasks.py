@@ -1,19 +1,25 @@
-"""The copy chapter's pieces: evaluation seeds, model sizes, what a run reports, resuming, and its caveats."""
+"""The copy chapter's pieces: evaluation seeds, model sizes, the run plan, what a run reports, resuming,
+workers, the time estimate and its caveats."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from paperlib.chapters import copy_tasks
-from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, PAPER_PARAMS, CopyRun, Experiment, Settings, StepVariant,
-                                          alpha_of, eval_seed, length_log, make_model, not_comparable_reasons, results,
-                                          stall_words, step_benchmark, step_variants, train_copy)
+from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, PAPER_PARAMS, CopyRun, Experiment, RunConfig, Settings,
+                                          StepVariant, accounting_words, alpha_of, baseline_steps, baseline_words,
+                                          eval_seed, expected_minutes, key, length_log, make_model,
+                                          not_comparable_reasons, pass_metrics, results, run_plan, scoring_at,
+                                          speed_words, step_benchmark, step_breakdown, step_seconds, step_variants,
+                                          this_run_words, train_all, train_copy)
 from paperlib.data.synthetic import copy_batch
 from paperlib.models import n_params
 from paperlib.stats import mean_ci
-from paperlib.training.device import configure_device
+from paperlib.training.device import configure_device, resolve_setup
 from paperlib.training.run import Checkpointing
 
 CPU = configure_device("cpu")
@@ -55,14 +61,16 @@ def test_models_are_the_papers_size():
         make_model("copy", "mamba")
 
 
-def hand_built(changes, history_lengths, step=20, batch_size=8, seed=3, kind="recurrent", losses=None, cap=4096):
+def hand_built(changes, history_lengths, step=20, batch_size=8, seed=3, kind="recurrent", losses=None, limit=4096,
+               task="copy", role=None, extra=None):
     """A run validated every 10 steps at the given noise lengths, with the curriculum's log `changes`."""
     losses = losses or [1.0] * len(history_lengths)
-    history = [{"step": 10 * i, "noise_len": n, "val_loss": loss, "val_acc": 1 - loss / 2}
+    history = [{"step": 10 * i, "time": 1.0 * i, "noise_len": n, "val_loss": loss, "val_acc": 1 - loss / 2}
                for i, (n, loss) in enumerate(zip(history_lengths, losses))]
-    state = SimpleNamespace(history=history, step=step, extra={"length_changes": changes}, model=nn.Linear(1, 1),
-                            setup=CPU, seed=seed, train_time=2.0)
-    return CopyRun("copy", kind, state, batch_size, wall_s=1.0, cap=cap)
+    state = SimpleNamespace(history=history, step=step, extra={"length_changes": changes, **(extra or {})},
+                            model=nn.Linear(1, 1), setup=CPU, seed=seed, train_time=2.0)
+    role = role or ("recurrent" if kind == "recurrent" else "rnn" if kind in ("gru", "lstm") else kind)
+    return CopyRun(RunConfig(task, role, kind, seed, step, limit), state, batch_size, wall_s=1.0)
 
 
 def test_a_change_logged_at_the_last_validation_is_not_a_length_reached():
@@ -94,6 +102,16 @@ def test_final_eval_is_a_clipped_t_interval_over_batches_and_is_cached(monkeypat
     assert len(calls) == 2
 
 
+def test_scoring_follows_the_july_block_rule_and_restores_the_model():
+    model = make_model("copy", "recurrent")
+    model.train()
+    with scoring_at(model, 32, block_cap=32) as scored:
+        assert scored.block == 16 and not scored.training and not torch.is_grad_enabled()
+    assert model.block == 32 and model.training
+    with scoring_at(model, 32, block_cap=None) as scored:
+        assert scored.block == 32  # Feb 2026: the model's own K at every length
+
+
 def test_trained_at_is_every_length_the_curriculum_trained_at():
     run = hand_built([{"step": 10, "from": 32, "to": 64}, {"step": 20, "from": 64, "to": 128}], [32, 32, 64])
     assert run.trained_at(32) and run.trained_at(64)
@@ -101,13 +119,44 @@ def test_trained_at_is_every_length_the_curriculum_trained_at():
     assert not hand_built([], [32]).trained_at(32)  # only the validation before the first step
 
 
-def test_length_log_counts_steps_and_best_loss_per_length():
-    run = hand_built([{"step": 20, "from": 32, "to": 64}], [32, 32, 32, 64, 64], step=40,
-                     losses=[2.0, 0.5, 0.2, 0.9, 0.4])
-    log = length_log(Experiment({"copy": {"recurrent": [run]}}), batch_size=8)
-    assert log[["length", "steps there", "samples there", "passed"]].values.tolist() == [
-        [64, 20, 160, "yes"], [96, 20, 160, "no"]]
-    assert log["best val loss"].tolist() == [0.2, 0.4]
+def test_stays_count_steps_validations_and_how_each_length_was_left():
+    run = hand_built([{"step": 20, "from": 32, "to": 64}], [32, 32, 32, 64, 64], step=40, limit=64,
+                     losses=[2.0, 0.5, 0.2, 0.9, 0.4], extra={"cap_stop": {"step": 40, "reason": "plateau"}})
+    stays = run.stays
+    assert [(s.noise_len, s.set_at, s.steps, s.validations, s.outcome, s.cap_stop) for s in stays] == [
+        (32, 0, 20, 2, "passed", None), (64, 20, 20, 2, "limit", "plateau")]
+    assert [s.best_loss for s in stays] == [0.2, 0.4] and [s.seconds for s in stays] == [2.0, 2.0]
+    assert run.steps_at_limit == 20 and run.cap_stop == "plateau"
+    short = hand_built([{"step": 20, "from": 32, "to": 64}], [32, 32, 32, 64, 64], step=40, limit=4096)
+    assert short.stays[-1].outcome == "budget" and short.steps_at_limit == 0
+
+
+def test_length_log_names_every_model_and_says_what_happened_at_the_cap():
+    paper = hand_built([{"step": 20, "from": 32, "to": 64}], [32, 32, 32, 64, 64], step=40, limit=64,
+                       losses=[2.0, 0.5, 0.2, 0.05, 0.02], extra={"cap_stop": {"step": 40, "reason": "accuracy"}})
+    forget = hand_built([], [32, 32, 32], kind="forget", limit=64)
+    log = length_log(Experiment({"copy": {"recurrent": [paper], "forget": [forget]}}))
+    assert log["model"].tolist() == ["paper model, seed 3", "paper model, seed 3", "forget (α = 0)"]
+    assert log["left"].tolist() == ["passed (2 validations)", "ended: accuracy reached the threshold", "steps ran out"]
+    assert log["best loss"].tolist()[1] == 0.02  # below the threshold at the cap, and not called "not passed"
+
+
+def test_pass_metrics_count_validations_and_samples_per_length_per_seed_and_their_mean():
+    runs = [hand_built([{"step": 20, "from": 32, "to": 64}], [32, 32, 32, 64], step=30, seed=0),
+            hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64, 64], step=30, seed=1)]
+    m = pass_metrics("copy", runs, batch_size=8)
+    assert m[key("copy", "validations_to_pass", noise=32, seed=0)] == 2
+    assert m[key("copy", "validations_to_pass", noise=32, seed=1)] == 1
+    assert m["copy_samples_to_pass.n32"] == pytest.approx(8 * 15) and m["copy_validations_to_pass.n32"] == 1.5
+    assert not any(".n64" in name for name in m)  # never passed
+
+
+def test_record_keys_come_from_one_place():
+    assert key("selective_copy", "acc", seed=1) == "selective_copy_acc.seed1"
+    assert key("copy", "stalled", "forget") == "copy_stalled_forget"
+    assert key("copy", "samples_to_pass", noise=128) == "copy_samples_to_pass.n128"
+    with pytest.raises(KeyError):
+        key("copy", "accuracy")
 
 
 def fake_scores(monkeypatch, acc_by_length: dict):
@@ -118,46 +167,94 @@ def fake_scores(monkeypatch, acc_by_length: dict):
     monkeypatch.setattr(CopyRun, "final_eval", final_eval)
 
 
-def test_results_score_the_paper_model_over_seeds_and_baselines_only_where_they_trained(monkeypatch):
+def paper_and_baselines():
     grow = [{"step": 10, "from": 32, "to": 64}]
     alpha = nn.Parameter(torch.tensor(0.7))
-    paper = [hand_built(grow, [32, 32, 64], seed=s) for s in (0, 1)]
+    first = {"first_pass": {"step": 10, "noise_len": 32, "accs": [0.9, 0.8], "losses": [0.2, 0.3]}}
+    paper = [hand_built(grow, [32, 32, 64], seed=s, extra=first) for s in (0, 1)]
     paper[0].state.model.alpha, paper[0].state.model.alpha_raw = alpha, alpha
     forget = hand_built([], [32, 32, 32], seed=0, kind="forget")  # never got past 32
     regular = hand_built(grow, [32, 32, 64], seed=0, kind="regular")
-    capped = hand_built([], [32, 32, 32], seed=0, kind="gru", cap=32)  # its curriculum could not go further
+    capped = hand_built([], [32, 32, 32], seed=0, kind="gru", limit=32)  # its curriculum could not go further
+    return {"copy": {"recurrent": paper, "forget": [forget], "regular": [regular], "rnn": [capped]}}
+
+
+def test_results_score_the_paper_model_over_seeds_and_baselines_at_the_same_samples(monkeypatch):
     fake_scores(monkeypatch, {("recurrent", 0): {32: 1.0, 64: 0.98}, ("recurrent", 1): {32: 1.0, 64: 0.96},
                               ("forget", 0): {32: 0.07}, ("regular", 0): {32: 0.5, 64: 0.3}, ("gru", 0): {32: 0.9}})
-    experiment = Experiment({"copy": {"recurrent": paper, "forget": [forget], "regular": [regular], "rnn": [capped]}})
-    table, m = results(experiment, final_batches=2, batch_size=8)
+    m = results(Experiment(paper_and_baselines(), "full"), final_batches=2, batch_size=8)
     assert m["copy_final_noise_len"] == 64 and m["copy_seeds"] == 2
     assert m["copy_acc"] == pytest.approx(0.97)
     low, high = mean_ci([0.98, 0.96])[1:]
     assert (m["copy_acc.ci_low"], m["copy_acc.ci_high"]) == (pytest.approx(low), pytest.approx(min(high, 1.0)))
     assert m["copy_acc.seed1"] == 0.96 and m["copy_final_noise_len.seed0"] == 64
-    assert "copy_acc_forget" not in m and m["copy_reached_forget"] == 0.0 and m["copy_learned_forget"] == 0.0
+    assert "copy_acc_at_paper_len_forget" not in m and m["copy_reached_forget"] == 0.0 and m["copy_learned_forget"] == 0.0
     assert m["copy_compared_noise_len_forget"] == 32 and m["copy_paper_acc_compared_forget"] == 1.0
-    assert m["copy_acc_regular"] == 0.3 and m["copy_reached_regular"] == 1.0 and m["copy_learned_regular"] == 1.0
+    assert m["copy_acc_at_paper_len_regular"] == 0.3 and m["copy_reached_regular"] == 1.0
     assert (m["copy_stalled_forget"], m["copy_stalled_regular"], m["copy_stalled_rnn"]) == (1.0, 0.0, 0.0)
-    assert table.loc[("copy", "forget", 0), "at the paper model's length"] == "not trained there"
-    assert table.loc[("copy", "forget", 0), "learned"] == "no: at chance"
-    assert 0.07 < AT_CHANCE_BELOW < 0.3
+    assert m["copy_validations_to_pass.n32"] == 1 and m["copy_samples_to_pass.n32"] == 80
     assert m["alpha"] == pytest.approx(0.7)
+    assert 0.07 < AT_CHANCE_BELOW < 0.3
+    first_pass = results(Experiment(paper_and_baselines(), "first_pass"), final_batches=2, batch_size=8)
+    assert first_pass["copy_compared_noise_len_regular"] == 32  # at the first length, against the pass-time score
+    assert first_pass["copy_paper_acc_compared_regular"] == pytest.approx(0.85)
+    assert first_pass["copy_acc_compared_regular"] == 0.5
+
+
+def test_baseline_words_say_higher_or_lower_only_where_the_interval_excludes_the_paper_model(monkeypatch):
+    fake_scores(monkeypatch, {("recurrent", 0): {32: 1.0, 64: 0.98}, ("recurrent", 1): {32: 1.0, 64: 0.96},
+                              ("forget", 0): {32: 0.07}, ("regular", 0): {32: 0.845, 64: 0.3}, ("gru", 0): {32: 0.9}})
+    experiment = Experiment(paper_and_baselines(), "first_pass")
+    words = baseline_words(experiment, results(experiment, final_batches=2, batch_size=8))
+    assert "forget (α = 0), with 160 samples: 7.0 % at length 64, at chance (it did not learn), lower than" in words
+    assert "regular transformer, with 160 samples: 84.5 % at length 64, not distinguishable from" in words
+    assert "GRU, with 160 samples: 90.0 % at length 64, higher than the paper model's 85.0 %" in words
+
+
+def test_a_baseline_gets_the_first_seeds_samples_in_all_or_to_pass_its_first_length():
+    first = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], step=40,
+                       extra={"first_pass": {"step": 10, "noise_len": 32, "accs": [1.0], "losses": [0.1]}})
+    config = RunConfig("copy", "forget", "forget", 0, 999, 64, "first_pass")
+    assert baseline_steps(config, first) == 10
+    assert baseline_steps(replace(config, budget="full"), first) == 40
+    never = hand_built([], [32, 32, 32], step=40)
+    assert baseline_steps(config, never) == 40
+
+
+def test_the_run_plan_lists_every_run_from_the_parameters():
+    values = {"copy_steps": 100, "selective_steps": 200, "seeds": 3, "selective_seeds": 2, "baselines": True,
+              "baseline_cap": 1024, "baseline_budget": "first_pass", "rnn": "gru", "cap": 4096}
+    plan = run_plan(values)
+    assert [(c.task, c.role, c.seed) for c in plan if c.role == "recurrent"] == [
+        ("copy", "recurrent", 0), ("copy", "recurrent", 1), ("copy", "recurrent", 2),
+        ("selective_copy", "recurrent", 0), ("selective_copy", "recurrent", 1)]
+    baselines = [c for c in plan if c.role != "recurrent"]
+    assert [c.kind for c in baselines] == ["forget", "regular", "gru"] * 2
+    assert {(c.limit, c.budget, c.seed) for c in baselines} == {(1024, "first_pass", 0)}
+    assert {c.steps for c in plan if c.task == "selective_copy"} == {200}
+    assert len(run_plan({**values, "baselines": False, "selective_seeds": 0})) == 6
 
 
 def test_curricula_set_the_start_and_block_rule():
-    assert Settings(CPU).start == 128 and Settings(CPU).make_curriculum().block(128) is None
-    july = Settings(CPU, curriculum="july2025")
-    assert july.start == 32 and july.make_curriculum().block(32) == 16
+    assert Settings(CPU).start == 128 and Settings(CPU, curriculum="july2025").start == 32
     assert Settings(CPU, cap=64).start == 64
+    config = RunConfig("copy", "recurrent", "recurrent", 0, 10, 4096)
+    curriculum = Settings(CPU, curriculum="july2025").callbacks(config)[0]
+    assert curriculum.block(32) == 16 and curriculum.limit == 4096
+    baseline = Settings(CPU).callbacks(replace(config, role="forget", kind="forget", limit=1024))
+    assert len(baseline) == 1 and baseline[0].limit == 1024 and baseline[0].cap == 4096  # no end rules
     with pytest.raises(ValueError, match="curriculum"):
         Settings(CPU, curriculum="march")
 
 
+def tiny_settings(checkpointing: Checkpointing, **overrides) -> Settings:
+    return Settings(CPU, batch_size=4, curriculum="july2025", cap=64, threshold=10.0, eval_every=2,
+                    eval_batches=1, final_batches=1, checkpointing=checkpointing, **overrides)
+
+
 def tiny(steps: int, checkpointing: Checkpointing) -> CopyRun:
-    settings = Settings(CPU, batch_size=4, curriculum="july2025", cap=64, threshold=10.0, eval_every=2,
-                        eval_batches=1, checkpointing=checkpointing)
-    return train_copy("copy", "recurrent", steps, settings, show_progress=False)
+    config = RunConfig("copy", "recurrent", "recurrent", 0, steps, 64)
+    return train_copy(config, tiny_settings(checkpointing), show_progress=False)
 
 
 def test_a_resumed_run_continues_bitwise(isolated_cache):
@@ -175,35 +272,121 @@ def test_a_resumed_run_continues_bitwise(isolated_cache):
     assert untimed(resumed) == untimed(straight) and resumed.state.extra == straight.state.extra
 
 
-def test_claims_at_4128_are_not_comparable_short_of_it():
-    short = {"copy_final_noise_len": 64, "selective_copy_final_noise_len": 4096}
-    reasons = not_comparable_reasons(short, "cpu")
-    assert set(reasons) == {"copy_4128", "rt_accumulate"}
-    assert reasons["copy_4128"] == "cpu profile: the curriculum reached length 96, not 4128"
-    assert not_comparable_reasons({"copy_final_noise_len": 4096, "selective_copy_final_noise_len": 4096}, "paper") == {}
+def test_the_paper_model_ends_at_the_cap_by_the_rule_and_baselines_follow_the_first_seed(isolated_cache):
+    settings = tiny_settings(Checkpointing(), cap_steps=4)
+    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 50, 64),
+            RunConfig("copy", "forget", "forget", 0, 50, 64, "first_pass")]
+    experiment = train_all(settings, plan)
+    paper, forget = experiment.paper("copy")[0], experiment.baselines("copy")["forget"]
+    assert paper.cap_stop == "steps" and paper.state.step == 4 and paper.steps_at_limit == 4
+    assert paper.first_pass["step"] == 0 and len(paper.first_pass["accs"]) == 1  # threshold 10 passes at step 0
+    assert forget.state.step == 0 and forget.cap_stop is None  # the samples the paper model needed to pass: none
 
 
-def test_stall_words_name_where_each_seed_stopped_and_how_far_its_loss_moved():
-    stuck = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], losses=[2.6, 0.2, 0.9], seed=1)
-    done = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], cap=64)
-    words = stall_words(Experiment({"copy": {"recurrent": [stuck]}}), 0.3)
-    assert "seed 1: at length 96 for 10 steps, validation loss 0.900 → 0.900 (threshold 0.3)" in words
-    assert "reached the cap" in stall_words(Experiment({"copy": {"recurrent": [done]}}), 0.3)
+def test_workers_train_the_same_runs_and_read_them_back(isolated_cache):
+    settings = tiny_settings(Checkpointing(every=2), cap_steps=4)
+    plan = [RunConfig("copy", "recurrent", "recurrent", seed, 50, 64) for seed in (0, 1)]
+    here, there = train_all(settings, plan), train_all(settings, plan, workers=2)
+    for a, b in zip(here.paper("copy"), there.paper("copy")):
+        assert a.state.step == b.state.step and a.state.extra["length_changes"] == b.state.extra["length_changes"]
+        assert all(torch.equal(x, y) for x, y in zip(a.state.model.state_dict().values(),
+                                                     b.state.model.state_dict().values()))
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        train_all(tiny_settings(Checkpointing()), plan, workers=2)
+
+
+def test_claims_at_4128_are_not_comparable_short_of_it_or_of_the_notes_samples():
+    metrics = {"copy_seeds": 1, "copy_final_noise_len.seed0": 64, "copy_samples.seed0": 1000, "copy_acc.seed0": 1.0,
+               "selective_copy_seeds": 2, "selective_copy_final_noise_len.seed0": 4096,
+               "selective_copy_samples.seed0": 9e5, "selective_copy_acc.seed0": 0.99,
+               "selective_copy_final_noise_len.seed1": 4096, "selective_copy_samples.seed1": 9e5,
+               "selective_copy_acc.seed1": 0.97}
+    reasons = not_comparable_reasons(metrics, "cpu")
+    assert set(reasons) == {"copy_4128", "rt_accumulate", "selective_copy_4128"}
+    assert reasons["copy_4128"] == "budget (cpu profile): seed 0 reached length 96 in 1,000 samples, short of the Note's 57,600 samples"
+    assert "seed 1 ended below 98.5 % after 900,000 samples" in reasons["selective_copy_4128"]
+    assert "seed 0" not in reasons["selective_copy_4128"]
+    done = {**metrics, "copy_final_noise_len.seed0": 4096, "selective_copy_samples.seed1": 1.2e6}
+    assert not_comparable_reasons(done, "paper") == {}  # below the threshold only after the Note's samples
+
+
+def test_the_estimate_counts_the_pilots_steps_per_length_and_the_budget_at_the_cap():
+    settings = Settings(CPU, cap=512, eval_every=10, eval_batches=3, cap_steps=100)
+    seconds = pd.DataFrame({"recurrent": [1.0, 2.0, 4.0, 8.0]}, index=[160, 288, 544, 1056])
+    stays = [{"noise_len": 128, "steps": 50, "outcome": "passed", "cap_stop": None},
+             {"noise_len": 256, "steps": 20, "outcome": "passed", "cap_stop": None},
+             {"noise_len": 512, "steps": 30, "outcome": "limit", "cap_stop": "accuracy"}]
+    pilot = {"runs": [{"task": "copy", "curriculum": "feb2026", "limit": 512, "stays": stays}]}
+    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 1000, 512)]
+    expected, most, how = expected_minutes(plan, settings, seconds, pilot, workers=1)
+    share = 1 + 3 / 30  # three validation batches of a third of a step every ten steps
+    assert expected == pytest.approx((50 * 1 + 20 * 2 + 30 * 4) * share / 60)
+    assert most == pytest.approx((50 * 1 + 20 * 2 + 100 * 4) * share / 60) and how == []
+    none, _, how = expected_minutes(plan, settings, seconds, None, workers=1)
+    assert none == pytest.approx((10 * 1 + 10 * 2 + 100 * 4) * share / 60) and how
+    two, _, _ = expected_minutes(plan * 2, settings, seconds, pilot, workers=2)
+    assert two == pytest.approx(expected)
+
+
+def test_this_run_states_cadence_end_rules_baselines_and_the_pilot():
+    values = {"profile": "cpu", "rnn": "gru"}
+    settings = Settings(CPU, eval_every=25, eval_batches=4, dropout=0.0, cap_steps=400, cap_patience=8,
+                        stop_at_target=True)
+    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 2000, 4096),
+            RunConfig("copy", "forget", "forget", 0, 2000, 1024, "first_pass")]
+    pilot = {"samples_to_decide": {"feb2026": 1000.0, "july2025": 2000.0}, "chosen": "feb2026",
+             "decides_at_noise": 256, "command": "x"}
+    words = this_run_words(values, settings, plan, 2, pilot)
+    for part in ("validated every 25 steps on 4 fresh batches", "at most once every 25 steps",
+                 "(**the paper's is 0.05**)", "98.5 % selective copy", "after 8 validations there without a new lowest",
+                 "or 400 steps after it got there", "the samples that seed needed to pass its first length",
+                 "stops at length 1,056", "its divisor stays 4,096", "with no curriculum",
+                 "after 1,000 samples from the feb2026 start", "this run uses it", "2 training processes"):
+        assert part in words, part
 
 
 def test_step_benchmark_times_each_variant_from_the_same_weights_and_compares_outputs():
     fp32, bf16 = configure_device("cpu", precision="fp32"), configure_device("cpu", precision="bf16")
-    variants = [StepVariant("before", fp32, 0.05), StepVariant("dropout off", fp32, 0.0), StepVariant("bf16", bf16, 0.0)]
-    table = step_benchmark(variants, noise_len=96, batch_size=2, repeats=1)
-    assert table.index.tolist() == ["before", "dropout off", "bf16"]
-    assert table.loc["before", "speed-up"] == 1.0 and (table["seconds per step"] > 0).all()
+    variants = [StepVariant("before", fp32, 0.05), StepVariant("dropout off = this run's step", fp32, 0.0),
+                StepVariant("bf16", bf16, 0.0)]
+    table = step_benchmark(variants, noise_len=96, batch_size=2, threads=1, repeats=1)
+    assert table.index.tolist() == ["before", "dropout off = this run's step", "bf16"]
+    speed = table["speed against this run's step"]
+    assert speed.iloc[1] == 1.0 and (table["seconds per step"] > 0).all()
+    assert speed["bf16"] == pytest.approx(table["seconds per step"].iloc[1] / table.loc["bf16", "seconds per step"])
     # eval mode: dropout off changes nothing, bf16 changes the numbers a little
-    assert table.loc["dropout off", "|Δ loss|"] == 0 and table.loc["dropout off", "max |Δ grad| / max |grad|"] == 0
+    own = "dropout off = this run's step"
+    assert table.loc[own, "|Δ loss|"] == 0 and table.loc[own, "max |Δ grad| / max |grad|"] == 0
     assert 0 < table.loc["bf16", "|Δ loss|"] < 0.05 and 0 < table.loc["bf16", "max |Δ grad| / max |grad|"] < 0.1
 
 
 def test_step_variants_name_the_runs_own_step():
-    levers = step_variants("cpu", 0, configure_device("cpu", precision="fp32"), 0.0)
-    assert [v.name for v in levers][1] == "dropout off = this run's step" and len(levers) == 4
-    own = step_variants("cpu", 0, configure_device("cpu", precision="bf16"), 0.05)
-    assert own[-1].name == "this run's step" and len(own) == 5
+    levers = step_variants("cpu", configure_device("cpu", precision="fp32"), 0.0)
+    assert [v.name for v in levers][1] == "fp32, dropout off = this run's step" and len(levers) == 3
+    own = step_variants("cpu", configure_device("cpu", precision="bf16"), 0.05)
+    assert own[-1].name == "this run's step" and len(own) == 4
+    assert step_variants("cpu", resolve_setup("cpu", "bf16"), 0.0)[2].name == "bf16 autocast, dropout off = this run's step"
+
+
+def test_step_seconds_and_breakdown_time_the_models_the_estimate_reads():
+    table = step_seconds(CPU, {"recurrent": [32, 64], "gru": [32]}, batch_size=2, dropout=0.0, threads=1)
+    assert table.index.tolist() == [64, 96] and sorted(table.columns) == ["gru", "recurrent"]
+    assert (table["recurrent"] > 0).all() and table["gru"].isna().tolist() == [False, True]
+    parts = step_breakdown(CPU, 64, batch_size=2, dropout=0.0, threads=1)
+    assert parts.index.tolist() == ["matrix products", "attention", "everything else"] and (parts > 0).all()
+
+
+def test_speed_words_compare_with_the_papers_step_in_the_right_direction():
+    bench = pd.DataFrame({"speed against this run's step": [0.5, 1.0]}, index=["paper", "this run's step"])
+    assert "2.00× as fast as the paper model's fp32 step with dropout (faster)" in speed_words(bench)
+    slower = pd.DataFrame({"speed against this run's step": [1.25, 1.0]}, index=["paper", "this run's step"])
+    assert "(slower)" in speed_words(slower)
+
+
+def test_accounting_words_count_validations_against_the_notes_cadence():
+    run = hand_built([{"step": 20, "from": 128, "to": 256}, {"step": 30, "from": 256, "to": 512}],
+                     [128, 128, 128, 256, 512], step=40, batch_size=64)
+    words = accounting_words(Experiment({"copy": {"recurrent": [run]}}), eval_every=10)
+    assert "needed 2 validations to pass their first length" in words
+    assert "passed 1 of the 1 later lengths they passed at the first validation there" in words
+    assert "validated 4 times in training (every 10 steps), fewer than the 9 validations the Note's 57,600" in words

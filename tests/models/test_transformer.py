@@ -95,3 +95,19 @@ def test_too_long_sequence_is_refused():
 def test_invalid_configs_are_refused(bad):
     with pytest.raises(ValueError):
         tiny(**bad)
+
+
+def test_cpu_bf16_attention_runs_in_fp32_and_returns_bf16():
+    """Under CPU bf16 autocast the attention kernel sees fp32 (its bf16 kernel is slow on small windows); the
+    result is bf16 and equals fp32 attention of the same (bf16-rounded) inputs, causal as before."""
+    from paperlib.models.transformer import attention
+
+    q, k, v = (torch.randn(2, 3, 8, 4).bfloat16() for _ in range(3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = attention(q, k, v, 0.0)
+    exact = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=True)
+    assert out.dtype == torch.bfloat16 and torch.equal(out, exact.bfloat16())
+    changed = v.clone()
+    changed[:, :, -1] += 1  # the last position's value reaches no earlier output
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(attention(q, k, changed, 0.0)[:, :, :-1], out[:, :, :-1])

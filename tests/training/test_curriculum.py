@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from paperlib.training.curriculum import Curriculum
+from paperlib.training.curriculum import Curriculum, StopAtCap, step_reaching
 from paperlib.training.device import configure_device
 from paperlib.training.loop import init, train
 from paperlib.training.optim import OptimizerConfig
@@ -74,25 +74,53 @@ def test_note_rule_sets_the_lr_from_the_context_length_and_decays_at_the_cap():
     assert state.lr == pytest.approx(2.5e-4 * (1 - math.exp(-0.02)))
 
 
-def test_steps_at_cap_ends_the_run_that_many_steps_after_reaching_the_cap():
-    curriculum = Curriculum(start=64, cap=128, steps_at_cap=20, verbose=False)
-    state, _ = feed(curriculum, [0.1])  # one evaluation: the length doubles to the cap at this step
-    reached = state.step
-    for step, stops in ((reached + 10, False), (reached + 20, True)):
-        state.step = step
-        curriculum.on_eval(state, {"val_loss": 0.5, "val_acc": 0.5})
-        assert state.stop is stops
-    never = Curriculum(start=64, cap=128, verbose=False)
-    state, _ = feed(never, [0.1, 0.1, 0.1])
-    assert not state.stop
-    with pytest.raises(ValueError, match="steps_at_cap"):
-        Curriculum(steps_at_cap=-1)
+def test_a_limit_stops_the_growth_but_keeps_the_caps_learning_rates():
+    limited, lengths = feed(Curriculum(start=128, cap=4096, limit=512, verbose=False), [0.1] * 4)
+    full, _ = feed(Curriculum(start=128, cap=4096, verbose=False), [0.1] * 2)
+    assert lengths == [256, 512, 512, 512]
+    assert limited.lr == full.lr == pytest.approx(5e-4 * (1 - 256 / 4096 / 2) * (1 - 512 / 4096 / 2))  # no decay
+    with pytest.raises(ValueError, match="limit"):
+        Curriculum(start=128, cap=4096, limit=64)
+
+
+def at_cap(stop: StopAtCap, records) -> tuple[bool, dict]:
+    """A state that reached the cap (128) at step 10, then validated every 10 steps with `records`."""
+    state = fresh_state()
+    state.extra["length_changes"] = [{"step": 10, "from": 64, "to": 128}]
+    state.history = [{"step": 0, "noise_len": 64, "val_loss": 3.0, "val_acc": 0.0}]
+    for i, (loss, acc) in enumerate(records, 2):
+        state.step = 10 * i
+        record = {"step": state.step, "noise_len": 128, "val_loss": loss, "val_acc": acc}
+        state.history.append(record)
+        stop.on_eval(state, record)
+        if state.stop:
+            break
+    return state.stop, state.extra.get("cap_stop", {})
+
+
+def test_stop_at_cap_ends_a_run_at_the_target_a_plateau_or_its_steps_there():
+    records = [(0.5, 0.9), (0.4, 0.95), (0.45, 0.97), (0.41, 0.99)]
+    assert at_cap(StopAtCap(128, acc=0.985), records) == (True, {"step": 50, "reason": "accuracy"})
+    assert at_cap(StopAtCap(128, patience=2), records) == (True, {"step": 50, "reason": "plateau"})
+    assert at_cap(StopAtCap(128, steps=20), records) == (True, {"step": 30, "reason": "steps"})
+    assert at_cap(StopAtCap(128), records) == (False, {})
+    short = StopAtCap(256, acc=0.5)  # a run below its cap is never stopped
+    assert at_cap(short, records) == (False, {})
+    with pytest.raises(ValueError):
+        StopAtCap(128, patience=0)
+
+
+def test_step_reaching_reads_the_curriculums_log():
+    state = fresh_state()
+    state.history = [{"step": 0, "noise_len": 128}]
+    state.extra["length_changes"] = [{"step": 30, "from": 128, "to": 256}]
+    assert (step_reaching(state, 128), step_reaching(state, 256), step_reaching(state, 512)) == (0, 30, None)
 
 
 def test_attach_keeps_a_resumed_state_and_logs_changes(capsys):
-    curriculum = Curriculum(start=16, cap=64)
+    curriculum = Curriculum(start=16, cap=64, label="copy-recurrent-seed0")
     state, _ = feed(curriculum, [0.1])
-    assert "noise length 16 -> 32" in capsys.readouterr().out
+    assert "curriculum (copy-recurrent-seed0): step 1, val_loss 0.1000 < 0.3: noise length 16 -> 32" in capsys.readouterr().out
     curriculum.attach(state)
     assert state.extra["noise_len"] == 32
 

@@ -86,6 +86,7 @@ from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.book.runner import declared_parameters
 from paperlib.chapters.copy_tasks import (
     COPY_TASKS,
+    METRICS,
     accounting_words,
     baseline_setup_words,
     baseline_table,
@@ -130,7 +131,7 @@ plan = run_plan(values)
 n_workers = workers or machine_cores()
 worker_threads = 1 if n_workers > 1 else setup.threads  # the threads of one training process
 pilot = load_pilot()
-metrics: dict[str, float] = {}
+metrics = METRICS.new()
 glue("clock_name", step_clock(worker_threads)[1], display=False)
 display(Markdown(this_run_words(values, settings, plan, n_workers, pilot)))
 

@@ -37,6 +37,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from paperlib.bench import time_call
+from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_BATCH, NOTE_COPY_EVAL_EVERY,
                                          NOTE_TASK_SAMPLES, SELECTIVE_COPY_ACC_MIN)
 from paperlib.book.verdicts import not_comparable
@@ -87,39 +88,56 @@ _STEP_BITS, _SEED_BITS = 23, 7  # validations up to step 8,388,607; seeds 0..127
 
 # --- record keys: every metric the chapter records, built here and nowhere else ---------------------------
 
-METRICS: dict[str, str] = {
-    "acc": "token accuracy of the paper's model at the length every seed reached (mean over seeds; .seed{k})",
-    "final_noise_len": "noise length reached (every seed: the shortest; .seed{k}; _{role})",
-    "seeds": "seeds of the paper's model",
-    "samples": "training samples (first seed; .seed{k}; _{role})",
-    "samples_to_final_len": "samples before the curriculum set the final length (.seed{k})",
-    "steps_at_cap": "training steps at the cap (.seed{k})",
-    "reached_target": "1 when the run's validation accuracy reached the registry's threshold at the cap (.seed{k})",
-    "validations_to_pass": "validations at a noise length up to the one that passed it (.n{noise}: mean over the "
-                           "seeds that passed; .n{noise}.seed{k})",
-    "samples_to_pass": "training samples at a noise length until it passed (.n{noise}, as above)",
-    "train_s": "seconds in training steps (the paper model's seeds together; _{role})",
-    "acc_own_len": "a baseline's accuracy at its own final length (_{role})",
-    "acc_compared": "a baseline's accuracy where it is compared with the paper's model (_{role})",
-    "paper_acc_compared": "the paper's model there, with the same samples (_{role})",
-    "compared_noise_len": "the noise length of that comparison (_{role})",
-    "stalled": "1 when a baseline did not pass a length the paper's model passed with the same samples (_{role})",
-    "learned": "1 when a baseline's accuracy at its own length is at least twice chance (_{role})",
-    "reached": "1 when a baseline trained at the paper model's final length (_{role})",
-    "acc_at_paper_len": "a baseline's accuracy at the paper model's final length, when it trained there (_{role})",
+_PER_TASK = {  # metric: (unit, meaning, forms: "" plain, "seed" .seed{k}, "role" _{role}, "noise" .n{noise}[.seed{k}])
+    "acc": ("fraction", "token accuracy of the paper's model at the length every seed reached (mean over seeds)",
+            ("", "seed")),
+    "final_noise_len": ("tokens", "noise length reached (every seed: the shortest)", ("", "seed", "role")),
+    "seeds": ("seeds", "seeds of the paper's model", ("",)),
+    "samples": ("samples", "training samples (first seed)", ("", "seed", "role")),
+    "samples_to_final_len": ("samples", "samples before the curriculum set the final length", ("seed",)),
+    "steps_at_cap": ("steps", "training steps at the cap", ("seed",)),
+    "reached_target": ("flag", "1 when the run's validation accuracy reached the registry's threshold at the cap",
+                       ("seed",)),
+    "validations_to_pass": ("validations", "validations at a noise length up to the one that passed it (mean over "
+                            "the seeds that passed)", ("noise",)),
+    "samples_to_pass": ("samples", "training samples at a noise length until it passed (as above)", ("noise",)),
+    "train_s": ("seconds", "seconds in training steps (the paper model's seeds together)", ("", "role")),
+    "acc_own_len": ("fraction", "a baseline's accuracy at its own final length", ("role",)),
+    "acc_compared": ("fraction", "a baseline's accuracy where it is compared with the paper's model", ("role",)),
+    "paper_acc_compared": ("fraction", "the paper's model there, with the same samples", ("role",)),
+    "compared_noise_len": ("tokens", "the noise length of that comparison", ("role",)),
+    "stalled": ("flag", "1 when a baseline did not pass a length the paper's model passed with the same samples",
+                ("role",)),
+    "learned": ("flag", "1 when a baseline's accuracy at its own length is at least twice chance", ("role",)),
+    "reached": ("flag", "1 when a baseline trained at the paper model's final length", ("role",)),
+    "acc_at_paper_len": ("fraction", "a baseline's accuracy at the paper model's final length, when it trained there",
+                         ("role",)),
 }
-CHAPTER_METRICS = {"alpha": "the learnable α of the first copy seed at the end (clamped)", "alpha_raw": "its raw value",
-                   "step_s_paper": "seconds of the paper model's fp32 step with dropout", "step_s_run": "this run's step",
-                   "expected_min": "training minutes expected before training", "expected_max_min": "... at most",
-                   "train_wall_s": "wall seconds of all the training"}
+_WITH_CI = {("acc", ""), ("acc_compared", "role")}
+_FORMS = {"": "{task}_%s", "seed": "{task}_%s.seed{seed}", "role": "{task}_%s_{role}",
+          "noise": "{task}_%s.n{noise}"}
+METRICS = Declaration("copy_tasks", [
+    *(Metric(_FORMS[form] % name, unit, meaning, headline=(name, form) == ("acc", ""), ci=(name, form) in _WITH_CI)
+      for name, (unit, meaning, forms) in _PER_TASK.items() for form in forms),
+    *(Metric(f"{{task}}_{name}.n{{noise}}.seed{{seed}}", unit, meaning + ", one seed")
+      for name, (unit, meaning, forms) in _PER_TASK.items() if "noise" in forms),
+    Metric("alpha", "α", "the learnable α of the first copy seed at the end (clamped)"),
+    Metric("alpha_raw", "α", "its raw value"),
+    Metric("step_s_paper", "seconds", "seconds of the paper model's fp32 step with dropout"),
+    Metric("step_s_run", "seconds", "seconds of this run's step"),
+    Metric("expected_min", "minutes", "training minutes expected before training"),
+    Metric("expected_max_min", "minutes", "training minutes at most, expected before training"),
+    Metric("train_wall_s", "seconds", "wall seconds of all the training"),
+], fields={"task": ["copy", "selective_copy"], "role": ["forget", "regular", "rnn"], "seed": r"\d+",
+           "noise": r"\d+"})
 
 
 def key(task: str, metric: str, role: str = "", noise: int | None = None, seed: int | None = None) -> str:
-    """The record key of `metric` (one of `METRICS`): {task}_{metric}[_{role}][.n{noise}][.seed{seed}]."""
-    if metric not in METRICS:
-        raise KeyError(f"unknown copy metric {metric!r}")
-    return (f"{task}_{metric}" + (f"_{role}" if role else "") + ("" if noise is None else f".n{noise}")
+    """The record key of `metric` (declared in `METRICS`): {task}_{metric}[_{role}][.n{noise}][.seed{seed}]."""
+    name = (f"{task}_{metric}" + (f"_{role}" if role else "") + ("" if noise is None else f".n{noise}")
             + ("" if seed is None else f".seed{seed}"))
+    METRICS.check([name])
+    return name
 
 
 # --- models, evaluation seeds, scores ----------------------------------------------------------------------
@@ -723,14 +741,14 @@ PILOT_SEEDS = (100, 101)  # apart from the chapter's seeds 0, 1, 2
 PILOT_DECIDES_AT = 256  # the start is judged by the samples to reach this noise length (past the hard first one)
 
 
-def pilot(settings: Settings, steps: int, workers: int) -> dict[str, Any]:
+def pilot(settings: Settings, steps: int, workers: int, to_cap: bool = True) -> dict[str, Any]:
     """The start of the curriculum, decided once: both starts (`CURRICULA`), two seeds each, up to noise
     `PILOT_DECIDES_AT` on both tasks; the start that got selective copy there with fewer samples (mean over
     seeds; a seed that did not get there within `steps` counts all its samples) wins; a later start's runs stop at
     as many steps as the seeds of the best start so far took together, past which it cannot win (one seed there
     puts its mean at or above that start's). Then the winner's seeds
-    again up to the cap, for the chapter's estimate of its minutes: selective copy until it reaches the cap,
-    copy under the end rules of `settings`. Returns the pilot's record."""
+    again up to the cap (unless not `to_cap`), for the chapter's estimate of its minutes: selective copy until it
+    reaches the cap, copy under the end rules of `settings`. Returns the pilot's record."""
     decides_at, first, reach = min(PILOT_DECIDES_AT, settings.cap), [], {}
     for curriculum in CURRICULA:
         budget = steps if not reach else min(steps, math.ceil(len(PILOT_SEEDS) * min(reach.values())
@@ -740,8 +758,8 @@ def pilot(settings: Settings, steps: int, workers: int) -> dict[str, Any]:
         reach[curriculum] = float(np.mean([(step_reaching(run.state, decides_at) or run.state.step)
                                            * run.batch_size for run in runs]))
     chosen = min(reach, key=reach.get)
-    second = _pilot_stage(settings, steps, workers, settings.cap, [chosen])
-    return {"decides_at_noise": decides_at, "samples_to_decide": reach, "chosen": chosen,
+    second = _pilot_stage(settings, steps, workers, settings.cap, [chosen]) if to_cap else []
+    return {"decides_at_noise": decides_at, "to_cap": to_cap, "samples_to_decide": reach, "chosen": chosen,
             "settings": {f.name: getattr(settings, f.name) for f in fields(settings)
                          if f.name not in ("setup", "checkpointing", "curriculum")}
                         | {"steps": steps, "precision": settings.setup.precision, "workers": workers},

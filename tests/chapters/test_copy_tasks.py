@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from paperlib.book.metrics import UndeclaredMetric
 from paperlib.chapters import copy_tasks
 from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, PAPER_PARAMS, CopyRun, Experiment, RunConfig, Settings,
                                           StepVariant, accounting_words, alpha_of, baseline_steps, baseline_words,
@@ -155,7 +156,7 @@ def test_record_keys_come_from_one_place():
     assert key("selective_copy", "acc", seed=1) == "selective_copy_acc.seed1"
     assert key("copy", "stalled", "forget") == "copy_stalled_forget"
     assert key("copy", "samples_to_pass", noise=128) == "copy_samples_to_pass.n128"
-    with pytest.raises(KeyError):
+    with pytest.raises(UndeclaredMetric):
         key("copy", "accuracy")
 
 

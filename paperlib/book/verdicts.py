@@ -53,6 +53,9 @@ def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
         return Verdict(claim, NOT_RUN, reason=f"no run record for notebook {claim.notebook!r}")
     metrics, parameters = rec.get("metrics", {}), rec.get("parameters", {})
     missing = [name for name in claim.metrics if _absent(metrics.get(name))]
+    stated = rec.get("not_comparable", {}).get(claim.id)
+    if missing and stated and rec["profile"] != "quick":  # the chapter says why it could not measure them
+        return Verdict(claim, NOT_COMPARABLE, profile=rec["profile"], reason=f"{stated} (no {', '.join(missing)})")
     if missing:
         return Verdict(claim, NOT_RUN, profile=rec["profile"], reason=f"the record lacks {', '.join(missing)}")
     ours, spread, budget = claim.ours(metrics), claim.spread(metrics), claim.budget(metrics, parameters)
@@ -60,7 +63,7 @@ def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
     if rec["profile"] == "quick":
         return Verdict(claim, NOT_COMPARABLE, reason="quick profile: proves the code path only", **shown)
     met = claim.rule(metrics)
-    reasons = [rec.get("not_comparable", {}).get(claim.id), _configuration_differs(claim, parameters),
+    reasons = [stated, _configuration_differs(claim, parameters),
                _short_budget(budget, met)]
     if any(reasons):
         return Verdict(claim, NOT_COMPARABLE, reason="; ".join(r for r in reasons if r), **shown)

@@ -761,7 +761,7 @@ def pilot(settings: Settings, steps: int, workers: int, to_cap: bool = True) -> 
     second = _pilot_stage(settings, steps, workers, settings.cap, [chosen]) if to_cap else []
     return {"decides_at_noise": decides_at, "to_cap": to_cap, "samples_to_decide": reach, "chosen": chosen,
             "settings": {f.name: getattr(settings, f.name) for f in fields(settings)
-                         if f.name not in ("setup", "checkpointing", "curriculum")}
+                         if f.name not in ("setup", "checkpointing", "curriculum", "context")}
                         | {"steps": steps, "precision": settings.setup.precision, "workers": workers},
             "runs": [{"curriculum": c, "task": run.task, "seed": run.seed, "limit": run.config.limit,
                       "steps": run.state.step, "train_s": run.state.train_time, "final_noise_len": run.final_len,

@@ -22,6 +22,11 @@ def test_missing_metric_is_not_run():
     assert verdict.status == NOT_RUN and "gamma_high" in verdict.reason
     # a notebook's NaN is the record's null: judged while the notebook runs, it gives the record's verdict
     assert judge(GAMMA, rec("quick", gamma_low=0.44, gamma_high=float("nan"))).status == NOT_RUN
+    # a chapter that says why it could not measure them is not comparable for that reason, not "not run"
+    records = rec(gamma_low=0.44, gamma_high=None)
+    records["scaling_law"]["not_comparable"] = {"gamma_interval": "inconclusive: too few slices"}
+    verdict = judge(GAMMA, records)
+    assert verdict.status == NOT_COMPARABLE and verdict.reason == "inconclusive: too few slices (no gamma_high)"
 
 
 def test_rule_decides_on_a_full_run():

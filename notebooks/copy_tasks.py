@@ -84,6 +84,7 @@ from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.book.runner import declared_parameters
+from paperlib.book.verdicts import run_record
 from paperlib.chapters.copy_tasks import (
     COPY_TASKS,
     METRICS,
@@ -157,7 +158,7 @@ if benchmark_noise:
     metrics |= {"step_s_paper": bench["seconds per step"].iloc[0],
                 "step_s_run": bench.loc[bench.index.str.contains("this run's step"), "seconds per step"].iloc[0]}
     glue("bench_len", bench_len + 2 * N_DATA, display=False)
-    glue("speed_words", Markdown(speed_words(bench)), display=False)
+    glue("speed_words", Markdown(speed_words(run_record(metrics, profile), bench)), display=False)
     display(bench.style.format({"seconds per step": "{:.2f}", "speed against this run's step": "{:.2f}×",
                                 "|Δ loss|": "{:.1e}", "max |Δ grad| / max |grad|": "{:.1e}"}))
     breakdown = step_breakdown(setup, bench_len, batch_size, dropout, worker_threads)
@@ -205,9 +206,11 @@ Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on {n_workers} tra
 
 # %% tags=["hide-input"]
 metrics |= results(experiment, final_batches, batch_size)
+reasons = not_comparable_reasons(metrics, profile)
+page = run_record(metrics, profile, reasons, values)  # what the sentences below are decided on (paperlib.book.wording)
 glue("final_batches", final_batches, display=False)
 glue("batch_size", batch_size, display=False)
-glue("results_words", Markdown(results_words(experiment, metrics)), display=False)
+glue("results_words", Markdown(results_words(experiment, page)), display=False)
 for task in COPY_TASKS:
     display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, the paper's model per seed:"))
     display(seed_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
@@ -237,7 +240,7 @@ fig = plot_curves(experiment, threshold)
 # (mean over the seeds that passed it); the log below it is the curriculum's, for every run, named.
 
 # %% tags=["hide-input"]
-glue("accounting_words", Markdown(accounting_words(experiment, eval_every)), display=False)
+glue("accounting_words", Markdown(accounting_words(experiment, page, eval_every)), display=False)
 pass_table(experiment).style.format({"validations": "{:.1f}", "samples": "{:,.0f}"})
 
 # %% [markdown]
@@ -265,7 +268,7 @@ for task in COPY_TASKS:
 
 # %% tags=["hide-input"]
 glue("baseline_setup", Markdown(baseline_setup_words(plan, settings, rnn)), display=False)
-glue("baseline_words", Markdown(baseline_words(experiment, metrics)), display=False)
+glue("baseline_words", Markdown(baseline_words(experiment, page)), display=False)
 for task in COPY_TASKS:
     display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, each baseline against the paper's model:"))
     display(baseline_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
@@ -294,7 +297,6 @@ fig = plot_alpha(experiment)
 # stopping point.
 
 # %% tags=["remove-input"]
-reasons = not_comparable_reasons(metrics, profile)
 display(verdict_table(verdicts_for_run(["copy_4128", "selective_copy_4128", "rt_accumulate"], metrics, profile, reasons)))
 
 # %% tags=["remove-cell"]

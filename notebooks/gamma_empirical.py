@@ -55,14 +55,14 @@ from myst_nb import glue
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
-from paperlib.book.verdicts import not_comparable
+from paperlib.book.verdicts import not_comparable, run_record
 from paperlib.chapters.gamma_empirical import (EPSILON_SEEDS, FRACTIONS, METRICS, PILOT, Design, analyse_subsets, asymptote_table,
                                                chapter_metrics, corpus_sizes, definitions, definitions_table,
                                                fit_table, gamma_curve, inconclusive_reason, kgram_table,
                                                ladder_table, parse_ladder, pilot_lrs, pilot_table, plot_gamma_vs_f,
                                                plot_kgrams, plot_learning_curves, plot_losses, plot_sizes,
                                                published_table, published_words, read_pilot, run_grid, runs_frame,
-                                               plural, runs_table, second_seed_sizes, seed_std, sensitivity_table,
+                                               plural, run_counts, runs_table, second_seed_sizes, seed_std, sensitivity_table,
                                                size_note, size_table, slices_table, train_run, training_stream, training_words,
                                                unigram_losses, verdict_words)
 from paperlib.context import run_context
@@ -156,7 +156,7 @@ glue("cap_words", plural(pass_cap, "pass", "passes"), display=False)
 glue("sweep_where", sweep.where, display=False)
 glue("runs_trained", sweep.ran, display=False)
 glue("runs_cached", sweep.cached, display=False)
-display(Markdown(training_words(frame)))
+display(Markdown(training_words(run_record(run_counts(frame), profile), frame)))
 runs_table(frame)
 
 # %% [markdown]
@@ -267,7 +267,7 @@ fig = plot_kgrams(stream.numpy(), design.sizes, ks)
 reasons = not_comparable(["gamma_empirical"], "approximation of tiny Shakespeare, not the canonical text"
                          if provenance.substitute else None, inconclusive_reason(metrics))
 display(verdict_table(verdicts_for_run(["gamma_empirical"], metrics, profile, reasons)))
-display(Markdown(verdict_words(metrics)))
+display(Markdown(verdict_words(run_record(metrics, profile, reasons))))
 
 # %% tags=["remove-cell"]
 glue_metrics(metrics)

@@ -72,7 +72,7 @@ def write_notebook() -> Callable[[Path, str, str], Path]:
 # Chapters whose sources mark no sentence of direction or verdict yet (#21 phase 2: `paperlib.book.wording.decided`);
 # remove a chapter when it does. The quick-profile run of each notebook (tests/test_notebooks.py) and the built book
 # (tests/book/test_wording.py) fail on a stale entry as on a missing one.
-CHAPTERS_WITHOUT_MARKED_SENTENCES = frozenset({"copy_tasks", "gamma_empirical"})
+CHAPTERS_WITHOUT_MARKED_SENTENCES: frozenset[str] = frozenset()
 
 
 @pytest.fixture(scope="session")

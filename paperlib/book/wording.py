@@ -12,6 +12,7 @@ the rules (`RULES`, section "How numbers decide words").
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,13 +40,25 @@ class WordRule:
     decide: Callable[[Record, tuple[str, ...]], str]
 
 
-EXACT = "="  # a key that starts with it names an exact number (an n-gram model's loss, chance), read without interval
+EXACT = "="  # a key that starts with it names an exact number (an n-gram model's loss, a count), read without
+# interval; ``=NUMBER`` is that number itself (a fixed reference the sentence names: twice chance, the paper's length)
+
+
+def _number(text: str) -> float | None:
+    """``text`` as a finite number, or None when it is a metric's name."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _interval(metrics: Mapping[str, Any], key: str) -> tuple[float, float]:
-    """The 95 % interval of metric ``key`` (``key.ci_low``, ``key.ci_high``), or, for ``=key``, its exact value; a
-    metric that lacks what is asked is an error, so no estimate is ever read as exact."""
+    """The 95 % interval of metric ``key`` (``key.ci_low``, ``key.ci_high``), or, for ``=key``, its exact value (for
+    ``=NUMBER``, the number); a metric that lacks what is asked is an error, so no estimate is ever read as exact."""
     name = key.removeprefix(EXACT)
+    if key.startswith(EXACT) and (number := _number(name)) is not None:
+        return number, number
     if metrics.get(name) is None:
         raise KeyError(f"the record has no value for {name!r}")
     if key.startswith(EXACT):
@@ -99,8 +112,9 @@ def _verdict(record: Record, keys: tuple[str, ...]) -> str:
 
 
 _COMPARE_TEXT = ("A comparison of two models names its basis and holds it equal — {basis} — never equal steps; it "
-                 "reads the two metrics' 95 % intervals over seeds: *lower* or *higher* only where the intervals do "
-                 "not overlap, else *not separated*.")
+                 "reads the two metrics' 95 % intervals over seeds (over evaluation batches where one seed of each is "
+                 "compared, the page says so; a score the chapter has no interval for is read as a point): *lower* "
+                 "or *higher* only where the intervals do not overlap, else *not separated*.")
 RULES: dict[str, WordRule] = {rule.name: rule for rule in (
     WordRule("exponent", f"A fitted log-log exponent of time or memory against length is *linear* when its 95 % "
                          f"interval lies within [{LINEAR_BAND[0]:.2f}, {LINEAR_BAND[1]:.2f}]; *faster than linear* "
@@ -110,9 +124,13 @@ RULES: dict[str, WordRule] = {rule.name: rule for rule in (
              ("lower", "higher", "not separated"), _compare),
     WordRule("equal_samples", _COMPARE_TEXT.format(basis="the same training samples"),
              ("lower", "higher", "not separated"), _compare),
-    WordRule("reference", "A model against a fixed reference (an n-gram model's loss, chance) is *lower* or *higher* "
-                          "only where the model's 95 % interval over seeds excludes the reference, else *not "
-                          "separated*.", ("lower", "higher", "not separated"), _compare),
+    WordRule("reference", "A measured value against a fixed reference (an n-gram model's loss, chance, a number the "
+                          "paper gives, a band's edge, another estimate read as a point) is *lower* or *higher* only "
+                          "where the value's 95 % interval over seeds excludes the reference, else *not separated*. A "
+                          "value read without interval (a count, a length reached, or a mean a chapter's stated "
+                          "criterion reads as a point) is *not separated* only when it equals the reference. The "
+                          "marker names the reference: a recorded metric, or the number itself.",
+             ("lower", "higher", "not separated"), _compare),
     WordRule("budget_bound", "A conclusion drawn from runs of which any was selected at its last evaluation (still "
                              "improving when the budget ran out; the metrics count such runs) is *budget-bound*: it is "
                              "worded as holding within this budget, never as a property of the model; else *settled*.",
@@ -123,7 +141,8 @@ RULES: dict[str, WordRule] = {rule.name: rule for rule in (
                       f"*about even*; with two metrics the ratio is the first over the second.",
              ("above", "below", "about even"), _ratio),
     WordRule("check", "A check with an exact answer (a 0-or-1 metric: a published table recomputed to its printed "
-                      "digits) *holds* when the metric is 1, else *fails*.", ("holds", "fails"), _check),
+                      "digits, or a flag a chapter sets by a criterion its page states, such as a baseline that "
+                      "stalled) *holds* when the metric is 1, else *fails*.", ("holds", "fails"), _check),
     WordRule("verdict", "A sentence that states a claim's verdict states the verdict the registry's rule gives on the "
                         "page's own record, with its qualifier (the claims dashboard's rule).",
              ("reproduced", "not reproduced", "not comparable", "not run", "… with the claim's qualifier"), _verdict),

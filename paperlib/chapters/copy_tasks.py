@@ -41,6 +41,7 @@ from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_BATCH, NOTE_COPY_EVAL_EVERY,
                                          NOTE_TASK_SAMPLES, SELECTIVE_COPY_ACC_MIN)
 from paperlib.book.verdicts import not_comparable
+from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.context import RunContext
 from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches
 from paperlib.hardware import scoped_threads
@@ -1111,37 +1112,64 @@ def pilot_words(pilot: Mapping[str, Any] | None, curriculum: str) -> str:
             + f" (mean of {len(PILOT_SEEDS)} seeds each); it chose {pilot['chosen']}, and {uses}.")
 
 
-def speed_words(bench: pd.DataFrame) -> str:
-    """How this run's step compares with the paper model's eager fp32 step (the first row)."""
-    ratio = bench["speed against this run's step"].iloc[0]
-    if math.isclose(ratio, 1.0):
-        return "This run's step is the paper model's fp32 step."
-    way = "faster" if ratio < 1 else "slower"
-    return (f"This run's step is {1 / ratio:.2f}× as fast as the paper model's fp32 step with dropout ({way}); "
-            "a lever whose speed against this run's step is below 1 is slower than the step this run takes.")
+def speed_words(record: Record, bench: pd.DataFrame) -> str:
+    """How this run's step compares with the paper model's eager fp32 step with dropout (rule ``ratio`` on
+    ``step_s_run`` over ``step_s_paper``), and how to read the table's speeds."""
+    m = record["metrics"]
+    run, paper = m["step_s_run"], m["step_s_paper"]
+    same = "this run's step" in bench.index[0]
+    told = f"This run's step takes {run:.2f} s, the paper model's fp32 step with dropout {paper:.2f} s"
+    sentence = decided("ratio", record, ["step_s_run", "step_s_paper"], {
+        "below": f"{told}: this run's is {paper / run:.2f}× as fast (faster).",
+        "above": f"{told}: this run's is {paper / run:.2f}× as fast (slower).",
+        "about even": "This run's step is the paper model's fp32 step with dropout." if same else
+                      f"{told}: within 10 %, about as fast."})
+    return (sentence + " A lever whose speed against this run's step is below 1 takes longer than the step this run "
+            "takes.")
 
 
-def results_words(experiment: Experiment, metrics: Mapping[str, float]) -> str:
-    """Per task: how far the paper's seeds got, the accuracy where all of them are scored, and the Note's."""
-    words = []
+def results_words(experiment: Experiment, record: Record) -> str:
+    """Per task: how far the paper's seeds got against the paper's length (rule ``reference``), the accuracy where
+    all of them are scored against twice chance (``reference``: the mean, as the chapter's criterion reads it) and
+    the Note's, and the claim's verdict (``verdict``)."""
+    m, words = record["metrics"], []
     for task in experiment.runs:
         lengths = sorted({run.final_len + 2 * N_DATA for run in experiment.paper(task)})
-        reached = experiment.reached(task) + 2 * N_DATA
-        got = (f"every seed reached length {reached}" if len(lengths) == 1 else
-               f"the seeds reached lengths {', '.join(map(str, lengths))}, so all are scored at {reached}")
-        acc, low, high = (metrics[f"{key(task, 'acc')}{p}"] for p in ("", ".ci_low", ".ci_high"))
-        ci = "" if low is None or math.isnan(low) else f" (95 % CI over seeds {100 * low:.2f}–{100 * high:.2f} %)"
-        learned = "" if acc >= AT_CHANCE_BELOW else " — at chance: the model did not learn, so this is no finding"
-        words.append(f"On **{TASK_LABELS[task]}** {got}; there the paper model's token accuracy is {100 * acc:.2f} %"
-                     f"{ci} over {int(metrics[key(task, 'seeds')])} seeds{learned}, after "
-                     f"{int(metrics[key(task, 'samples')]):,} training samples (first seed), against the Note's "
-                     f"{100 * NOTE_COPY_ACC[task]:g} % after {NOTE_TASK_SAMPLES[task]:,.0f}.")
+        reached = int(m[key(task, "final_noise_len")]) + 2 * N_DATA
+        got = (f"every seed reached length {reached:,}" if len(lengths) == 1 else
+               f"the seeds reached lengths {', '.join(f'{n:,}' for n in lengths)}, so all are scored at {reached:,}")
+        paper_len = f"the paper's length {FULL_NOISE + 2 * N_DATA:,}"
+        words.append(f"On **{TASK_LABELS[task]}** {got}, " + decided(
+            "reference", record, [f"={key(task, 'final_noise_len')}", f"={FULL_NOISE}"],
+            {"lower": f"short of {paper_len}.", "not separated": f"{paper_len}.", "higher": f"beyond {paper_len}."}))
+        acc, low, high = (m[f"{key(task, 'acc')}{p}"] for p in ("", ".ci_low", ".ci_high"))
+        ci = "" if _missing(low) else f" (95 % CI over seeds {100 * low:.2f}–{100 * high:.2f} %)"
+        chance = f"twice chance ({100 * AT_CHANCE_BELOW:.1f} %)"
+        words.append(f"There the paper model's token accuracy is {100 * acc:.2f} %{ci} over "
+                     f"{int(m[key(task, 'seeds')])} seeds, after {int(m[key(task, 'samples')]):,} training samples "
+                     f"(first seed), against the Note's {100 * NOTE_COPY_ACC[task]:g} % after "
+                     f"{NOTE_TASK_SAMPLES[task]:,.0f}; " + decided(
+                         "reference", record, [f"={key(task, 'acc')}", f"={AT_CHANCE_BELOW!r}"],
+                         {"higher": f"its mean is above {chance}.",
+                          "lower": f"its mean is below {chance}: the model did not learn, so this is no finding.",
+                          "not separated": f"its mean is exactly {chance}, the least the chapter counts as learned."}))
+        claim = f"{task}_4128"
+        words.append(decided_verdict(record, claim, {
+            "reproduced": f"The claim at length {FULL_NOISE + 2 * N_DATA:,} is {{words}}.",
+            "not reproduced": f"The claim at length {FULL_NOISE + 2 * N_DATA:,} is {{words}}.",
+            "not comparable": f"The claim at length {FULL_NOISE + 2 * N_DATA:,} is not comparable: {{reason}}.",
+            "not run": "The claim gets no verdict: {reason}."}))
     return " ".join(words)
 
 
-def accounting_words(experiment: Experiment, eval_every: int) -> str:
+def _missing(value: float | None) -> bool:
+    return value is None or math.isnan(value)
+
+
+def accounting_words(experiment: Experiment, record: Record, eval_every: int) -> str:
     """The samples to reach the cap against the Note's count, told in validations (the comparable unit: the
-    curriculum can only double at a validation, and the Note validated every 100 steps)."""
+    curriculum can only double at a validation, and the Note validated every 100 steps): the first seed's samples
+    against those the Note's validations take at this run's cadence (rule ``reference``)."""
     words = []
     for task in experiment.runs:
         runs = experiment.paper(task)
@@ -1150,33 +1178,52 @@ def accounting_words(experiment: Experiment, eval_every: int) -> str:
         later = [s for p in passed for s in p[1:]]
         note = NOTE_TASK_SAMPLES[task] / NOTE_COPY_BATCH / NOTE_COPY_EVAL_EVERY
         total = int((runs[0].history["step"] > 0).sum())
-        side = "fewer than" if total < note else "as many as" if total == note else "more than"
+        per_validation = runs[0].batch_size * eval_every  # samples between two validations here
+        samples = int(record["metrics"][key(task, "samples")])
         first = (f"needed {', '.join(map(str, firsts))} validations to pass their first length"
                  if firsts else "passed no length")
-        words.append(f"On {TASK_LABELS[task]} the paper model's seeds {first}, and passed "
-                     f"{sum(s.validations == 1 for s in later)} of the {len(later)} later lengths they passed at the "
-                     f"first validation there. Its first seed validated {total} times in training (every {eval_every} "
-                     f"steps), {side} the {note:.0f} validations the Note's {NOTE_TASK_SAMPLES[task]:,.0f} samples are "
-                     f"at its cadence (every {NOTE_COPY_EVAL_EVERY} steps of {NOTE_COPY_BATCH}).")
+        at_note = (f"the Note's {note:,.4g} (its {NOTE_TASK_SAMPLES[task]:,.0f} samples at a validation every "
+                   f"{NOTE_COPY_EVAL_EVERY} steps of {NOTE_COPY_BATCH})")
+        intervals = f"{samples / per_validation:,.4g} validation interval{'s' * (samples != per_validation)}"
+        quick = (f", and passed {sum(s.validations == 1 for s in later)} of the {len(later)} later lengths they passed "
+                 "at the first validation there" if later else "")
+        words.append(f"On {TASK_LABELS[task]} the paper model's seeds {first}{quick}. Its first seed validated {total} "
+                     f"time{'s' * (total != 1)} in training (every {eval_every} "
+                     f"steps of {runs[0].batch_size}, {samples:,} samples): " + decided(
+                         "reference", record, [f"={key(task, 'samples')}", f"={note * per_validation:.17g}"],
+                         {"lower": f"{intervals}, fewer than {at_note}.",
+                          "not separated": f"{intervals}, as many as {at_note}.",
+                          "higher": f"{intervals}, more than {at_note}."}))
     return " ".join(words)
 
 
-def baseline_words(experiment: Experiment, metrics: Mapping[str, float]) -> str:
-    """Per task and baseline: its samples, how far its curriculum got, and its accuracy beside the paper
-    model's at the same samples, where they are compared; 'higher' or 'lower' only when the baseline's CI
-    over batches excludes the paper model's score."""
-    words = []
+def baseline_words(experiment: Experiment, record: Record) -> str:
+    """Per task and baseline: its samples, its accuracy beside the paper model's at the same samples where they are
+    compared (rule ``equal_samples``: 'higher' or 'lower' only when the baseline's interval over batches excludes
+    the paper model's score, read as a point), whether it learned and whether it stalled (rule ``check``)."""
+    metrics, words = record["metrics"], []
     for task in experiment.runs:
         for role, run in experiment.baselines(task).items():
             m = {name: metrics[key(task, name, role)] for name in ("samples", "compared_noise_len", "acc_compared",
-                                                                   "paper_acc_compared", "learned", "stalled")}
+                                                                   "paper_acc_compared")}
             low, high = (metrics[f"{key(task, 'acc_compared', role)}.ci_{p}"] for p in ("low", "high"))
-            theirs = m["paper_acc_compared"]
-            side = ("higher than" if low > theirs else "lower than" if high < theirs else "not distinguishable from")
-            how = "" if m["learned"] else ", at chance (it did not learn)"
-            stalled = " It did not pass a length the paper's model passed with those samples." if m["stalled"] else ""
-            words.append(f"{TASK_LABELS[task].capitalize()}, {run.label}, with {int(m['samples']):,} samples: "
-                         f"{100 * m['acc_compared']:.1f} % at length {int(m['compared_noise_len']) + 2 * N_DATA}"
-                         f"{how}, {side} the paper model's {100 * theirs:.1f} % there with the same samples."
-                         f"{stalled}")
+            theirs, length = m["paper_acc_compared"], int(m["compared_noise_len"]) + 2 * N_DATA
+            told = (f"{TASK_LABELS[task].capitalize()}, {run.label}, with {int(m['samples']):,} samples: "
+                    f"{100 * m['acc_compared']:.1f} % at length {length:,}")
+            there = f"the paper model's {100 * theirs:.1f} % there with the same samples"
+            if _missing(low):
+                words.append(f"{told} (one batch: no interval), beside {there}; no comparison is drawn.")
+            else:
+                words.append(f"{told} (95 % CI over batches {100 * low:.1f}–{100 * high:.1f} %), " + decided(
+                    "equal_samples", record, [key(task, "acc_compared", role), f"={key(task, 'paper_acc_compared', role)}"],
+                    {"higher": f"higher than {there}.", "lower": f"lower than {there}.",
+                     "not separated": f"not separated from {there}."}))
+            words.append(decided("check", record, [key(task, "learned", role)], {
+                "holds": f"At its own final length it scores at least twice chance ({100 * AT_CHANCE_BELOW:.1f} %).",
+                "fails": f"At its own final length it stayed below twice chance ({100 * AT_CHANCE_BELOW:.1f} %): it "
+                         "did not learn."}))
+            if metrics[key(task, "stalled", role)]:
+                words.append(decided("check", record, [key(task, "stalled", role)], {
+                    "holds": "It did not pass a length the paper's model passed with those samples (it stalled).",
+                    "fails": "It did not stall."}))
     return " ".join(words)

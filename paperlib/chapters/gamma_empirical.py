@@ -32,6 +32,7 @@ from paperlib.bench import local_exponents
 from paperlib.book.claims import CLAIMS_BY_ID
 from paperlib.book.metrics import CI_SUFFIXES, Declaration, DeclaredMetrics, Metric
 from paperlib.book.paper_numbers import GAMMA_BAND
+from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models import n_params
 from paperlib.models.ngram import NGram
@@ -515,15 +516,19 @@ def _with_ci(name: str, value: float, interval: tuple[float, float]) -> dict[str
     return {name: value, f"{name}.ci_low": interval[0], f"{name}.ci_high": interval[1]}
 
 
+def run_counts(frame: pd.DataFrame) -> DeclaredMetrics:
+    """The record's counts of how the runs ended: trained, not learned, capped, censored."""
+    return METRICS.new() | {"n_runs": len(frame), "not_learned_runs": int((~frame.learned).sum()),
+                            "capped_runs": int(frame.capped.sum()), "censored_runs": int(frame.censored.sum())}
+
+
 def chapter_metrics(frame: pd.DataFrame, analyses: Mapping[str, Analysis], boots: Mapping[str, Bootstrap],
                     epsilon: float, noise: float) -> DeclaredMetrics:
     """The record's metrics (exactly `declared_keys`) from the runs, each subset's analysis and bootstrap."""
     point, boot = analyses["all rungs"], boots["all rungs"]
     fit = point.fit
-    metrics = METRICS.new()
-    metrics |= {"n_runs": len(frame), "not_learned_runs": int((~frame.learned).sum()),
-               "capped_runs": int(frame.capped.sum()), "censored_runs": int(frame.censored.sum()),
-               "censored_headline": sum(c.censored_run for c in point.cells[HEADLINE]),
+    metrics = METRICS.new() | run_counts(frame)
+    metrics |= {"censored_headline": sum(c.censored_run for c in point.cells[HEADLINE]),
                "seed_std": noise, "epsilon": epsilon, "bootstrap_failed": boot.failed,
                f"cells_{HEADLINE}": sum(c.usable for c in point.cells[HEADLINE])}
     metrics |= _with_ci("alpha_hat", fit.alpha, boot.interval("alpha"))
@@ -590,43 +595,56 @@ def plural(n: float, noun: str, many: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
-def verdict_words(metrics: Mapping[str, float]) -> str:
-    """The test in a few sentences: where γ_f0.25 lies against [1 − 2β̂, 1 − β̂], what the paired interval says,
-    the spread over the sensitivity table, and that toy scale cannot decide the LLM value."""
-    m, h = metrics, HEADLINE
-    reason = inconclusive_reason(m)
+def verdict_words(record: Record) -> str:
+    """The test in a few sentences: where γ_f0.25 lies against [1 − 2β̂, 1 − β̂] and what the paired interval of its
+    distance says (rule ``reference``, against 0), the spread over the sensitivity table, whether β̂/α̂ agrees
+    (``reference``), the verdict (``verdict``), and that toy scale cannot decide the LLM value."""
+    m, h = record["metrics"], HEADLINE
     low, high = m["gamma_pred_low"], m["gamma_pred_high"]
     if _missing(m[f"gamma_{h}"]):
-        text = f"**In words.** No γ could be measured: {reason.removeprefix('inconclusive: ')}."
+        text = f"**In words.** No γ could be measured: {inconclusive_reason(m).removeprefix('inconclusive: ')}. "
     else:
         gamma, d_low, d_high = m[f"gamma_{h}"], m[f"distance_{h}.ci_low"], m[f"distance_{h}.ci_high"]
-        where = "inside" if low <= gamma <= high else "below" if gamma < low else "above"
-        text = (f"**In words.** The fewest parameters within a quarter of the data-limited loss grow as "
-                f"D^{gamma:.2f} (95 % CI [{m[f'gamma_{h}.ci_low']:.2f}, {m[f'gamma_{h}.ci_high']:.2f}]), {where} the "
-                f"band [{low:.2f}, {high:.2f}] that the paper's relation gives for this data's β̂ = {m['beta_hat']:.2f}; "
-                f"the paired 95 % interval of its distance to the band, [{d_low:+.2f}, {d_high:+.2f}], "
-                + ("includes 0. " if d_low <= 0 <= d_high else "excludes 0. "))
+        grows = (f"The fewest parameters within a quarter of the data-limited loss grow as D^{gamma:.2f}"
+                 + ("" if _missing(m[f"gamma_{h}.ci_low"]) else
+                    f" (95 % CI [{m[f'gamma_{h}.ci_low']:.2f}, {m[f'gamma_{h}.ci_high']:.2f}])"))
+        band = (f"the band [{low:.2f}, {high:.2f}] that the paper's relation gives for this data's "
+                f"β̂ = {m['beta_hat']:.2f}")
+        text = "**In words.** " + decided("reference", record, [f"=distance_{h}", "=0"], {
+            "not separated": f"{grows}, inside {band}.", "lower": f"{grows}, below {band}.",
+            "higher": f"{grows}, above {band}."}) + " "
+        interval = f"The paired 95 % interval of its distance to the band, [{d_low:+.2f}, {d_high:+.2f}],"
+        text += ("Its distance to the band has no paired interval (too few bootstrap resamples gave a γ). "
+                 if _missing(d_low) else decided("reference", record, [f"distance_{h}", "=0"], {
+                     "not separated": f"{interval} includes 0.", "lower": f"{interval} excludes 0: below it.",
+                     "higher": f"{interval} excludes 0: above it."}) + " ")
         text += (f"Across the sensitivity table γ ranges from {m['gamma_spread_low']:.2f} to "
                  f"{m['gamma_spread_high']:.2f}, and {m['sensitivity_inside']:.0f} of its "
                  f"{m['sensitivity_cells']:.0f} cells lie inside their band. ")
-        text += _balance_sentence(m)
-    verdict = ("inconclusive" if reason else "reproduced" if CLAIM.rule(m) else "not reproduced")
-    text += (f" Under the chapter's rule the internal test is **{verdict}**"
-             + (f" ({reason.removeprefix('inconclusive: ')})." if reason and not _missing(m[f'gamma_{h}']) else "."))
+        text += _balance_sentence(record) + " "
+    text += decided_verdict(record, "gamma_empirical", {
+        "reproduced": "Under the chapter's rule the internal test is {words}.",
+        "not reproduced": "Under the chapter's rule the internal test is {words}.",
+        "not comparable": "Under the chapter's rule the internal test gets no verdict: {reason}.",
+        "not run": "Under the chapter's rule the internal test gets no verdict: {reason}."})
     return text + (" This is a test of the paper's relation at toy scale, character-level models of thousands to "
                    "about a hundred thousand parameters on slices of one small corpus: it cannot decide the value of "
                    "γ for LLMs.")
 
 
-def _balance_sentence(m: Mapping[str, float]) -> str:
-    """Whether the two measurements of γ, N*_f's slope and the fit's β̂/α̂, agree (a check of the additive law)."""
+def _balance_sentence(record: Record) -> str:
+    """Whether the two measurements of γ, N*_f's slope and the fit's β̂/α̂, agree (a check of the additive law):
+    rule ``reference``, the slope's interval against β̂/α̂ read as a point."""
+    m = record["metrics"]
     gamma, balance = m[f"gamma_{HEADLINE}"], m["gamma_balance"]
-    low, high = m[f"gamma_{HEADLINE}.ci_low"], m[f"gamma_{HEADLINE}.ci_high"]
-    agree = not _missing(low) and low <= balance <= high
-    return (f"The global fit's balance exponent β̂/α̂ = {balance:.2f} "
-            + ("lies inside that interval: the two measurements agree, as the additive law says they should."
-               if agree else f"lies outside that interval: the slope of N* ({gamma:.2f}) and β̂/α̂ disagree, so the "
-                             "additive law does not describe these runs exactly."))
+    told = f"The global fit's balance exponent β̂/α̂ = {balance:.2f}"
+    if _missing(m[f"gamma_{HEADLINE}.ci_low"]) or _missing(balance):
+        return f"{told}; the slope of N* ({gamma:.2f}) has no interval to compare it with."
+    disagree = (f"{told} lies outside that interval: the slope of N* ({gamma:.2f}) and β̂/α̂ disagree, so the "
+                "additive law does not describe these runs exactly.")
+    return decided("reference", record, [f"gamma_{HEADLINE}", "=gamma_balance"], {
+        "not separated": f"{told} lies inside that interval: the two measurements agree, as the additive law says "
+                         "they should.", "lower": disagree, "higher": disagree})
 
 
 def published_table() -> pd.DataFrame:
@@ -688,13 +706,18 @@ def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
             .reindex(columns=[f"D = {_count(D)}" for D in sorted(first.D.unique())]).rename_axis("N", axis=0))
 
 
-def training_words(frame: pd.DataFrame) -> str:
-    """How the runs ended: stopped on a plateau or at the cap, censored, not learned, and their passes."""
-    plateau = int((~frame.capped).sum())
-    return (f"Of the {plural(len(frame), 'run')}, {plateau} stopped on a plateau and {frame.capped.sum():.0f} reached "
-            f"the pass cap; {plural(frame.censored.sum(), 'run')} {'was' if frame.censored.sum() == 1 else 'were'} "
-            f"still improving there (censored) and {plural((~frame.learned).sum(), 'run')} did not learn. The best "
-            f"weights came after {frame.best_passes.min():.1f} to {frame.best_passes.max():.1f} passes over the slice "
+def training_words(record: Record, frame: pd.DataFrame) -> str:
+    """How the runs ended (the record's counts): stopped on a plateau or at the cap, censored (rule
+    ``budget_bound``), not learned, and their passes (from the runs)."""
+    m = record["metrics"]
+    runs, capped, censored = m["n_runs"], m["capped_runs"], m["censored_runs"]
+    return (f"Of the {plural(runs, 'run')}, {runs - capped:.0f} stopped on a plateau and {capped:.0f} reached the pass "
+            "cap. " + decided("budget_bound", record, ["censored_runs"], {
+                "budget-bound": f"{plural(censored, 'run')} {'was' if censored == 1 else 'were'} still improving there "
+                                "(censored): their losses hold within this cap only.",
+                "settled": "None was still improving there: no run is censored."})
+            + f" {plural(m['not_learned_runs'], 'run')} did not learn. The best weights came after "
+            f"{frame.best_passes.min():.1f} to {frame.best_passes.max():.1f} passes over the slice "
             f"(median {frame.best_passes.median():.1f}).")
 
 

@@ -42,6 +42,8 @@ def fit_asymptotes(N: Sequence[float], D: Sequence[float], loss: Sequence[float]
     starting exponents `ASYMPTOTE_STARTS`."""
     log_N, log_L = np.log(np.asarray(N, dtype=float)), np.log(np.asarray(loss, dtype=float))
     sizes, group = np.unique(np.asarray(D), return_inverse=True)
+    if not len(sizes):
+        raise ValueError("no slice to fit an asymptote to: every slice has fewer than three model sizes")
     for i, size in enumerate(sizes):
         if len(np.unique(log_N[group == i])) < 3:
             raise ValueError(f"an asymptote needs three model sizes at least; D = {size} has fewer")

@@ -10,8 +10,10 @@ import torch
 from torch import nn
 
 from paperlib.book.metrics import UndeclaredMetric
+from paperlib.book.verdicts import run_record
+from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters import copy_tasks
-from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, PAPER_PARAMS, CopyRun, Experiment, RunConfig, Settings,
+from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, METRICS, PAPER_PARAMS, CopyRun, Experiment, RunConfig, Settings,
                                           StepVariant, accounting_words, alpha_of, baseline_steps, baseline_words,
                                           eval_seed, expected_minutes, key, length_log, make_model,
                                           not_comparable_reasons, pass_metrics, results, run_plan, scoring_at,
@@ -206,10 +208,19 @@ def test_baseline_words_say_higher_or_lower_only_where_the_interval_excludes_the
     fake_scores(monkeypatch, {("recurrent", 0): {32: 1.0, 64: 0.98}, ("recurrent", 1): {32: 1.0, 64: 0.96},
                               ("forget", 0): {32: 0.07}, ("regular", 0): {32: 0.845, 64: 0.3}, ("gru", 0): {32: 0.9}})
     experiment = Experiment(paper_and_baselines(), "first_pass")
-    words = baseline_words(experiment, results(experiment, final_batches=2, batch_size=8))
-    assert "forget (α = 0), with 160 samples: 7.0 % at length 64, at chance (it did not learn), lower than" in words
-    assert "regular transformer, with 160 samples: 84.5 % at length 64, not distinguishable from" in words
-    assert "GRU, with 160 samples: 90.0 % at length 64, higher than the paper model's 85.0 %" in words
+    page = run_record(METRICS.view(results(experiment, final_batches=2, batch_size=8)), "cpu")
+    words = baseline_words(experiment, page)
+    assert "forget (α = 0), with 160 samples: 7.0 % at length 64" in words
+    assert "regular transformer, with 160 samples: 84.5 % at length 64" in words
+    assert "GRU, with 160 samples: 90.0 % at length 64" in words
+    marked = {(m.rule, m.outcome, m.keys[0]): m.text for m in marked_in_myst(words)}
+    assert marked[("equal_samples", "lower", "copy_acc_compared_forget")].startswith("lower than the paper model's")
+    assert marked[("equal_samples", "not separated", "copy_acc_compared_regular")].startswith("not separated from")
+    assert marked[("equal_samples", "higher", "copy_acc_compared_rnn")] == (
+        "higher than the paper model's 85.0 % there with the same samples.")
+    assert "it did not learn" in marked[("check", "fails", "copy_learned_forget")]
+    assert ("check", "holds", "copy_stalled_forget") in marked and ("check", "holds", "copy_learned_rnn") in marked
+    assert recheck_myst(words, page) == []
 
 
 def test_a_baseline_gets_the_first_seeds_samples_in_all_or_to_pass_its_first_length():
@@ -378,16 +389,28 @@ def test_step_seconds_and_breakdown_time_the_models_the_estimate_reads():
 
 
 def test_speed_words_compare_with_the_papers_step_in_the_right_direction():
-    bench = pd.DataFrame({"speed against this run's step": [0.5, 1.0]}, index=["paper", "this run's step"])
-    assert "2.00× as fast as the paper model's fp32 step with dropout (faster)" in speed_words(bench)
-    slower = pd.DataFrame({"speed against this run's step": [1.25, 1.0]}, index=["paper", "this run's step"])
-    assert "(slower)" in speed_words(slower)
+    bench = pd.DataFrame({"seconds per step": [2.0, 1.0]}, index=["paper", "this run's step"])
+    faster = speed_words(run_record(METRICS.view({"step_s_paper": 2.0, "step_s_run": 1.0}), "cpu"), bench)
+    assert "this run's is 2.00× as fast (faster). <ratio;below;step_s_run,step_s_paper>" in faster
+    slower = speed_words(run_record(METRICS.view({"step_s_paper": 1.0, "step_s_run": 1.25}), "cpu"), bench)
+    assert "0.80× as fast (slower). <ratio;above;" in slower
+    own = pd.DataFrame({"seconds per step": [1.0]}, index=["fp32, dropout 0.05 (the paper's model) = this run's step"])
+    same = speed_words(run_record(METRICS.view({"step_s_paper": 1.0, "step_s_run": 1.0}), "cpu"), own)
+    assert "This run's step is the paper model's fp32 step with dropout. <ratio;about even;" in same
 
 
 def test_accounting_words_count_validations_against_the_notes_cadence():
     run = hand_built([{"step": 20, "from": 128, "to": 256}, {"step": 30, "from": 256, "to": 512}],
                      [128, 128, 128, 256, 512], step=40, batch_size=64)
-    words = accounting_words(Experiment({"copy": {"recurrent": [run]}}), eval_every=10)
+    page = run_record(METRICS.view({"copy_samples": run.samples}), "cpu")
+    words = accounting_words(Experiment({"copy": {"recurrent": [run]}}), page, eval_every=10)
     assert "needed 2 validations to pass their first length" in words
     assert "passed 1 of the 1 later lengths they passed at the first validation there" in words
-    assert "validated 4 times in training (every 10 steps), fewer than the 9 validations the Note's 57,600" in words
+    assert "validated 4 times in training (every 10 steps of 64, 2,560 samples)" in words
+    assert ("{decided}`4 validation intervals, fewer than the Note's 9 (its 57,600 samples at a validation every 100 "
+            "steps of 64). <reference;lower;=copy_samples,=5760>`") in words
+    more = run_record(METRICS.view({"copy_samples": 64 * 10 * 12}), "cpu")
+    assert "12 validation intervals, more than the Note's 9" in accounting_words(
+        Experiment({"copy": {"recurrent": [run]}}), more, eval_every=10)
+
+

@@ -11,7 +11,8 @@ import torch
 import paperlib.chapters.gamma_empirical as chapter
 from paperlib.atomic import atomic_write_json
 from paperlib.book.claims import CLAIMS_BY_ID
-from paperlib.book.verdicts import NOT_REPRODUCED, REPRODUCED, judge
+from paperlib.book.verdicts import NOT_REPRODUCED, REPRODUCED, judge, not_comparable, run_record
+from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters.gamma_empirical import (CHUNK, HEADLINE, METRICS, Design, Rung, _corpus, analyse, band_distance,
                                                bootstrap, censored, chapter_metrics, corpus_sizes, declared_keys,
                                                definitions, definitions_table, fit_table, gamma_curve,
@@ -20,7 +21,7 @@ from paperlib.chapters.gamma_empirical import (CHUNK, HEADLINE, METRICS, Design,
                                                plot_losses, plot_sizes, plural, published_table, published_words,
                                                run_grid, run_plan, runs_frame, runs_table, second_seed_sizes, seed_std,
                                                sensitivity_table, size_table, slices_table, train_run,
-                                               training_stream, training_words, verdict_words)
+                                               run_counts, training_stream, training_words, verdict_words)
 from paperlib.data.text import load_shakespeare
 from paperlib.sweep import Sweep
 
@@ -210,15 +211,28 @@ def test_band_distance_and_the_verdict_rule():
 
 def test_words_follow_the_numbers(measured):
     frame, defs, analyses, boots, metrics = measured
-    words = verdict_words(metrics)
+    reasons = not_comparable(["gamma_empirical"], inconclusive_reason(metrics))
+    page = run_record(metrics, "cpu", reasons)
+    words = verdict_words(page)
     gamma, low, high = metrics["gamma_f0.25"], metrics["gamma_pred_low"], metrics["gamma_pred_high"]
     where = "inside" if low <= gamma <= high else "below" if gamma < low else "above"
     assert f"D^{gamma:.2f}" in words and f"{where} the band" in words and "cannot decide" in words
     assert "(s)" not in words
-    verdict = "inconclusive" if inconclusive_reason(metrics) else "reproduced" if CLAIMS_BY_ID["gamma_empirical"].rule(
-        metrics) else "not reproduced"
-    assert f"**{verdict}**" in words
-    assert "No γ could be measured" in verdict_words(metrics | {"gamma_f0.25": math.nan})
+    marked = marked_in_myst(words)
+    assert [m.rule for m in marked] == ["reference", "reference", "reference", "verdict"]
+    assert marked[0].keys == ("=distance_f0.25", "=0") and marked[2].keys == ("gamma_f0.25", "=gamma_balance")
+    assert marked[-1].outcome == judge(CLAIMS_BY_ID["gamma_empirical"], {"gamma_empirical": page}).words
+    assert recheck_myst(words, page) == []
+    inside = {"gamma_f0.25": (low + high) / 2, "distance_f0.25": 0.0, "distance_f0.25.ci_low": -0.1,
+              "distance_f0.25.ci_high": 0.1, "censored_headline": 0}
+    reproduced = verdict_words(run_record(metrics | inside, "cpu"))
+    assert "inside the band" in reproduced and "includes 0" in reproduced
+    assert "the internal test is reproduced at toy scale." in reproduced
+    above = verdict_words(run_record(metrics | inside | {"distance_f0.25": 0.2, "distance_f0.25.ci_low": 0.1}, "cpu"))
+    assert "above the band" in above and "excludes 0: above it" in above
+    quick = verdict_words(run_record(metrics, "quick", reasons))
+    assert "gets no verdict: quick profile" in quick
+    assert "No γ could be measured" in verdict_words(run_record(metrics | {"gamma_f0.25": math.nan}, "cpu"))
     table = published_table()
     assert table.loc["Hoffmann 2022, rounded", "β/α"] == pytest.approx(0.28 / 0.34)
     assert table.loc["Hoffmann 2022, rounded", "β/α in [1 − 2β, 1 − β]"] == "no", "0.82 is above 0.72"
@@ -236,7 +250,12 @@ def test_tables_and_figures(measured, one_torch_thread):
     assert fit_table(metrics).loc["β̂", "estimate"] == metrics["beta_hat"]
     sizes = size_table(point, defs, 6000 * 1.5 ** 7)
     assert sizes.shape == (len(defs), 6) and not any("(s)" in str(v) for v in sizes.to_numpy().ravel())
-    assert "stopped on a plateau" in training_words(frame) and "(s)" not in training_words(frame)
+    counted = training_words(run_record(run_counts(frame), "cpu"), frame)
+    assert "stopped on a plateau" in counted and "(s)" not in counted
+    assert recheck_myst(counted, run_record(metrics, "cpu")) == [] and len(marked_in_myst(counted)) == 1
+    censored = training_words(run_record(run_counts(frame) | {"censored_runs": 2}, "cpu"), frame)
+    assert ("2 runs were still improving there (censored): their losses hold within this cap only. "
+            "<budget_bound;budget-bound;censored_runs>") in censored
     runs = runs_table(frame)
     assert runs.shape == (8, 6) and all(re_number(v) for v in runs.to_numpy().ravel())
     tokens = np.frombuffer(b"to be or not to be that is the question " * 40, dtype=np.uint8)

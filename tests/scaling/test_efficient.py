@@ -26,6 +26,8 @@ def test_the_asymptotes_recover_each_slices_level_and_the_shared_exponent_from_n
     assert Asymptote(1.0, 2.0, 1.0).loss(4.0) == pytest.approx(1.5)
     with pytest.raises(ValueError, match="three"):
         fit_asymptotes([1000, 1000, 2000], [1, 1, 1], [2.0, 2.0, 1.9])
+    with pytest.raises(ValueError, match="no slice"):  # a bootstrap resample can leave none, and counts it failed
+        fit_asymptotes([], [], [], start=exact)
 
 
 def test_the_first_crossing_is_interpolated_in_log_n_or_censored_at_an_end():

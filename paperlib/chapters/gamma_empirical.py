@@ -493,6 +493,12 @@ METRICS = Declaration("gamma_empirical", [
     Metric(f"distance_f{HEADLINE_F:g}", "exponent", "how far γ_f0.25 lies outside [1 − 2β̂, 1 − β̂] (0 inside), "
            "paired bootstrap", headline=True, ci=True),
     Metric(f"cells_f{HEADLINE_F:g}", "cells", "(slice, seed) cells with a usable N*_0.25"),
+    Metric(f"slices_f{HEADLINE_F:g}", "slices", "slices with a usable N*_0.25 (γ needs three)"),
+    Metric(f"above_ladder_f{HEADLINE_F:g}", "cells", "(slice, seed) cells where even the largest rung misses the "
+           "N*_0.25 threshold"),
+    Metric(f"below_ladder_f{HEADLINE_F:g}", "cells", "(slice, seed) cells where even the smallest rung meets it"),
+    Metric("slices_below_E", "slices", "slices whose own asymptote L∞(D) lies at or below the global Ê, where "
+           "f·(L∞(D) − Ê) is not positive and no size can meet N*_f's threshold"),
     Metric("seed_std", "nats/char", "seed standard deviation of a validation loss"),
     Metric("epsilon", "nats/char", "Hestness's ε"),
     Metric("sensitivity_cells", "cells", "cells of the sensitivity table with a γ"),
@@ -530,7 +536,11 @@ def chapter_metrics(frame: pd.DataFrame, analyses: Mapping[str, Analysis], boots
     metrics = METRICS.new() | run_counts(frame)
     metrics |= {"censored_headline": sum(c.censored_run for c in point.cells[HEADLINE]),
                "seed_std": noise, "epsilon": epsilon, "bootstrap_failed": boot.failed,
-               f"cells_{HEADLINE}": sum(c.usable for c in point.cells[HEADLINE])}
+               f"cells_{HEADLINE}": sum(c.usable for c in point.cells[HEADLINE]),
+               f"slices_{HEADLINE}": len({c.D for c in point.cells[HEADLINE] if c.usable}),
+               f"above_ladder_{HEADLINE}": sum(c.crossing.status == "above" for c in point.cells[HEADLINE]),
+               f"below_ladder_{HEADLINE}": sum(c.crossing.status == "below" for c in point.cells[HEADLINE]),
+               "slices_below_E": sum(a.L_inf <= fit.E for a in point.asymptotes.values())}
     metrics |= _with_ci("alpha_hat", fit.alpha, boot.interval("alpha"))
     metrics |= _with_ci("beta_hat", fit.beta, boot.interval("beta"))
     metrics |= _with_ci("E_hat", fit.E, boot.interval("E"))
@@ -578,7 +588,11 @@ def inconclusive_reason(metrics: Mapping[str, float]) -> str | None:
         return (f"inconclusive: {plural(m['censored_headline'], 'run')} that define the headline N*_{HEADLINE_F:g} "
                 "were still improving at the pass cap")
     if _missing(m[f"gamma_{HEADLINE}"]):
-        return f"inconclusive: fewer than three slices have an uncensored N*_{HEADLINE_F:g}, so no γ is fitted"
+        return (f"inconclusive: N*_{HEADLINE_F:g} lies inside the ladder at {plural(m[f'slices_{HEADLINE}'], 'slice')} "
+                f"(γ needs three); in {plural(m[f'above_ladder_{HEADLINE}'], 'cell')} even the largest size misses "
+                f"it ({plural(m['slices_below_E'], 'slice')} with an asymptote at or below Ê, where no size can meet "
+                f"it) and in {plural(m[f'below_ladder_{HEADLINE}'], 'cell')} even the smallest meets it: the ladder "
+                "does not reach the data-limited regime of the larger slices")
     if not CLAIM.rule(m) and m["sensitivity_inside"]:
         return (f"inconclusive: γ_f{HEADLINE_F:g} is not shown inside its band, but {m['sensitivity_inside']:.0f} of the "
                 f"{m['sensitivity_cells']:.0f} cells of the sensitivity table lie inside theirs")

@@ -206,7 +206,10 @@ def test_band_distance_and_the_verdict_rule():
     assert "inconclusive" in inconclusive_reason(outside) and "3 of the 15" in inconclusive_reason(outside)
     assert inconclusive_reason(outside | {"sensitivity_inside": 0}) is None, "outside everywhere: not reproduced"
     assert "still improving" in inconclusive_reason(base | {"censored_headline": 2})
-    assert "fewer than three" in inconclusive_reason(base | {"gamma_f0.25": math.nan})
+    short = inconclusive_reason(base | {"gamma_f0.25": math.nan, "slices_f0.25": 2, "above_ladder_f0.25": 5,
+                                        "below_ladder_f0.25": 0, "slices_below_E": 2})
+    assert "inside the ladder at 2 slices (γ needs three)" in short and "in 5 cells even the largest" in short
+    assert "2 slices with an asymptote at or below Ê" in short
 
 
 def test_words_follow_the_numbers(measured):

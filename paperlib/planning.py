@@ -38,6 +38,7 @@ from paperlib.hardware import cpu_model, scoped_threads
 from paperlib.models import n_params
 from paperlib.models.configs import ModelConfig, build_model, example_batch
 from paperlib.models.recurrent import RecurrentConfig
+from paperlib.models.rnn import RNNConfig
 from paperlib.models.weber_fechner import Net
 from paperlib.paths import profiles_dir
 from paperlib.progress import progress
@@ -132,6 +133,8 @@ def _model_words(model: ModelConfig) -> str:
     """The model in a few characters: a trunk and head, or layers × width (and K for a recurrence)."""
     if isinstance(model, Net):
         return f"{model.spec.trunk}, {model.spec.head} head"
+    if isinstance(model, RNNConfig):
+        return f"{model.cell.upper()}, {model.n_layer}×{model.hidden}"
     kind = f"recurrent K {model.block}" if isinstance(model, RecurrentConfig) else "regular"
     return f"{kind}, {model.n_layer}×{model.n_embd}"
 

@@ -284,8 +284,9 @@ def runs(params: Mapping[str, Any]) -> list[RunSpec]:
 
 
 def _spec(config: RunConfig, p: Mapping[str, Any]) -> RunSpec:
-    batch, curriculum = p["batch_size"], LengthCurriculum(p["curriculum"], curriculum_start(p["curriculum"], p["cap"]),
-                                                           config.limit, p["cap"], p["threshold"], p["lr_rule"])
+    batch = p["batch_size"]
+    curriculum = LengthCurriculum(p["curriculum"], curriculum_start(p["curriculum"], p["cap"]), config.limit, p["cap"],
+                                  p["threshold"], p["lr_rule"])
     task = (f"{TASK_LABELS[config.task]}: fresh batches, lengths {seq_len(curriculum.start):,} to "
             f"{seq_len(config.limit):,} by the {curriculum.name} curriculum")
     return RunSpec("copy_tasks", config.task, config.kind, config.seed,

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from paperlib.atomic import atomic_write_json
+from paperlib.book.paper_numbers import NOTE_TASK_SAMPLES
 from paperlib.book.runner import NotebookFailed, execute, plan_run
 from paperlib.chapters import chapter
-from paperlib.book.paper_numbers import NOTE_TASK_SAMPLES
 from paperlib.context import RunContext
 from paperlib.gpu.estimate import PlannedRun, planned
 from paperlib.gpu.pack import MIB

@@ -38,6 +38,7 @@ from paperlib.hardware import cpu_model, scoped_threads
 from paperlib.models import n_params
 from paperlib.models.configs import ModelConfig, build_model, example_batch
 from paperlib.models.recurrent import RecurrentConfig
+from paperlib.models.rnn import RNNConfig
 from paperlib.models.weber_fechner import Net
 from paperlib.paths import profiles_dir
 from paperlib.progress import progress
@@ -98,8 +99,6 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
     table = load_step_times() if table is None else table
     name, profile, params = run.notebook, run.profile, run.parameters
     module = chapter(name)
-    if not hasattr(module, "runs"):
-        return f"{name} ({profile}): this chapter has not declared its run plan yet (issue #22, phase 2)\n"
     plan = module.runs(params)
     machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
     if not plan:
@@ -113,10 +112,12 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
     for group in _groups(plan):
         first, minutes = group[0], predictions[plan.index(group[0])].seconds / 60
         steps = f"≤{first.steps:,}" if first.ends_early else f"{first.steps:,}"
+        length = f"≤{first.length}" if first.curriculum else f"{first.length}"
         lines.append(f"  {first.stage or '—':<16} {first.family:<20} {_model_words(first.model):<22} {len(group):>5} "
-                     f"{n_params(build_model(first.model)):>9,} {steps:>8} {first.batch:>5} {first.length:>6} "
+                     f"{n_params(build_model(first.model)):>9,} {steps:>8} {first.batch:>5} {length:>6} "
                      f"{first.flops():>9.2g} {minutes:>7.2f}  {predictions[plan.index(first)].basis}")
     lines += [f"  ≤: may end sooner ({why})" for why in sorted({s.ends_early for s in plan if s.ends_early})]
+    lines += [f"  ≤ length: the longest of {c}" for c in sorted({str(s.curriculum) for s in plan if s.curriculum})]
     return "\n".join(lines) + "\n"
 
 
@@ -132,6 +133,8 @@ def _model_words(model: ModelConfig) -> str:
     """The model in a few characters: a trunk and head, or layers × width (and K for a recurrence)."""
     if isinstance(model, Net):
         return f"{model.spec.trunk}, {model.spec.head} head"
+    if isinstance(model, RNNConfig):
+        return f"{model.cell.upper()}, {model.n_layer}×{model.hidden}"
     kind = f"recurrent K {model.block}" if isinstance(model, RecurrentConfig) else "regular"
     return f"{kind}, {model.n_layer}×{model.n_embd}"
 
@@ -209,8 +212,7 @@ def chapter_times(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, d
     times: dict[str, dict[str, dict[str, Any]]] = {}
     for rec in records:
         name, profile = rec["notebook"], rec["profile"]
-        runs = getattr(chapter(name), "runs", None)
-        if runs is None or runs(rec["parameters"]) or profile not in PROFILES:
+        if profile not in PROFILES or chapter(name).runs(rec["parameters"]):
             continue
         if _without_profile(plan_run(name, profile).parameters) == _without_profile(rec["parameters"]):
             times.setdefault(name, {})[profile] = {
@@ -228,9 +230,8 @@ def measure_table(names: Sequence[str], records: Sequence[Mapping[str, Any]] = (
     chapters = chapter_times(records)
     todo: dict[str, RunSpec] = {}
     for name in names:
-        runs = getattr(chapter(name), "runs", lambda params: [])
         for profile in profiles:
-            for spec in runs(plan_run(name, profile).parameters):
+            for spec in chapter(name).runs(plan_run(name, profile).parameters):
                 todo.setdefault(step_key(spec), spec)
     load_before = os.getloadavg()
     steps = {key: measure_step(spec) for key, spec in progress(todo.items(), desc="step times")}

@@ -48,7 +48,7 @@ def test_a_chapter_that_trains_nothing_says_what_it_computes_and_its_measured_mi
     run = quick("scaling_law")
     record = {"notebook": "scaling_law", "profile": "quick", "parameters": run.parameters, "wall_time_s": 90.0,
               "started_at": "2026-01-01T00:00:00+00:00", "hardware": {"where": "Test CPU (2 threads)"}}
-    trains = {**record, "notebook": "copy_tasks"}  # a chapter without a plan (yet) keeps no time
+    trains = {**record, "notebook": "copy_tasks", "parameters": quick("copy_tasks").parameters}  # keeps no time
     table = {**table_for([]), "chapters": chapter_times([record, trains])}
     text = describe(run, table)
     assert "trains nothing; about 1.5 min" in text and "bootstrap refits" in text
@@ -56,8 +56,10 @@ def test_a_chapter_that_trains_nothing_says_what_it_computes_and_its_measured_mi
         plan_run("scaling_law", "quick", {"n_bootstrap": 30}), table)
 
 
-def test_a_chapter_without_a_plan_says_so():
-    assert "has not declared its run plan yet" in describe(quick("copy_tasks"), table_for([]))
+def test_a_curriculum_marks_the_length_as_its_longest():
+    run = quick("copy_tasks")
+    text = describe(run, table_for(chapter("copy_tasks").runs(run.parameters)))
+    assert "≤96" in text and "≤ length: the longest of the july2025 curriculum from length 64 to 96" in text
 
 
 def test_plan_prints_and_runs_nothing(tmp_path, capsys):

@@ -11,7 +11,8 @@ with the paper model's seed meets the same ones) and can be checkpointed and res
     regular    a one-layer full-attention transformer of the same width
     rnn        a GRU or LSTM sized to the paper model's parameter count
 
-`run_plan` lists every run from the notebook's parameters. The paper's model ends at the cap by the budget
+`run_plan` lists every run from the notebook's parameters, and `runs` declares them as the chapter's run plan
+(`paperlib.training.plan`). The paper's model ends at the cap by the budget
 rules of `Settings` (`StopAtCap`); a baseline takes, on the first seed's batches, exactly the steps the paper
 model's first seed took in all (`baseline_budget` full) or to pass the first length (first_pass), and never
 stops early. Runs train in this process or as single-threaded worker processes (`paperlib.sweep`).
@@ -43,11 +44,12 @@ from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_
 from paperlib.book.verdicts import not_comparable
 from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.context import RunContext
-from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches
+from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches, seq_len
 from paperlib.hardware import scoped_threads
 from paperlib.models import n_params
-from paperlib.models.paper_configs import paper_config, paper_model
-from paperlib.models.rnn import RNNModel, hidden_for_params
+from paperlib.models.configs import ModelConfig, build_model
+from paperlib.models.paper_configs import paper_config
+from paperlib.models.rnn import RNNConfig, hidden_for_params
 from paperlib.paths import profiles_dir
 from paperlib.plots import page_figure
 from paperlib.progress import progress
@@ -60,6 +62,7 @@ from paperlib.training.evaluation import score
 from paperlib.training.loop import Batch, Callback, State, forward_backward, init
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig
+from paperlib.training.plan import RunSpec
 from paperlib.training.run import Checkpointing, checkpoint_path, train_resumable
 
 CopyTask = Literal["copy", "selective_copy"]
@@ -153,17 +156,22 @@ def eval_seed(seed: int, purpose: Literal["validation", "final"], step: int = 0)
     return 2**31 + ((seed << 1 | _PURPOSES[purpose]) << _STEP_BITS) + step
 
 
-def make_model(task: CopyTask, kind: ModelKind, dropout: float | None = None) -> nn.Module:
-    """A model of `kind` for `task` (see the module docstring); `dropout` replaces the paper's 0.05 in the
-    transformers (the RNN has none)."""
+def model_config(task: CopyTask, kind: ModelKind, dropout: float | None = None) -> ModelConfig:
+    """The config of a `kind` model for `task` (see the module docstring); `dropout` replaces the paper's 0.05 in
+    the transformers (the RNN has none)."""
     if task not in COPY_TASKS or kind not in MODEL_KINDS:
         raise ValueError(f"task must be one of {COPY_TASKS} and kind one of {MODEL_KINDS}; got {task!r}, {kind!r}")
     if kind in ("gru", "lstm"):
-        return RNNModel(kind, hidden=hidden_for_params(PAPER_PARAMS, kind))
+        return RNNConfig(kind, hidden_for_params(PAPER_PARAMS, kind))
     overrides = {} if dropout is None else {"dropout": dropout}
     if kind == "forget":
-        return paper_model(task, "recurrent", alpha="forget", **overrides)
-    return paper_model(task, kind, **overrides)
+        return paper_config(task, "recurrent", alpha="forget", **overrides)
+    return paper_config(task, kind, **overrides)
+
+
+def make_model(task: CopyTask, kind: ModelKind, dropout: float | None = None) -> nn.Module:
+    """A model of `kind` for `task` (`model_config`)."""
+    return build_model(model_config(task, kind, dropout))
 
 
 def alpha_of(model: nn.Module) -> float | None:
@@ -242,6 +250,75 @@ def run_plan(values: Mapping[str, Any]) -> list[RunConfig]:
     return plan
 
 
+def curriculum_start(curriculum: str, cap: int) -> int:
+    """The curriculum's first noise length (never past the cap)."""
+    return min(CURRICULA[curriculum][0], cap)
+
+
+def validation_steps(steps: int, every: int) -> list[int]:
+    """The steps after which a run is validated: every `every` steps from 0, and after its last."""
+    return [*range(0, steps, every), steps]
+
+
+@dataclass(frozen=True)
+class LengthCurriculum:
+    """A run's length curriculum, described (`Settings.callbacks` sets it up): the author's `name`d start (noise
+    `start`), doubling below `threshold` up to noise `limit`, the learning rate by `lr_rule` with divisor `cap`."""
+
+    name: CurriculumName
+    start: int
+    limit: int
+    cap: int
+    threshold: float
+    lr_rule: LrRule
+
+    def __str__(self) -> str:
+        return (f"the {self.name} curriculum from length {seq_len(self.start):,} to {seq_len(self.limit):,}, doubling "
+                f"below validation loss {self.threshold:g}")
+
+
+def runs(params: Mapping[str, Any]) -> list[RunSpec]:
+    """The chapter's plan from its parameters: one spec per `run_plan` entry, named as it trains (stage: the
+    task, family: the model's kind), at its longest length and its most steps (a baseline's: the paper model's,
+    of which its budget takes some once the first seed has run)."""
+    return [_spec(config, params) for config in run_plan(params)]
+
+
+def _spec(config: RunConfig, p: Mapping[str, Any]) -> RunSpec:
+    batch = p["batch_size"]
+    curriculum = LengthCurriculum(p["curriculum"], curriculum_start(p["curriculum"], p["cap"]), config.limit, p["cap"],
+                                  p["threshold"], p["lr_rule"])
+    task = (f"{TASK_LABELS[config.task]}: fresh batches, lengths {seq_len(curriculum.start):,} to "
+            f"{seq_len(config.limit):,} by the {curriculum.name} curriculum")
+    return RunSpec("copy_tasks", config.task, config.kind, config.seed,
+                   model_config(config.task, config.kind, p["dropout"]), task, config.steps, batch,
+                   seq_len(config.limit), OptimizerConfig(lr=p["lr"]), None,
+                   tuple(validation_steps(config.steps, p["eval_every"])), p["eval_batches"] * batch,
+                   _final_scorings(config, p) * p["final_batches"] * batch, _ends_early(config, p), curriculum)
+
+
+def _final_scorings(config: RunConfig, p: Mapping[str, Any]) -> int:
+    """Final scorings of a run at most: the paper model's where it first passes a length and at the length every
+    seed reached (and where each baseline with the full budget is compared); a baseline's at its own length,
+    where it is compared and at the paper model's length."""
+    if config.role != "recurrent":
+        return 3
+    return 2 + (len(BASELINES) if p["baselines"] and p["baseline_budget"] == "full" else 0)
+
+
+def _ends_early(config: RunConfig, p: Mapping[str, Any]) -> str:
+    """Why a run may take fewer than its steps: the paper model's end rules at the cap, a baseline's budget."""
+    if config.role != "recurrent":
+        what = "to pass its first length" if config.budget == "first_pass" else "in all"
+        return f"a baseline takes the steps the paper model's first seed took {what}"
+    rules = [f"at the registry's threshold of validation accuracy ({100 * COPY_ACC_MIN:g} % copy, "
+             f"{100 * SELECTIVE_COPY_ACC_MIN:g} % selective copy)" if p["stop_at_target"] else "",
+             f"after {p['cap_patience']} validations without a new lowest loss" if p["cap_patience"] else "",
+             f"{p['cap_steps']:,} steps after it got there" if p["cap_steps"] else ""]
+    rules = [rule for rule in rules if rule]
+    return f"at length {seq_len(p['cap']):,} the paper model ends at the first of: " + "; ".join(rules) if rules else ""
+
+
 @dataclass
 class Settings:
     """How every run of a chapter is trained, validated and ended."""
@@ -270,7 +347,7 @@ class Settings:
     @property
     def start(self) -> int:
         """The curriculum's first noise length (never past the cap)."""
-        return min(CURRICULA[self.curriculum][0], self.cap)
+        return curriculum_start(self.curriculum, self.cap)
 
     def callbacks(self, config: RunConfig) -> list[Callback]:
         """The curriculum up to the run's limit; for the paper's model, the end rules at that limit and its
@@ -463,7 +540,7 @@ def train_copy(config: RunConfig, settings: Settings, *, show_progress: bool = T
     resumed = train_resumable(state, sample, model_loss(), config.steps, chapter="copy_tasks", name=config.name,
                               meta=s.meta(config), checkpointing=s.checkpointing, context=s.context,
                               callbacks=s.callbacks(config),
-                              eval_steps=[*range(0, config.steps, s.eval_every), config.steps], evaluate=validate,
+                              eval_steps=validation_steps(config.steps, s.eval_every), evaluate=validate,
                               show_progress=show_progress, desc=f"{TASK_LABELS[task]} {config.kind} seed {config.seed}")
     return CopyRun(config, state, s.batch_size, time.perf_counter() - began, CURRICULA[s.curriculum][1], resumed)
 

@@ -8,7 +8,8 @@ rate, the best weights kept, a cap on the passes. Every run is one task of a `pa
 L(N, D) = E + A·N^−α + B·D^−β (Huber loss on log L), measures γ as the exponent of N*_f(D), the fewest
 parameters within a fraction f of each slice's own asymptote, and tests whether it lies in [1 − 2β̂, 1 − β̂]
 computed from the same runs, with a paired bootstrap over runs and a table of the other reasonable
-definitions and ladder subsets. Every record key is declared once, in `METRICS` (`paperlib.book.metrics`).
+definitions and ladder subsets. Every record key is declared once, in `METRICS` (`paperlib.book.metrics`); the
+grid's runs are the chapter's run plan (`runs`, `paperlib.training.plan`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from paperlib.training.evaluation import score
 from paperlib.training.loop import init, train
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import nanogpt_adamw
+from paperlib.training.plan import RunSpec
 
 HEADS = 2  # attention heads of every rung (widths are even)
 CHUNK = 1024  # the training split is cut into chunks of this many characters and shuffled once before slicing
@@ -187,6 +189,43 @@ def run_plan(design: Design) -> list[RunKey]:
     first = [(D, design.seed, i) for D in design.sizes for i in range(len(design.ladder))]
     second = [(D, design.seed + 1, i) for D in design.seed_sizes for i in range(len(design.ladder))]
     return first + second
+
+
+def design_from(params: Mapping[str, Any], vocab_size: int, available: int, sha256: str, device: str) -> Design:
+    """The grid from the notebook's parameters, the text's vocabulary, its training stream's length (`available`)
+    and sha256, and the committed pilot's learning rates; `device` goes into the runs' configs only."""
+    p = params
+    rungs = parse_ladder(p["ladder"], vocab_size, p["context"])
+    sizes = corpus_sizes(p["d_min"], p["n_slices"], available)
+    lrs = pilot_lrs(read_pilot(), [r.non_embedding(vocab_size, p["context"]) for r in rungs])
+    return Design(sha256, tuple(sizes), tuple(rungs), tuple(lrs), p["seed"], second_seed_sizes(sizes, p["second_seed"]),
+                  p["context"], p["batch"], p["patience"], p["pass_cap"], p["eval_windows"], device)
+
+
+def runs(params: Mapping[str, Any]) -> list[RunSpec]:
+    """The chapter's plan: the static grid (`run_plan`) on the canonical text, one spec per run named
+    D{D}-{rung}-seed{seed} (e.g. ``D15625-16x2-seed0``), at most its cap's steps (`Design.max_steps`)."""
+    text, provenance = load_shakespeare()
+    data = CharData.from_text(text)
+    stream = training_stream(data.train)
+    design = design_from(params, data.vocab_size, len(stream), provenance.sha256, params["device"])
+    scored = {D: len(tiled_windows(data.val, design.context)) + len(tiled_windows(stream[:D], design.context))
+              for D in design.sizes}
+    return [_spec(design, key, data.vocab_size, scored[key[0]]) for key in run_plan(design)]
+
+
+def _spec(design: Design, key: RunKey, vocab_size: int, scored: int) -> RunSpec:
+    """One run of the grid as `train_run` trains it from `Design.config` (`scored`: the windows its best weights
+    are scored on, the whole validation split and the whole slice)."""
+    D, seed, rung = key
+    config, cap = design.config(*key), design.max_steps(D)
+    early = (f"early stop: {LR_CUTS} plateau of {design.patience} validations without a new best cuts the learning "
+             f"rate tenfold, the next ends the run (the cap is {design.pass_cap:g} passes)")
+    return RunSpec("gamma_empirical", f"D{D}", design.ladder[rung].name, seed,
+                   design.ladder[rung].config(vocab_size, design.context),
+                   f"tiny Shakespeare: random windows of a {D:,}-character slice", cap, design.batch, design.context,
+                   nanogpt_adamw(config["lr"]), WarmupCosine(config["warmup"], cap, min_ratio=1.0),
+                   tuple(range(config["eval_every"], cap + 1, config["eval_every"])), design.eval_windows, scored, early)
 
 
 def training_stream(train: Tensor, chunk: int = CHUNK) -> Tensor:

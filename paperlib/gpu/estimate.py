@@ -1,10 +1,8 @@
 """What the paper profile trains, chapter by chapter, and how long it should take on one GPU.
 
-Each chapter's runs are its own plan (`runs(params)` of the chapter's module), except the copy tasks', listed here
-from the profile's parameters with the models `paperlib.models` builds (tests/gpu/test_estimate.py checks them
-against the chapter's). Cost follows the
-paper's convention with our complete count (`paperlib.models.flops`): a training sample costs three forward passes,
-an evaluated one costs one. Minutes are FLOPs / (peak × MFU): the peak is the H200's dense bf16 rate as
+Each chapter's runs are its own plan (`runs(params)` of the chapter's module). Cost follows the paper's convention
+with our complete count (`paperlib.models.flops`): a training sample costs three forward passes, an evaluated one
+costs one. Minutes are FLOPs / (peak × MFU): the peak is the H200's dense bf16 rate as
 measured on the workplace's machine, the MFU an assumption unless a measured throughput file gives it per run.
 
 Runs are counted at their longest length and most steps ("at most"). Where the Note reports the samples a
@@ -16,21 +14,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from torch import nn
 
-from paperlib.book.paper_numbers import NOTE_TASK_SAMPLES
-from paperlib.data.synthetic import N_DATA
 from paperlib.models import n_params
 from paperlib.models.configs import build_model
-from paperlib.models.flops import rnn_flops, train_flops_per_sample
-from paperlib.models.paper_configs import build, paper_config, paper_model
-from paperlib.models.rnn import GATES, RNNModel, hidden_for_params
-from paperlib.models.transformer import TransformerConfig
 from paperlib.paths import profiles_dir
 from paperlib.training.plan import RunSpec
 
@@ -58,44 +49,16 @@ class PlannedRun:
         return self.forward_flops * (3 * steps * self.batch + self.eval_samples * steps / self.steps)
 
 
-def copy_runs(values: Mapping[str, Any], task: str) -> list[PlannedRun]:
-    """Runs of one copy task (`paperlib.chapters.copy_tasks.run_plan`): the paper's model once per seed, then
-    its forget ablation, the regular transformer and the GRU/LSTM with the first seed, counted here at their
-    longest length and at most the paper model's steps (the baselines' curriculum up to `baseline_cap`)."""
-    batch, steps = values["batch_size"], values["copy_steps" if task == "copy" else "selective_steps"]
-    length = values["cap"] + 2 * N_DATA
-    expected = min(steps, math.ceil(NOTE_TASK_SAMPLES[task] / batch))
-    evals = (steps // values["eval_every"] + 1) * values["eval_batches"] * batch + 3 * values["final_batches"] * batch
-    recurrent = paper_config(task, "recurrent")
-    hidden = hidden_for_params(n_params(paper_model("copy", "recurrent")), values["rnn"])
-    short = min(values["baseline_cap"], values["cap"]) + 2 * N_DATA
-    rnn_cost = rnn_flops(GATES[values["rnn"]], hidden, short, recurrent.vocab_size, recurrent.n_out)
-    seeds = values["seeds"] if task == "copy" else values["selective_seeds"] or values["seeds"]
-    runs = [_transformer(f"copy_tasks/{task}-recurrent-seed{seed}", recurrent, length, batch, steps, expected, evals)
-            for seed in range(seeds)]
-    if values["baselines"]:
-        runs += [
-            _transformer(f"copy_tasks/{task}-forget", replace(recurrent, alpha="forget"), short, batch, steps,
-                         expected, evals),
-            _transformer(f"copy_tasks/{task}-regular", paper_config(task, "regular"), short, batch, steps, expected,
-                         evals),
-            PlannedRun(f"copy_tasks/{task}-{values['rnn']}", lambda: RNNModel(values["rnn"], hidden=hidden), short,
-                       batch, steps, expected, rnn_cost, evals),
-        ]
-    return runs
-
-
-def planned(specs: list[RunSpec]) -> list[PlannedRun]:
+def planned(specs: list[RunSpec], expected_samples: float | None = None) -> list[PlannedRun]:
     """The runs of a chapter's own plan (`runs(params)` of its module, `paperlib.training.plan`), keyed
-    CHAPTER/RUN, counted at their most steps."""
+    CHAPTER/RUN, counted at their most steps; "expected" at `expected_samples` where the Note reports them."""
     return [PlannedRun(f"{spec.chapter}/{spec.name}", partial(build_model, spec.model), spec.length, spec.batch,
-                       spec.steps, spec.steps, spec.forward_flops, spec.eval_total) for spec in specs]
+                       spec.steps, _expected_steps(spec, expected_samples), spec.forward_flops, spec.eval_total)
+            for spec in specs]
 
 
-def _transformer(key: str, cfg: TransformerConfig, length: int, batch: int, steps: int, expected: int,
-                 eval_samples: int) -> PlannedRun:
-    return PlannedRun(key, lambda: build(cfg), length, batch, steps, expected, train_flops_per_sample(cfg, length),
-                      eval_samples)
+def _expected_steps(spec: RunSpec, samples: float | None) -> int:
+    return spec.steps if samples is None else min(spec.steps, math.ceil(samples / spec.batch))
 
 
 @dataclass(frozen=True)

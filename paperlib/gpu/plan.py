@@ -3,7 +3,8 @@ before a deadline, and packed so that what a command made comes back and can be 
 
 Priority: copy at 4,128, Shakespeare, the long-range image task on its substitute, selective copy. Copy and
 selective copy are one notebook that trains copy's runs first; the plan runs it in two stages: first with the
-run context's `only_runs` set to ``copy-*`` (`paperlib.context`), which trains copy's runs and stops the
+run context's `only_runs` set to ``copy-*`` (`paperlib.context`; the chapter's plan names copy's runs
+``copy-KIND-seedN``, selective copy's ``selective_copy-KIND-seedN``), which trains copy's runs and stops the
 notebook (`RunDeferred`) at the first selective-copy run, and last in full, which resumes copy's finished runs, trains selective copy's and
 writes the chapter's page. A stage interrupted by the deadline (`DeadlineReached`) has saved its checkpoint;
 the next command resumes it. A notebook that did not complete never becomes a page.
@@ -26,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from paperlib.atomic import atomic_write_json
+from paperlib.book.paper_numbers import NOTE_TASK_SAMPLES
 from paperlib.book.runner import NotebookFailed, execute, plan_run
 from paperlib.chapters import chapter
 from paperlib.context import RunContext
-from paperlib.gpu.estimate import PlannedRun, copy_runs, planned
+from paperlib.gpu.estimate import PlannedRun, planned
 from paperlib.gpu.pack import MIB
 
 WHEELS, DATA, OUTPUT, CARRY = ".whl", ".gpu-data", "gpu-run", "gpu-carry"
@@ -57,12 +59,17 @@ class Stage:
         return f"{self.notebook}:{','.join(self.only_runs) or 'page'}"
 
 
+def copy_task(task: str) -> Callable[[Mapping[str, Any]], list[PlannedRun]]:
+    """One copy task's runs of the chapter's plan (its stage), expected at the Note's samples (Table 6)."""
+    return lambda v: planned([s for s in chapter("copy_tasks").runs(v) if s.stage == task], NOTE_TASK_SAMPLES[task])
+
+
 STAGES = (
-    Stage("copy_tasks", "copy at 4,128", lambda v: copy_runs(v, "copy"), ("copy-*",)),
+    Stage("copy_tasks", "copy at 4,128", copy_task("copy"), ("copy-*",)),
     Stage("shakespeare", "Shakespeare: K 1 (Note), K 16 (Feb-2026), regular 1 and 6 layers",
           lambda v: planned(chapter("shakespeare").runs(v))),
     Stage("long_range_image", "long-range image on the substitute", lambda v: planned(chapter("long_range_image").runs(v))),
-    Stage("copy_tasks", "selective copy at 4,128, then the chapter's page", lambda v: copy_runs(v, "selective_copy")),
+    Stage("copy_tasks", "selective copy at 4,128, then the chapter's page", copy_task("selective_copy")),
 )
 
 

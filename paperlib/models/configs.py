@@ -8,22 +8,25 @@ from functools import cache
 import torch
 from torch import Tensor, nn
 
-from paperlib.models.flops import train_flops_per_sample
+from paperlib.models.flops import rnn_flops, train_flops_per_sample
 from paperlib.models.paper_configs import build
+from paperlib.models.rnn import GATES, RNNConfig
 from paperlib.models.transformer import TransformerConfig
 from paperlib.models.weber_fechner import Net, macs
 
-ModelConfig = TransformerConfig | Net
+ModelConfig = TransformerConfig | Net | RNNConfig
 
 
 def build_model(config: ModelConfig) -> nn.Module:
-    """The module of `config`: a (recurrent) transformer, or an MNIST net."""
-    return config.build() if isinstance(config, Net) else build(config)
+    """The module of `config`: a (recurrent) transformer, an MNIST net or a GRU/LSTM."""
+    return config.build() if isinstance(config, (Net, RNNConfig)) else build(config)
 
 
 def forward_flops(config: ModelConfig, length: int) -> float:
     """Forward FLOPs of one sample of `length` tokens by our count (`paperlib.models.flops`; a random block range
     is charged its mean); an MNIST net's are twice its multiply-adds on one image."""
+    if isinstance(config, RNNConfig):
+        return rnn_flops(GATES[config.cell], config.hidden, length, config.vocab_size, config.n_out, config.n_layer)
     return _net_flops(config) if isinstance(config, Net) else train_flops_per_sample(config, length)
 
 

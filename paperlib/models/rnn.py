@@ -5,6 +5,7 @@ It reads the whole sequence and predicts from its last `n_out` positions, like t
 """
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -31,6 +32,21 @@ class RNNModel(nn.Module):
         """(B, T) token ids -> (B, n_out, V) logits for the last n_out positions."""
         h, _ = self.rnn(self.wte(idx))
         return self.head(h[:, -self.n_out:])
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """An `RNNModel`'s configuration (a run plan's model); it predicts from its last `n_out` positions."""
+
+    cell: Cell
+    hidden: int
+    vocab_size: int = 16
+    n_layer: int = 1
+    n_out: int = 16
+    head: Literal["last"] = "last"
+
+    def build(self) -> RNNModel:
+        return RNNModel(self.cell, self.vocab_size, self.hidden, self.n_layer, self.n_out)
 
 
 def rnn_params(cell: Cell, vocab_size: int, hidden: int, n_layer: int = 1) -> int:

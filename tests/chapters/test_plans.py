@@ -1,6 +1,5 @@
 """Every chapter declares its run plan: `runs(params)` from its validated parameters under each profile, with
-unique names; a chapter that trains nothing says what it computes (`work`). The copy tasks and measured γ
-declare theirs in phase 2 of issue #22."""
+unique names; a chapter that trains nothing says what it computes (`work`)."""
 
 import warnings
 
@@ -9,9 +8,6 @@ import pytest
 from paperlib.book.runner import PROFILES, notebook_names, plan_run
 from paperlib.chapters import chapter
 from paperlib.training.plan import RunSpec
-
-PHASE_2 = {"copy_tasks", "gamma_empirical"}  # issue #22, phase 2: their plans come with their rewrite
-
 
 def params(name, profile):
     with warnings.catch_warnings():
@@ -22,8 +18,6 @@ def params(name, profile):
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("name", notebook_names())
 def test_every_chapter_plans_its_runs_from_its_parameters(name, profile):
-    if name in PHASE_2:
-        pytest.xfail(f"{name} declares its run plan in phase 2 of issue #22")
     module = chapter(name)
     plan = module.runs(params(name, profile))
     assert all(isinstance(spec, RunSpec) and spec.chapter == name for spec in plan)
@@ -57,3 +51,46 @@ def test_the_image_plan_gives_the_regular_model_the_recurrent_ones_compute_when_
                                                 p["recurrent_batch"], p["regular_batch"])
     assert regular.ends_early.startswith("early stop") and regular.final_samples == p["n_test"]
     assert next(s for s in runs({**p, "regular_steps": 7}) if s.family == "regular").steps == 7
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_copy_plan_names_every_run_as_it_trains_with_the_model_it_trains(profile):
+    from paperlib.chapters.copy_tasks import make_model, run_plan, runs
+    from paperlib.models.configs import build_model
+
+    p = params("copy_tasks", profile)
+    configs, plan = run_plan(p), runs(p)
+    assert [s.name for s in plan] == [c.name for c in configs]
+    assert [(s.stage, s.family, s.seed) for s in plan] == [(c.task, c.kind, c.seed) for c in configs]
+    for task, seeds in (("copy", p["seeds"]), ("selective_copy", p["selective_seeds"] or p["seeds"])):
+        assert sorted(s.seed for s in plan if s.stage == task and s.family == "recurrent") == list(range(seeds))
+        baselines = [s for s in plan if s.stage == task and s.family != "recurrent"]
+        assert [(s.family, s.seed) for s in baselines] == [(k, 0) for k in ("forget", "regular", p["rnn"])] * p["baselines"]
+        assert all(s.length == min(p["baseline_cap"], p["cap"]) + 32 and s.ends_early.startswith("a baseline")
+                   for s in baselines)
+    for spec in plan:
+        assert str(build_model(spec.model)) == str(make_model(spec.stage, spec.family, p["dropout"]))
+        assert spec.steps == p["copy_steps" if spec.stage == "copy" else "selective_steps"]
+    assert plan[0].length == p["cap"] + 32 and plan[0].curriculum.limit == p["cap"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_gamma_plan_is_the_static_grid_at_its_caps(profile):
+    from paperlib.chapters.gamma_empirical import design_from, runs, training_stream
+    from paperlib.data.text import CharData, load_shakespeare
+
+    p = params("gamma_empirical", profile)
+    text, provenance = load_shakespeare()
+    data = CharData.from_text(text)
+    design = design_from(p, data.vocab_size, len(training_stream(data.train)), provenance.sha256, p["device"])
+    plan = runs(p)
+    rungs = [r.name for r in design.ladder]
+    second = sorted(design.sizes[int(i)] for i in p["second_seed"].split(","))
+    grid = ([(D, r, p["seed"]) for D in design.sizes for r in rungs]
+            + [(D, r, p["seed"] + 1) for D in second for r in rungs])
+    assert [(int(s.stage.removeprefix("D")), s.family, s.seed) for s in plan] == grid
+    assert plan[0].name == f"D{design.sizes[0]}-{rungs[0]}-seed{p['seed']}"
+    for spec in plan:
+        D, rung = int(spec.stage.removeprefix("D")), rungs.index(spec.family)
+        assert spec.steps == design.max_steps(D) == spec.eval_steps[-1] and spec.ends_early.startswith("early stop")
+        assert spec.optimizer.lr == design.lrs[rung] and (spec.batch, spec.length) == (p["batch"], p["context"])

@@ -1,6 +1,6 @@
-"""The plan's runs are the chapters' own (their run plans; copy's listed here until it declares one), their cost
-follows the FLOP count, and every paper configuration trains a couple of steps on the CPU through the loop every
-chapter uses."""
+"""The plan's runs are the chapters' own (their run plans), the copy stages split copy's plan by run name as the
+run filter does, their cost follows the FLOP count, and every paper configuration trains a couple of steps on the
+CPU through the loop every chapter uses."""
 
 import json
 import warnings
@@ -10,11 +10,9 @@ import torch
 
 from paperlib.book.runner import plan_run
 from paperlib.chapters import chapter
-from paperlib.chapters.copy_tasks import make_model
-from paperlib.gpu.estimate import DEFAULT_MFU, PEAK_FLOPS, copy_runs, load_throughput
-from paperlib.gpu.plan import STAGES
-from paperlib.models.flops import train_flops_per_sample
-from paperlib.models import n_params
+from paperlib.context import RunContext
+from paperlib.gpu.estimate import DEFAULT_MFU, PEAK_FLOPS, load_throughput
+from paperlib.gpu.plan import STAGES, copy_task
 from paperlib.training.device import configure_device
 from paperlib.training.loop import init, train
 from paperlib.training.losses import model_loss
@@ -27,45 +25,43 @@ def paper(notebook):
         return plan_run(notebook, "paper").parameters
 
 
-@pytest.mark.parametrize("stage", [s for s in STAGES if s.notebook != "copy_tasks"], ids=lambda s: s.notebook)
-def test_a_stage_costs_the_chapters_own_plan(stage):
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.key)
+def test_a_stage_costs_runs_of_the_chapters_own_plan(stage):
     v = paper(stage.notebook)
-    plan = chapter(stage.notebook).runs(v)
+    plan = {f"{spec.chapter}/{spec.name}": spec for spec in chapter(stage.notebook).runs(v)}
     runs = stage.runs(v)
-    assert [run.key for run in runs] == [f"{spec.chapter}/{spec.name}" for spec in plan]
-    for run, spec in zip(runs, plan):
+    assert runs and all(run.key in plan for run in runs)
+    for run in runs:
+        spec = plan[run.key]
         assert (run.length, run.batch, run.steps, run.forward_flops) == (spec.length, spec.batch, spec.steps,
                                                                          spec.forward_flops)
         assert run.flops() == pytest.approx(spec.flops())
-    assert repr(runs[0].make().cfg) == repr(plan[0].model)
 
 
-@pytest.mark.parametrize("task", ["copy", "selective_copy"])
-def test_copy_runs_are_the_chapters_models(task):
+def test_the_copy_stages_cost_what_their_run_filter_trains_and_together_the_whole_plan():
     v = paper("copy_tasks")
-    runs = copy_runs(v, task)
-    kinds = [run.key.split("-")[1] for run in runs]
-    assert kinds == ["recurrent"] * v["seeds"] + ["forget", "regular", "gru"]
-    assert {run.steps for run in runs} == {v["copy_steps" if task == "copy" else "selective_steps"]}
-    for kind, run in zip(kinds, runs):
-        ours, theirs = run.make(), make_model(task, kind)
-        assert n_params(ours) == n_params(theirs) and str(ours) == str(theirs)
-        assert getattr(ours, "cfg", None) == getattr(theirs, "cfg", None)
+    first, last = (s for s in STAGES if s.notebook == "copy_tasks")
+    names = [spec.name for spec in chapter("copy_tasks").runs(v)]
+    allowed = [n for n in names if not RunContext(only_runs=first.only_runs).deferred(n)]
+    costed = [run.key.removeprefix("copy_tasks/") for run in first.runs(v)]
+    assert costed == allowed and all(n.startswith("copy-") for n in allowed) and len(allowed) == v["seeds"] + 3
+    assert costed + [run.key.removeprefix("copy_tasks/") for run in last.runs(v)] == names
 
 
-def test_cost_is_three_forward_passes_per_training_sample_plus_the_evaluations():
+def test_copy_is_expected_at_the_notes_samples_and_costs_three_forward_passes_per_training_sample():
     v = paper("copy_tasks")
-    recurrent = copy_runs(v, "copy")[0]
+    recurrent = copy_task("copy")(v)[0]
     assert recurrent.length == 4128 and recurrent.steps == v["copy_steps"] and recurrent.expected_steps == 900
-    assert recurrent.forward_flops == train_flops_per_sample(make_model("copy", "recurrent").cfg, 4128)
-    evals = (v["copy_steps"] // v["eval_every"] + 1) * v["eval_batches"] * 64 + 3 * v["final_batches"] * 64
-    assert recurrent.flops() == pytest.approx(recurrent.forward_flops * (3 * v["copy_steps"] * 64 + evals))
-    selective = copy_runs(v, "selective_copy")[0]
+    assert recurrent.flops() == pytest.approx(recurrent.forward_flops * (3 * v["copy_steps"] * 64
+                                                                         + recurrent.eval_samples))
+    assert recurrent.flops(expected=True) == pytest.approx(recurrent.forward_flops * (
+        3 * 900 * 64 + recurrent.eval_samples * 900 / v["copy_steps"]))
+    selective = copy_task("selective_copy")(v)[0]
     assert selective.steps == v["selective_steps"] == 17_344 and selective.expected_steps == 17_344
 
 
 def test_throughput_is_assumed_given_or_measured_per_run(tmp_path):
-    run = copy_runs(paper("copy_tasks"), "copy")[0]
+    run = copy_task("copy")(paper("copy_tasks"))[0]
     assumed = load_throughput(tmp_path / "none.json")
     assert assumed.fraction(run.key) == DEFAULT_MFU
     assert assumed.minutes(run) == pytest.approx(run.flops() / (PEAK_FLOPS * DEFAULT_MFU) / 60)

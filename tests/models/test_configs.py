@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from paperlib.models.configs import build_model, example_batch, forward_flops
-from paperlib.models.flops import train_flops_per_sample
+from paperlib.models.flops import rnn_flops, train_flops_per_sample
 from paperlib.models.paper_configs import paper_config
+from paperlib.models.rnn import RNNConfig, RNNModel
 from paperlib.models.weber_fechner import Net, Spec, macs
 from paperlib.training.losses import model_loss
 
@@ -14,6 +15,7 @@ CONFIGS = {
     "last": paper_config("copy", "recurrent", n_positions=48, block=8),
     "class": paper_config("image", "regular", n_positions=16),
     "mnist": Net(Spec("cnn", "harmonic"), (4, 8), False),
+    "rnn": RNNConfig("lstm", 12),
 }
 
 
@@ -30,3 +32,10 @@ def test_forward_flops_are_the_transformer_count_or_twice_the_nets_multiply_adds
     assert forward_flops(CONFIGS["lm"], 24) == train_flops_per_sample(CONFIGS["lm"], 24)
     net = CONFIGS["mnist"]
     assert forward_flops(net, 784) == 2 * macs(net.build()) > 0
+
+
+def test_an_rnn_config_builds_its_model_and_counts_its_flops():
+    config = CONFIGS["rnn"]
+    model = build_model(config)
+    assert isinstance(model, RNNModel) and model.rnn.hidden_size == 12 and isinstance(model.rnn, torch.nn.LSTM)
+    assert forward_flops(config, 48) == rnn_flops(4, 12, 48, 16, 16) > 0

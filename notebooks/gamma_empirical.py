@@ -55,15 +55,16 @@ from myst_nb import glue
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.book.runner import declared_parameters
 from paperlib.book.verdicts import not_comparable, run_record
-from paperlib.chapters.gamma_empirical import (EPSILON_SEEDS, FRACTIONS, METRICS, PILOT, Design, analyse_subsets, asymptote_table,
-                                               chapter_metrics, corpus_sizes, definitions, definitions_table,
-                                               fit_table, gamma_curve, inconclusive_reason, kgram_table,
-                                               ladder_table, parse_ladder, pilot_lrs, pilot_table, plot_gamma_vs_f,
-                                               plot_kgrams, plot_learning_curves, plot_losses, plot_sizes,
-                                               published_table, published_words, read_pilot, run_grid, runs_frame,
-                                               plural, run_counts, runs_table, second_seed_sizes, seed_std, sensitivity_table,
-                                               size_note, size_table, slices_table, train_run, training_stream, training_words,
+from paperlib.chapters.gamma_empirical import (EPSILON_SEEDS, FRACTIONS, METRICS, PILOT, analyse_subsets,
+                                               asymptote_table, chapter_metrics, definitions, definitions_table,
+                                               design_from, fit_table, gamma_curve, inconclusive_reason,
+                                               kgram_table, ladder_table, pilot_table, plot_gamma_vs_f, plot_kgrams,
+                                               plot_learning_curves, plot_losses, plot_sizes, plural,
+                                               published_table, published_words, read_pilot, run_counts, run_grid,
+                                               runs_frame, runs_table, seed_std, sensitivity_table, size_note,
+                                               size_table, slices_table, train_run, training_stream, training_words,
                                                unigram_losses, verdict_words)
 from paperlib.context import run_context
 from paperlib.data.text import CharData, load_shakespeare
@@ -106,13 +107,10 @@ display(Markdown(published_words(published)))
 # %% tags=["hide-input"]
 text, provenance = load_shakespeare()
 data = CharData.from_text(text)
-rungs = parse_ladder(ladder, data.vocab_size, context)
 stream = training_stream(data.train)
-sizes = corpus_sizes(d_min, n_slices, len(stream))
+values = {name: globals()[name] for name in declared_parameters("gamma_empirical")}
+design = design_from(values, data.vocab_size, len(stream), provenance.sha256, setup.device.type)
 pilot = read_pilot()
-lrs = pilot_lrs(pilot, [r.non_embedding(data.vocab_size, context) for r in rungs])
-design = Design(provenance.sha256, tuple(sizes), tuple(rungs), tuple(lrs), seed, second_seed_sizes(sizes, second_seed),
-                context, batch, patience, pass_cap, eval_windows, setup.device.type)
 unigram = unigram_losses(data, stream, design.sizes)
 glue("seed_words", plural(len(design.seed_sizes), "slice") + " (" + ", ".join(f"{D:,}" for D in design.seed_sizes)
      + " characters)", display=False)
@@ -211,7 +209,7 @@ definitions_table(point, metrics, defs).style.format({"γ": "{:.2f}", "cells use
                                                      "> largest": "{:.0f}", "censored run": "{:.0f}"}, na_rep="")
 
 # %% tags=["hide-input"]
-top = rungs[-1].non_embedding(data.vocab_size, context)
+top = design.ladder[-1].non_embedding(data.vocab_size, context)
 display(Markdown(size_note(design, data.vocab_size)))
 size_table(point, defs, top)
 

@@ -321,24 +321,25 @@ def _ends_early(config: RunConfig, p: Mapping[str, Any]) -> str:
 
 @dataclass
 class Settings:
-    """How every run of a chapter is trained, validated and ended."""
+    """How every run of a chapter is trained, validated and ended (from the notebook's parameters:
+    `settings_from`)."""
 
     setup: DeviceSetup
-    batch_size: int = 64
-    lr: float = 5e-4
-    curriculum: CurriculumName = "feb2026"  # the author's start and block rule (see CURRICULA)
-    cap: int = FULL_NOISE  # the target noise length
-    threshold: float = 0.3  # validation loss below which the length doubles
-    lr_rule: LrRule = "code"  # see `paperlib.training.curriculum`
-    eval_every: int = 500  # steps between validations
-    eval_batches: int = 500  # fresh batches per validation
-    final_batches: int = 16  # fresh batches of a final score (and of the paper model's score where it passes)
-    dropout: float | None = None  # None keeps the paper's 0.05
-    cap_steps: int | None = None  # end a paper-model run this many steps after it reached its limit
-    cap_patience: int | None = None  # ... or after this many validations there without a new lowest loss
-    stop_at_target: bool = False  # ... or at a validation there that reaches the registry's threshold
-    checkpointing: Checkpointing = Checkpointing()
-    context: RunContext = RunContext()  # the run's deadline and run filter (`paperlib.context`)
+    batch_size: int
+    lr: float
+    curriculum: CurriculumName  # the author's start and block rule (see CURRICULA)
+    cap: int  # the target noise length
+    threshold: float  # validation loss below which the length doubles
+    lr_rule: LrRule  # see `paperlib.training.curriculum`
+    eval_every: int  # steps between validations
+    eval_batches: int  # fresh batches per validation
+    final_batches: int  # fresh batches of a final score (and of the paper model's score where it passes)
+    dropout: float | None  # None keeps the paper's 0.05
+    cap_steps: int | None  # end a paper-model run this many steps after it reached its limit (None: no such end)
+    cap_patience: int | None  # ... or after this many validations there without a new lowest loss
+    stop_at_target: bool  # ... or at a validation there that reaches the registry's threshold
+    checkpointing: Checkpointing
+    context: RunContext  # the run's deadline and run filter (`paperlib.context`)
 
     def __post_init__(self) -> None:
         if self.curriculum not in CURRICULA:

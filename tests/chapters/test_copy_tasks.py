@@ -19,6 +19,7 @@ from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, METRICS, PAPER_PARAMS
                                           not_comparable_reasons, pass_metrics, results, run_plan, scoring_at,
                                           speed_words, step_benchmark, step_breakdown, step_seconds, step_variants,
                                           this_run_words, train_all, train_copy)
+from paperlib.context import RunContext
 from paperlib.data.synthetic import copy_batch
 from paperlib.models import n_params
 from paperlib.stats import mean_ci
@@ -26,6 +27,14 @@ from paperlib.training.device import configure_device, resolve_setup
 from paperlib.training.run import Checkpointing
 
 CPU = configure_device("cpu")
+
+
+def make_settings(**changes) -> Settings:
+    """Settings with the Feb-2026 code's own values (the paper profile's but the cadence), changed by `changes`."""
+    base = Settings(CPU, batch_size=64, lr=5e-4, curriculum="feb2026", cap=4096, threshold=0.3, lr_rule="code",
+                    eval_every=500, eval_batches=500, final_batches=16, dropout=None, cap_steps=None,
+                    cap_patience=None, stop_at_target=False, checkpointing=Checkpointing(), context=RunContext())
+    return replace(base, **changes)
 
 
 def _drawn(seed: int, n: int = 2) -> torch.Tensor:
@@ -248,19 +257,19 @@ def test_the_run_plan_lists_every_run_from_the_parameters():
 
 
 def test_curricula_set_the_start_and_block_rule():
-    assert Settings(CPU).start == 128 and Settings(CPU, curriculum="july2025").start == 32
-    assert Settings(CPU, cap=64).start == 64
+    assert make_settings().start == 128 and make_settings(curriculum="july2025").start == 32
+    assert make_settings(cap=64).start == 64
     config = RunConfig("copy", "recurrent", "recurrent", 0, 10, 4096)
-    curriculum = Settings(CPU, curriculum="july2025").callbacks(config)[0]
+    curriculum = make_settings(curriculum="july2025").callbacks(config)[0]
     assert curriculum.block(32) == 16 and curriculum.limit == 4096
-    baseline = Settings(CPU).callbacks(replace(config, role="forget", kind="forget", limit=1024))
+    baseline = make_settings().callbacks(replace(config, role="forget", kind="forget", limit=1024))
     assert len(baseline) == 1 and baseline[0].limit == 1024 and baseline[0].cap == 4096  # no end rules
     with pytest.raises(ValueError, match="curriculum"):
-        Settings(CPU, curriculum="march")
+        make_settings(curriculum="march")
 
 
 def tiny_settings(checkpointing: Checkpointing, **overrides) -> Settings:
-    return Settings(CPU, batch_size=4, curriculum="july2025", cap=64, threshold=10.0, eval_every=2,
+    return make_settings(batch_size=4, curriculum="july2025", cap=64, threshold=10.0, eval_every=2,
                     eval_batches=1, final_batches=1, checkpointing=checkpointing, **overrides)
 
 
@@ -323,7 +332,7 @@ def test_claims_at_4128_are_not_comparable_short_of_it_or_of_the_notes_samples()
 
 
 def test_the_estimate_counts_the_pilots_steps_per_length_and_the_budget_at_the_cap():
-    settings = Settings(CPU, cap=512, eval_every=10, eval_batches=3, cap_steps=100)
+    settings = make_settings(cap=512, eval_every=10, eval_batches=3, cap_steps=100)
     seconds = pd.DataFrame({"recurrent": [1.0, 2.0, 4.0, 8.0]}, index=[160, 288, 544, 1056])
     stays = [{"noise_len": 128, "steps": 50, "outcome": "passed", "cap_stop": None},
              {"noise_len": 256, "steps": 20, "outcome": "passed", "cap_stop": None},
@@ -342,7 +351,7 @@ def test_the_estimate_counts_the_pilots_steps_per_length_and_the_budget_at_the_c
 
 def test_this_run_states_cadence_end_rules_baselines_and_the_pilot():
     values = {"profile": "cpu", "rnn": "gru"}
-    settings = Settings(CPU, eval_every=25, eval_batches=4, dropout=0.0, cap_steps=400, cap_patience=8,
+    settings = make_settings(eval_every=25, eval_batches=4, dropout=0.0, cap_steps=400, cap_patience=8,
                         stop_at_target=True)
     plan = [RunConfig("copy", "recurrent", "recurrent", 0, 2000, 4096),
             RunConfig("copy", "forget", "forget", 0, 2000, 1024, "first_pass")]

@@ -118,7 +118,7 @@ from paperlib.chapters.copy_tasks import (
     train_all,
 )
 from paperlib.context import run_context
-from paperlib.data.synthetic import N_DATA
+from paperlib.data.synthetic import seq_len
 from paperlib.plots import use_book_style
 from paperlib.sweep import machine_cores
 from paperlib.training.device import configure_device
@@ -157,7 +157,7 @@ if benchmark_noise:
     bench = step_benchmark(step_variants(device, setup, dropout), bench_len, batch_size, worker_threads)
     metrics |= {"step_s_paper": bench["seconds per step"].iloc[0],
                 "step_s_run": bench.loc[bench.index.str.contains("this run's step"), "seconds per step"].iloc[0]}
-    glue("bench_len", bench_len + 2 * N_DATA, display=False)
+    glue("bench_len", seq_len(bench_len), display=False)
     glue("speed_words", Markdown(speed_words(run_record(metrics, profile), bench)), display=False)
     display(bench.style.format({"seconds per step": "{:.2f}", "speed against this run's step": "{:.2f}×",
                                 "|Δ loss|": "{:.1e}", "max |Δ grad| / max |grad|": "{:.1e}"}))

@@ -717,7 +717,7 @@ def step_seconds(setup: DeviceSetup, lengths: Mapping[str, Sequence[int]], batch
                 step = _step_fn(model, setup, copy_batch(batch_size, noise, selective=True,
                                                          generator=torch.Generator().manual_seed(0)))
                 seconds = time_call(step, setup.device, warmup=1, repeats=1, clock=clock)[0]
-                rows.append({"model": kind, "length": noise + 2 * N_DATA, "seconds": seconds})
+                rows.append({"model": kind, "length": seq_len(noise), "seconds": seconds})
     return pd.DataFrame(rows).pivot(index="length", columns="model", values="seconds")
 
 
@@ -738,7 +738,7 @@ def step_breakdown(setup: DeviceSetup, noise_len: int, batch_size: int, dropout:
         group = ("matrix products" if event.key in ("aten::mm", "aten::bmm", "aten::addmm") else
                  "attention" if "scaled_dot_product" in event.key else "everything else")
         groups[group] += event.self_cpu_time_total / 1e6 / 3
-    return pd.Series(groups, name=f"CPU seconds per step at length {noise_len + 2 * N_DATA}")
+    return pd.Series(groups, name=f"CPU seconds per step at length {seq_len(noise_len)}")
 
 
 def load_pilot(path: Path = PILOT_FILE) -> dict[str, Any] | None:
@@ -785,7 +785,7 @@ def doublings(start: int, limit: int) -> list[int]:
 
 def _cost(steps_at: Mapping[int, float], seconds: pd.DataFrame, kind: str) -> float:
     column = seconds[kind if kind in seconds else "recurrent"].dropna()
-    return sum(steps * float(np.interp(n + 2 * N_DATA, column.index, column.values)) for n, steps in steps_at.items())
+    return sum(steps * float(np.interp(seq_len(n), column.index, column.values)) for n, steps in steps_at.items())
 
 
 def _schedule(costs: Sequence[float], workers: int) -> float:
@@ -970,7 +970,7 @@ def not_comparable_reasons(metrics: Mapping[str, float], profile: str) -> dict[s
             reached = int(metrics[key(task, "final_noise_len", seed=s)])
             samples, acc = metrics[key(task, "samples", seed=s)], metrics[key(task, "acc", seed=s)]
             if reached < FULL_NOISE:
-                why.append(f"seed {s} reached length {reached + 2 * N_DATA} in {samples:,.0f} samples")
+                why.append(f"seed {s} reached length {seq_len(reached)} in {samples:,.0f} samples")
             elif (acc is None or acc < TARGET_ACC[task]) and samples < NOTE_TASK_SAMPLES[task]:
                 why.append(f"seed {s} ended below {100 * TARGET_ACC[task]:g} % after {samples:,.0f} samples")
         if why:
@@ -986,7 +986,7 @@ def seed_table(experiment: Experiment, task: str, final_batches: int, batch_size
     its steps at the cap and what ended it there."""
     reached = experiment.reached(task)
     rows = [{"seed": run.seed, "accuracy": _shown(run.final_eval(reached, final_batches, batch_size)),
-             "reached": run.final_len + 2 * N_DATA, "samples": run.samples, f"steps at {run.config.limit + 2 * N_DATA}":
+             "reached": seq_len(run.final_len), "samples": run.samples, f"steps at {seq_len(run.config.limit)}":
              run.steps_at_limit, "ended because": ending(run)} for run in experiment.paper(task)]
     return pd.DataFrame(rows).set_index("seed")
 
@@ -995,7 +995,7 @@ def ending(run: CopyRun) -> str:
     """Why a run ended, in words: the rule at its limit, or its step budget (where it stood then)."""
     if run.cap_stop is not None:
         return CAP_STOPS[run.cap_stop]
-    where = "at its limit" if run.final_len == run.config.limit else f"at {run.final_len + 2 * N_DATA}"
+    where = "at its limit" if run.final_len == run.config.limit else f"at {seq_len(run.final_len)}"
     return f"{run.state.step:,} steps ran out ({where})"
 
 
@@ -1007,7 +1007,7 @@ def baseline_table(experiment: Experiment, task: str, final_batches: int, batch_
     for role, run in experiment.baselines(task).items():
         noise, ours, theirs = compared_at(experiment, role, run, final_batches, batch_size)
         rows.append({"model": run.label, "accuracy": _shown(ours), "paper model": f"{100 * theirs:.2f} %",
-                     "at length": noise + 2 * N_DATA, "samples": run.samples, "reached": run.final_len + 2 * N_DATA})
+                     "at length": seq_len(noise), "samples": run.samples, "reached": seq_len(run.final_len)})
     return pd.DataFrame(rows).set_index("model")
 
 
@@ -1023,7 +1023,7 @@ def pass_table(experiment: Experiment) -> pd.DataFrame:
                 if stay.outcome == "passed":
                     by_length.setdefault(stay.noise_len, []).append(stay)
         for noise, stays in sorted(by_length.items()):
-            rows.append({"task": TASK_LABELS[task], "length": noise + 2 * N_DATA,
+            rows.append({"task": TASK_LABELS[task], "length": seq_len(noise),
                          "validations": float(np.mean([s.validations for s in stays])),
                          "samples": float(np.mean([s.steps for s in stays])) * runs[0].batch_size,
                          "seeds": f"{len(stays)} of {len(runs)}"})
@@ -1039,7 +1039,7 @@ def length_log(experiment: Experiment) -> pd.DataFrame:
             left = {"passed": f"passed ({stay.validations} validation{'s' * (stay.validations != 1)})",
                     "limit": "ended: " + (CAP_STOPS[stay.cap_stop] if stay.cap_stop else "steps ran out"),
                     "budget": "steps ran out"}[stay.outcome]
-            rows.append({"task": TASK_LABELS[run.task], "model": run.label, "length": stay.noise_len + 2 * N_DATA,
+            rows.append({"task": TASK_LABELS[run.task], "model": run.label, "length": seq_len(stay.noise_len),
                          "steps": stay.steps, "best loss": stay.best_loss, "best acc": stay.best_acc, "left": left})
     return pd.DataFrame(rows)
 
@@ -1070,7 +1070,7 @@ def plot_curves(experiment: Experiment, threshold: float) -> Figure:
                    title=f"{TASK_LABELS[task]}: accuracy")
         first = experiment.paper(task)[0].history
         for ax in (ax_loss, ax_acc):
-            _length_axis(ax, first["samples"], first["noise_len"] + 2 * N_DATA)
+            _length_axis(ax, first["samples"], seq_len(first["noise_len"]))
         ax_loss.legend(loc="lower left")
     return fig
 
@@ -1093,7 +1093,7 @@ def plot_by_length(experiment: Experiment, task: CopyTask, threshold: float) -> 
         h = run.history[run.history["step"] > 0]
         for k, (length, g) in enumerate(h.groupby("noise_len", sort=True)):
             first = step_reaching(run.state, int(length)) or 0
-            ax.plot(g["step"] - first, g["val_loss"], marker=".", color=f"C{k}", label=f"{int(length) + 2 * N_DATA}")
+            ax.plot(g["step"] - first, g["val_loss"], marker=".", color=f"C{k}", label=f"{seq_len(int(length))}")
         ax.axhline(threshold, color="grey", lw=0.8, ls="--")
         ax.set(yscale="log", xlabel="steps at this length", ylabel="validation loss",
                title=f"{TASK_LABELS[task]}, seed {run.seed}: loss at each length (dashed: threshold {threshold})")
@@ -1108,7 +1108,7 @@ def plot_validation_accuracy(experiment: Experiment) -> Figure:
         for role, runs in experiment.runs[task].items():
             h = runs[0].history
             ax.plot(h["samples"], h["val_acc"], color=ROLE_COLOURS[role],
-                    label=f"{runs[0].label} (reached {runs[0].final_len + 2 * N_DATA})")
+                    label=f"{runs[0].label} (reached {seq_len(runs[0].final_len)})")
         ax.axhline(CHANCE, color="grey", lw=0.8, ls=":", label="chance 1/14")
         ax.set(xlabel="training samples", ylabel="validation token accuracy", ylim=(0, 1.02), title=TASK_LABELS[task])
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -1136,12 +1136,12 @@ def this_run_words(values: Mapping[str, Any], settings: Settings, plan: Sequence
     paper_dropout = paper_config("copy", "recurrent").dropout
     seeds = {task: sum(c.task == task and c.role == "recurrent" for c in plan) for task in COPY_TASKS}
     steps = {task: max((c.steps for c in plan if c.task == task), default=0) for task in COPY_TASKS}
-    full = s.cap + 2 * N_DATA
+    full = seq_len(s.cap)
     where = s.setup.description + (f", {workers} training processes of one thread each" if workers > 1 else "")
     words = [f"**This run** ({v['profile']} profile, {where}): batch {s.batch_size}, dropout {s.dropout:g}"
              + ("" if s.dropout == paper_dropout else f" (**the paper's is {paper_dropout:g}**)")
              + f", Adam from lr {s.lr:g} with the {s.lr_rule} rule, the {s.curriculum} curriculum from length "
-             f"{s.start + 2 * N_DATA} to {full:,}, validated every {s.eval_every} steps on {s.eval_batches} fresh "
+             f"{seq_len(s.start)} to {full:,}, validated every {s.eval_every} steps on {s.eval_batches} fresh "
              f"batch{'es' * (s.eval_batches != 1)} (the note: every 100 steps on 100; the Feb-2026 code: every 500 on 500), so a length can "
              f"double at most once every {s.eval_every} steps."]
     rules = [f"at its first validation there that reaches the registry's threshold ({100 * COPY_ACC_MIN:g} % copy, "
@@ -1165,10 +1165,10 @@ def baseline_setup_words(plan: Sequence[RunConfig], settings: Settings, rnn: str
     baselines = [c for c in plan if c.role != "recurrent"]
     if not baselines:
         return "No baselines."
-    limit, full = baselines[0].limit, settings.cap + 2 * N_DATA
+    limit, full = baselines[0].limit, seq_len(settings.cap)
     samples = ("the samples that seed needed to pass its first length" if baselines[0].budget == "first_pass"
                else "as many samples as that seed took in all")
-    cap = (f"their curriculum stops at length {limit + 2 * N_DATA:,} but keeps the paper model's learning-rate rule "
+    cap = (f"their curriculum stops at length {seq_len(limit):,} but keeps the paper model's learning-rate rule "
            f"(its divisor stays {settings.cap:,}), so their rate is the paper model's at every length they reach and "
            "the full-length decay never applies to them" if limit < settings.cap else
            f"their curriculum runs to {full:,} like the paper model's")
@@ -1212,11 +1212,11 @@ def results_words(experiment: Experiment, record: Record) -> str:
     the Note's, and the claim's verdict (``verdict``)."""
     m, words = record["metrics"], []
     for task in experiment.runs:
-        lengths = sorted({run.final_len + 2 * N_DATA for run in experiment.paper(task)})
-        reached = int(m[key(task, "final_noise_len")]) + 2 * N_DATA
+        lengths = sorted({seq_len(run.final_len) for run in experiment.paper(task)})
+        reached = seq_len(int(m[key(task, "final_noise_len")]))
         got = (f"every seed reached length {reached:,}" if len(lengths) == 1 else
                f"the seeds reached lengths {', '.join(f'{n:,}' for n in lengths)}, so all are scored at {reached:,}")
-        paper_len = f"the paper's length {FULL_NOISE + 2 * N_DATA:,}"
+        paper_len = f"the paper's length {seq_len(FULL_NOISE):,}"
         words.append(f"On **{TASK_LABELS[task]}** {got}, " + decided(
             "reference", record, [f"={key(task, 'final_noise_len')}", f"={FULL_NOISE}"],
             {"lower": f"short of {paper_len}.", "not separated": f"{paper_len}.", "higher": f"beyond {paper_len}."}))
@@ -1233,9 +1233,9 @@ def results_words(experiment: Experiment, record: Record) -> str:
                           "not separated": f"its mean is exactly {chance}, the least the chapter counts as learned."}))
         claim = f"{task}_4128"
         words.append(decided_verdict(record, claim, {
-            "reproduced": f"The claim at length {FULL_NOISE + 2 * N_DATA:,} is {{words}}.",
-            "not reproduced": f"The claim at length {FULL_NOISE + 2 * N_DATA:,} is {{words}}.",
-            "not comparable": f"The claim at length {FULL_NOISE + 2 * N_DATA:,} is not comparable: {{reason}}.",
+            "reproduced": f"The claim at length {seq_len(FULL_NOISE):,} is {{words}}.",
+            "not reproduced": f"The claim at length {seq_len(FULL_NOISE):,} is {{words}}.",
+            "not comparable": f"The claim at length {seq_len(FULL_NOISE):,} is not comparable: {{reason}}.",
             "not run": "The claim gets no verdict: {reason}."}))
     return " ".join(words)
 
@@ -1285,7 +1285,7 @@ def baseline_words(experiment: Experiment, record: Record) -> str:
             m = {name: metrics[key(task, name, role)] for name in ("samples", "compared_noise_len", "acc_compared",
                                                                    "paper_acc_compared")}
             low, high = (metrics[f"{key(task, 'acc_compared', role)}.ci_{p}"] for p in ("low", "high"))
-            theirs, length = m["paper_acc_compared"], int(m["compared_noise_len"]) + 2 * N_DATA
+            theirs, length = m["paper_acc_compared"], seq_len(int(m["compared_noise_len"]))
             told = (f"{TASK_LABELS[task].capitalize()}, {run.label}, with {int(m['samples']):,} samples: "
                     f"{100 * m['acc_compared']:.1f} % at length {length:,}")
             there = f"the paper model's {100 * theirs:.1f} % there with the same samples"

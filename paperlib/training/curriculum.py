@@ -46,8 +46,8 @@ class Curriculum(Callback):
     """Double `state.extra["noise_len"]` from `start` up to `cap` when `record[loss_key]` < `threshold`; with
     `verbose`, print each change, naming the run by `label`."""
 
-    def __init__(self, start: int = 128, cap: int = 4096, threshold: float = 0.3, lr_rule: LrRule = "code",
-                 n_data: int = 16, loss_key: str = "val_loss", block_cap: int | None = None,
+    def __init__(self, start: int, cap: int, threshold: float, lr_rule: LrRule, n_data: int,
+                 loss_key: str = "val_loss", block_cap: int | None = None,
                  limit: int | None = None, verbose: bool = True, label: str = ""):
         limit = cap if limit is None else limit
         if not 1 <= start <= limit <= cap:

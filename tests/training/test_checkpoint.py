@@ -37,7 +37,7 @@ def copy_state(seed: int = 3):
 def copy_run(steps: int, callbacks=(), state=None):
     """The paper's copy model (dropout 0.05) with K = 8 under a curriculum from 8 noise tokens (T > 2K), on fresh
     batches."""
-    curriculum = Curriculum(start=8, cap=32, threshold=10.0, verbose=False)  # threshold 10: doubles at every evaluation
+    curriculum = Curriculum(start=8, cap=32, threshold=10.0, lr_rule="code", n_data=16, verbose=False)  # threshold 10: doubles at every evaluation
     state = state or copy_state()
 
     def sample(st):

@@ -12,6 +12,12 @@ from paperlib.training.loop import init, train
 from paperlib.training.optim import OptimizerConfig
 
 
+
+def author_curriculum(**changes) -> Curriculum:
+    """The author's curriculum (start 128, cap 4,096, threshold 0.3, the code's lr rule, 16 data tokens), changed by
+    `changes`."""
+    return Curriculum(**({"start": 128, "cap": 4096, "threshold": 0.3, "lr_rule": "code", "n_data": 16} | changes))
+
 def fresh_state(lr: float = 5e-4):
     return init(lambda: nn.Linear(2, 2), OptimizerConfig(lr=lr), seed=0, setup=configure_device("cpu"))
 
@@ -29,7 +35,7 @@ def feed(curriculum: Curriculum, losses, acc: float = 0.5, lr: float = 5e-4):
 
 def test_doubles_only_below_the_threshold_and_stops_at_the_cap():
     losses = [0.9, 0.3, 0.2999, 0.31, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0]
-    state, lengths = feed(Curriculum(start=128, cap=4096, verbose=False), losses)
+    state, lengths = feed(author_curriculum(start=128, cap=4096, verbose=False), losses)
     assert lengths == [128, 128, 256, 256, 512, 1024, 2048, 4096, 4096, 4096]
     log = state.extra["length_changes"]
     assert [(c["step"], c["from"], c["to"]) for c in log] == [(3, 128, 256), (5, 256, 512), (6, 512, 1024),
@@ -38,22 +44,22 @@ def test_doubles_only_below_the_threshold_and_stops_at_the_cap():
 
 
 def test_never_past_a_cap_that_is_not_a_doubling_of_the_start():
-    _, lengths = feed(Curriculum(start=100, cap=300, lr_rule="none", verbose=False), [0.0] * 4)
+    _, lengths = feed(author_curriculum(start=100, cap=300, lr_rule="none", verbose=False), [0.0] * 4)
     assert lengths == [200, 300, 300, 300]
 
 
 def test_code_rule_compounds_to_the_reference_values():
-    state, _ = feed(Curriculum(start=128, verbose=False), [0.1] * 5)
+    state, _ = feed(author_curriculum(start=128, verbose=False), [0.1] * 5)
     lrs = [c["lr"] for c in state.extra["length_changes"]]
     assert [float(f"{lr:.3g}") for lr in lrs] == [4.84e-4, 4.54e-4, 3.97e-4, 2.98e-4, 1.49e-4]  # reference §10
     assert state.lr == lrs[-1] == pytest.approx(5e-4 * (1 - 256 / 4096 / 2) * (1 - 512 / 4096 / 2)
                                                 * (1 - 1024 / 4096 / 2) * 0.75 * 0.5)
-    state32, _ = feed(Curriculum(start=32, verbose=False), [0.1] * 7)
+    state32, _ = feed(author_curriculum(start=32, verbose=False), [0.1] * 7)
     assert state32.lr == pytest.approx(1.46e-4, abs=5e-7)
 
 
 def test_code_rule_at_the_cap_lowers_the_lr_only():
-    curriculum = Curriculum(start=2048, cap=4096, verbose=False)
+    curriculum = author_curriculum(start=2048, cap=4096, verbose=False)
     state, _ = feed(curriculum, [0.1])
     lr0 = 5e-4 * 0.5
     assert state.lr == pytest.approx(lr0)
@@ -64,23 +70,23 @@ def test_code_rule_at_the_cap_lowers_the_lr_only():
 
 
 def test_note_rule_sets_the_lr_from_the_context_length_and_decays_at_the_cap():
-    state = Curriculum(start=32, lr_rule="note", verbose=False).attach(fresh_state())
+    state = author_curriculum(start=32, lr_rule="note", verbose=False).attach(fresh_state())
     assert state.lr == pytest.approx(5e-4 * (1 - 0.5 * 64 / 4128))
-    state, _ = feed(Curriculum(start=32, lr_rule="note", verbose=False), [0.1] * 7)
+    state, _ = feed(author_curriculum(start=32, lr_rule="note", verbose=False), [0.1] * 7)
     assert [c["lr"] for c in state.extra["length_changes"]] == pytest.approx(
         [5e-4 * (1 - 0.5 * (n + 32) / 4128) for n in (64, 128, 256, 512, 1024, 2048, 4096)])
-    curriculum = Curriculum(start=32, lr_rule="note", verbose=False)
+    curriculum = author_curriculum(start=32, lr_rule="note", verbose=False)
     state, _ = feed(curriculum, [0.1] * 7 + [0.2, 0.02])  # two evaluations at the cap, not compounded
     assert state.lr == pytest.approx(2.5e-4 * (1 - math.exp(-0.02)))
 
 
 def test_a_limit_stops_the_growth_but_keeps_the_caps_learning_rates():
-    limited, lengths = feed(Curriculum(start=128, cap=4096, limit=512, verbose=False), [0.1] * 4)
-    full, _ = feed(Curriculum(start=128, cap=4096, verbose=False), [0.1] * 2)
+    limited, lengths = feed(author_curriculum(start=128, cap=4096, limit=512, verbose=False), [0.1] * 4)
+    full, _ = feed(author_curriculum(start=128, cap=4096, verbose=False), [0.1] * 2)
     assert lengths == [256, 512, 512, 512]
     assert limited.lr == full.lr == pytest.approx(5e-4 * (1 - 256 / 4096 / 2) * (1 - 512 / 4096 / 2))  # no decay
     with pytest.raises(ValueError, match="limit"):
-        Curriculum(start=128, cap=4096, limit=64)
+        author_curriculum(start=128, cap=4096, limit=64)
 
 
 def at_cap(stop: StopAtCap, records) -> tuple[bool, dict]:
@@ -118,7 +124,7 @@ def test_step_reaching_reads_the_curriculums_log():
 
 
 def test_attach_keeps_a_resumed_state_and_logs_changes(capsys):
-    curriculum = Curriculum(start=16, cap=64, label="copy-recurrent-seed0")
+    curriculum = author_curriculum(start=16, cap=64, label="copy-recurrent-seed0")
     state, _ = feed(curriculum, [0.1])
     assert "curriculum (copy-recurrent-seed0): step 1, val_loss 0.1000 < 0.3: noise length 16 -> 32" in capsys.readouterr().out
     curriculum.attach(state)
@@ -127,9 +133,9 @@ def test_attach_keeps_a_resumed_state_and_logs_changes(capsys):
 
 def test_bad_configurations_are_refused():
     with pytest.raises(ValueError):
-        Curriculum(start=256, cap=128)
+        author_curriculum(start=256, cap=128)
     with pytest.raises(ValueError):
-        Curriculum(lr_rule="cosine")
+        author_curriculum(lr_rule="cosine")
 
 
 def test_inside_train_the_sampler_sees_the_new_length_after_the_evaluation():
@@ -139,7 +145,7 @@ def test_inside_train_the_sampler_sees_the_new_length_after_the_evaluation():
         seen.append(state.extra["noise_len"])
         return torch.randn(4, 2, generator=state.generator), torch.zeros(4, dtype=torch.long)
 
-    curriculum = Curriculum(start=8, cap=32, verbose=False)
+    curriculum = author_curriculum(start=8, cap=32, verbose=False)
     state = fresh_state()  # train attaches the curriculum when it starts
     losses = iter([1.0, 0.1, 0.1, 0.1])
     train(state, sample, lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]), 12, eval_steps=[0, 3, 6, 9],
@@ -151,7 +157,7 @@ def test_inside_train_the_sampler_sees_the_new_length_after_the_evaluation():
 def test_july_rule_halves_the_block_at_short_lengths_only():
     model = nn.Linear(2, 2)
     model.block = 32  # a model with a block length, like the recurrent transformer
-    curriculum = Curriculum(start=32, cap=256, block_cap=32, verbose=False)
+    curriculum = author_curriculum(start=32, cap=256, block_cap=32, verbose=False)
     state = curriculum.attach(init(lambda: model, OptimizerConfig(lr=1e-3), seed=0, setup=configure_device("cpu")))
     assert state.model.block == 16  # K = min(32 / 2, 32) at the first length
     blocks = []
@@ -160,6 +166,6 @@ def test_july_rule_halves_the_block_at_short_lengths_only():
         curriculum.on_eval(state, record)
         blocks.append((record["noise_len"], record["block"], state.model.block))
     assert blocks == [(32, 16, 32), (64, 32, 32), (128, 32, 32), (256, 32, 32)]
-    assert Curriculum(start=128, block_cap=None).block(128) is None
+    assert author_curriculum(start=128, block_cap=None).block(128) is None
     with pytest.raises(ValueError, match="block_cap"):
-        Curriculum(start=32, block_cap=0)
+        author_curriculum(start=32, block_cap=0)

@@ -174,8 +174,7 @@ def test_recheck_decides_a_marked_sentence_again_on_the_record():
 
 # Chapters whose committed page (book/*.ipynb) was executed before its source marked its sentences: the lead empties
 # this when the cpu profile is executed again.
-PAGES_EXECUTED_BEFORE_MARKING = frozenset({"copy_tasks", "linear_time", "long_range_image",
-                                           "scaling_law", "shakespeare", "weber_fechner_mnist"})
+PAGES_EXECUTED_BEFORE_MARKING = frozenset({"copy_tasks"})
 
 
 @pytest.mark.slow

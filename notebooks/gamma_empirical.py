@@ -52,7 +52,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from paperlib.book.page import glue_metrics
+from paperlib.book.page import glue_metrics, wrapping
 from paperlib.book.records import record
 from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.book.runner import declared_parameters
@@ -205,13 +205,15 @@ asymptote_table(point).style.format("{:.3f}").format_index("{:,}")
 # least-squares slope of $\log N^*$ on $\log D$ over the usable cells.
 
 # %% tags=["hide-input"]
-definitions_table(point, metrics, defs).style.format({"γ": "{:.2f}", "cells used": "{:.0f}", "≤ smallest": "{:.0f}",
-                                                     "> largest": "{:.0f}", "censored run": "{:.0f}"}, na_rep="")
+wrapping(definitions_table(point, metrics, defs).style.format(
+    {"γ": "{:.2f}", "cells used": "{:.0f}", "≤ smallest": "{:.0f}", "> largest": "{:.0f}", "censored run": "{:.0f}"},
+    na_rep=""))
 
 # %% tags=["hide-input"]
 top = design.ladder[-1].non_embedding(data.vocab_size, context)
 display(Markdown(size_note(design, data.vocab_size)))
-size_table(point, defs, top)
+n_star_cells = size_table(point, defs, top)
+wrapping(n_star_cells.style, list(n_star_cells.columns), width_em=5)
 
 # %% [markdown]
 # (gamma_empirical-key-figure)=

@@ -370,7 +370,7 @@ class Definition:
 def fraction_definition(f: float) -> Definition:
     """N*_f: the fewest parameters whose loss is within a fraction f of the data-limited loss,
     L − L∞(D) ≤ f·(L∞(D) − Ê)."""
-    return Definition(f"f{f:g}", f"N*_f, f = {f:g}", "primary", "val_loss",
+    return Definition(f"f{f:g}", f"primary: N*_f, f = {f:g}", "primary", "val_loss",
                       lambda asymptote, E: asymptote.L_inf + f * (asymptote.L_inf - E))
 
 
@@ -743,7 +743,7 @@ def ladder_table(design: Design, vocab_size: int) -> pd.DataFrame:
 def slices_table(design: Design, unigram: Mapping[int, float]) -> pd.DataFrame:
     """Per slice: steps per pass, the validation interval, the cap, the seeds, the 1-gram validation loss."""
     return pd.DataFrame([{"D (characters)": D, "steps per pass": design.steps_per_pass(D),
-                          "validation every (steps)": design.eval_every(D), "cap (steps)": design.max_steps(D),
+                          "validated every": design.eval_every(D), "cap (steps)": design.max_steps(D),
                           "seeds": 2 if D in design.seed_sizes else 1, "1-gram loss (nats)": unigram[D]}
                          for D in design.sizes]).set_index("D (characters)")
 
@@ -823,13 +823,13 @@ def definitions_table(point: Analysis, metrics: Mapping[str, float], defs: Seque
     rows = []
     for d in defs:
         found = point.cells[d.name]
-        rows.append({"definition": d.label, "kind": d.kind, "γ": metrics[f"gamma_{d.name}"],
+        rows.append({"definition": d.label, "γ": metrics[f"gamma_{d.name}"],
                      "95 % CI": _interval(metrics[f"gamma_{d.name}.ci_low"], metrics[f"gamma_{d.name}.ci_high"]),
                      "cells used": sum(c.usable for c in found),
                      "≤ smallest": sum(c.crossing.status == "below" for c in found),
                      "> largest": sum(c.crossing.status == "above" for c in found),
                      "censored run": sum(c.censored_run for c in found)})
-    rows.append({"definition": "β̂/α̂ of the global fit", "kind": "primary", "γ": metrics["gamma_balance"],
+    rows.append({"definition": "primary: β̂/α̂ of the global fit", "γ": metrics["gamma_balance"],
                  "95 % CI": _interval(metrics["gamma_balance.ci_low"], metrics["gamma_balance.ci_high"])})
     return pd.DataFrame(rows).set_index("definition")
 
@@ -898,7 +898,7 @@ def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: De
     """Validation loss (the fixed subset) against passes for the smallest, a middle and the largest rung at
     every slice (first seed); a dot marks the best weights, a cross a censored run's end."""
     rungs = sorted({0, len(design.ladder) // 2, len(design.ladder) - 1})
-    fig, axes = page_figure(len(rungs), row_height=3.3, sharex=True)
+    fig, axes = page_figure(1, len(rungs), row_height=4.2, sharex=True)
     for ax, rung in zip(np.atleast_1d(axes), rungs):
         for i, D in enumerate(design.sizes):
             result = results[(D, design.seed, rung)]
@@ -910,10 +910,10 @@ def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: De
             if censored(result):
                 ax.scatter(passes.iloc[-1], h.val_loss.iloc[-1], marker="x", color="k", s=50, zorder=3)
         r = design.ladder[rung]
-        ax.set(xscale="log", ylabel="validation loss", title=f"{r.name}: {_count(r.non_embedding(vocab_size, design.context))} "
-                                                            "non-embedding parameters")
-    np.atleast_1d(axes)[-1].set_xlabel("passes over the slice")
-    _legend_below(np.atleast_1d(axes)[-1], ncol=6)
+        ax.set(xscale="log", xlabel="passes over the slice",
+               title=f"{r.name}: {_count(r.non_embedding(vocab_size, design.context))} non-embedding")
+    np.atleast_1d(axes)[0].set_ylabel("validation loss")
+    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=6)
     return fig
 
 

@@ -894,6 +894,9 @@ def plot_losses(frame: pd.DataFrame, point: Analysis) -> Figure:
     return fig
 
 
+LEGIBLE_SIDE_BY_SIDE = 11.5  # points: tick and legend text of panels set side by side
+
+
 def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: Design, vocab_size: int) -> Figure:
     """Validation loss (the fixed subset) against passes for the smallest, a middle and the largest rung at
     every slice (first seed); a dot marks the best weights, a cross a censored run's end."""
@@ -911,9 +914,11 @@ def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: De
                 ax.scatter(passes.iloc[-1], h.val_loss.iloc[-1], marker="x", color="k", s=50, zorder=3)
         r = design.ladder[rung]
         ax.set(xscale="log", xlabel="passes over the slice",
-               title=f"{r.name}: {_count(r.non_embedding(vocab_size, design.context))} non-embedding")
+               title=f"{r.name} (N = {_count(r.non_embedding(vocab_size, design.context))})")
+        ax.tick_params(labelsize=LEGIBLE_SIDE_BY_SIDE)  # three panels across: a point larger to stay legible at 420 px
     np.atleast_1d(axes)[0].set_ylabel("validation loss")
-    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=6)
+    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=3,
+               fontsize=LEGIBLE_SIDE_BY_SIDE)
     return fig
 
 

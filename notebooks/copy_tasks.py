@@ -82,7 +82,7 @@ from myst_nb import glue
 
 from paperlib.book.page import glue_metrics
 from paperlib.book.records import record
-from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.book.render import plural, verdict_table, verdicts_for_run
 from paperlib.book.runner import declared_parameters
 from paperlib.book.verdicts import run_record
 from paperlib.chapters.copy_tasks import (
@@ -140,13 +140,13 @@ display(Markdown(this_run_words(values, settings, plan, n_workers, pilot)))
 # ## 1. What a training step costs
 #
 # At length 4,128 the layer runs 129 times per sequence, once per window, and each window is small
-# (64 tokens of width 96 per sequence). The first table times one training step of the paper's copy
+# (64 tokens of width 96 per sequence). The first two tables time one training step of the paper's copy
 # model at batch {glue:text}`batch_size` and length {glue:text}`bench_len`, from the same weights on the
 # same batch, for each lever alone: dropout on or off (its random masks are drawn element by element
-# by the CPU's random-number generator) and bf16 autocast; the speeds are against this run's own
-# step. Loss and gradient differences are measured with dropout off (eval mode), so they show only
-# what precision changes. The second table is where the time of this run's step goes, by torch's
-# profiler; the third, the seconds of a step at every length of the curriculum on the threads one
+# by the CPU's random-number generator) and bf16 autocast; the speeds (first table) are against this
+# run's own step. Loss and gradient differences (second table) are measured with dropout off (eval
+# mode), so they show only what precision changes. The third table is where the time of this run's
+# step goes, by torch's profiler; the fourth, the seconds of a step at every length of the curriculum on the threads one
 # training process has, from which the expected minutes below are computed. Every step is timed on
 # the threads of one training process, by {glue:text}`clock_name` (on one thread, its CPU time, which
 # other work on the machine's cores does not change).
@@ -159,8 +159,10 @@ if benchmark_noise:
                 "step_s_run": bench.loc[bench.index.str.contains("this run's step"), "seconds per step"].iloc[0]}
     glue("bench_len", seq_len(bench_len), display=False)
     glue("speed_words", Markdown(speed_words(run_record(metrics, profile), bench)), display=False)
-    display(bench.style.format({"seconds per step": "{:.2f}", "speed against this run's step": "{:.2f}×",
-                                "|Δ loss|": "{:.1e}", "max |Δ grad| / max |grad|": "{:.1e}"}))
+    display(bench[["seconds per step", "speed against this run's step"]].style.format(
+        {"seconds per step": "{:.2f}", "speed against this run's step": "{:.2f}×"}).set_caption("Speed"))
+    display(bench[["|Δ loss|", "max |Δ grad| / max |grad|"]].style.format("{:.1e}").set_caption(
+        "Precision: distance from the first step, dropout off"))
     breakdown = step_breakdown(setup, bench_len, batch_size, dropout, worker_threads)
     display(breakdown.to_frame().assign(share=breakdown / breakdown.sum()).style.format(
         {breakdown.name: "{:.2f}", "share": "{:.0%}"}))
@@ -169,7 +171,7 @@ else:
     glue("speed_words", Markdown("The step benchmark was skipped (`benchmark_noise` 0)."), display=False)
 
 # %% [markdown]
-# {glue:md}`speed_words`
+# {glue:md}`speed_words:myst`
 
 # %% tags=["hide-input"]
 seconds = step_seconds(setup, {"recurrent": doublings(settings.start, cap), "regular": [settings.start],
@@ -178,7 +180,8 @@ seconds = step_seconds(setup, {"recurrent": doublings(settings.start, cap), "reg
 expected, most, how = expected_minutes(plan, settings, seconds, pilot, n_workers)
 metrics |= {"expected_min": expected, "expected_max_min": most}
 line = (f"Expected training time: about {expected:.1f} minutes, at most {most:.1f} (every paper-model run using "
-        f"its whole step budget at the cap), on {n_workers} training process(es) of {worker_threads} thread(s); "
+        f"its whole step budget at the cap), on {plural(n_workers, 'training process', 'training processes')} of "
+        f"{plural(worker_threads, 'thread')}; "
         + "; ".join(how))
 print(line.rstrip("; "), file=sys.stderr, flush=True)
 display(Markdown(line.rstrip("; ") + "."))
@@ -193,7 +196,8 @@ seconds.style.format("{:.2f}", na_rep="—")
 
 # %% tags=["hide-input"]
 experiment = train_all(settings, plan, workers)
-Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on {n_workers} training process(es) "
+Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on "
+         f"{plural(n_workers, 'training process', 'training processes')} "
          f"(expected {expected:.1f}).")
 
 # %% [markdown]
@@ -216,7 +220,7 @@ for task in COPY_TASKS:
     display(seed_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
 
 # %% [markdown]
-# {glue:md}`results_words`
+# {glue:md}`results_words:myst`
 
 # %% [markdown]
 # ## 4. Curves (the note's Fig. 4)
@@ -244,7 +248,7 @@ glue("accounting_words", Markdown(accounting_words(experiment, page, eval_every)
 pass_table(experiment).style.format({"validations": "{:.1f}", "samples": "{:,.0f}"})
 
 # %% [markdown]
-# {glue:md}`accounting_words`
+# {glue:md}`accounting_words:myst`
 
 # %% tags=["hide-input"]
 fig = plot_by_length(experiment, "selective_copy", threshold)
@@ -259,7 +263,7 @@ for task in COPY_TASKS:
 # %% [markdown]
 # ## 6. Baselines
 #
-# {glue:md}`baseline_setup`
+# {glue:md}`baseline_setup:myst`
 #
 # Each is compared with the paper's model **at the same samples**, on the same final batches: where
 # the paper's model passed its first length when the budget is those samples, else at the longest
@@ -274,7 +278,7 @@ for task in COPY_TASKS:
     display(baseline_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
 
 # %% [markdown]
-# {glue:md}`baseline_words`
+# {glue:md}`baseline_words:myst`
 
 # %% tags=["hide-input"]
 fig = plot_validation_accuracy(experiment)

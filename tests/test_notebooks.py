@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 
 import jupytext
 import nbformat
@@ -41,6 +42,15 @@ def test_source_pair_agrees_and_has_no_outputs(name):
     assert code(executed) == code(source), f"run `jupytext --sync notebooks/{name}.py`"
     assert all(not c.get("outputs") for c in executed.cells if c.cell_type == "code")
     assert executed.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_glued_text_is_rendered_as_myst(name):
+    """A glued Markdown text goes in with `:myst`, so its roles (the `decided` marker, badges) are parsed, not
+    shown as code."""
+    source = (project_root() / "notebooks" / f"{name}.py").read_text()
+    plain = [m for m in re.findall(r"\{glue:md\}`([^`]+)`", source) if not m.endswith(":myst")]
+    assert not plain, f"write {{glue:md}}`NAME:myst` for {plain}"
 
 
 @pytest.mark.parametrize("name", NAMES)

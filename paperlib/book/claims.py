@@ -10,12 +10,14 @@ from typing import Any, Literal
 
 from paperlib.book.paper_numbers import (
     COPY_ACC_MIN,
+    COPY_DATA_AND_MARKERS,
     COPY_DROPOUT,
     COPY_VALIDATION,
     FORGET_ALPHA_MAX,
     FORGET_COPY_ACC_MAX,
     IMAGE_ACC_TOLERANCE,
     LINEAR_EXPONENT_MAX,
+    NOTE_COPY_NOISE,
     NOTE_COPY_SAMPLES,
     NOTE_IMAGE_ACC,
     NOTE_IMAGE_SAMPLES,
@@ -104,12 +106,23 @@ def _pct(name: str) -> Callable[[Metrics], str]:
     return lambda m: f"{100 * m[name]:.2f} %"
 
 
-def _seeds_pct(name: str) -> Callable[[Metrics], str]:
-    """The mean in percent, then each seed's (``name.seed0``, ``name.seed1``, ...) where the record has them."""
+def _seeds_pct(name: str, scored_at: Callable[[Metrics], str] = lambda m: "") -> Callable[[Metrics], str]:
+    """The mean in percent (with where it was scored, from `scored_at`), then each seed's (``name.seed0``,
+    ``name.seed1``, ...) where the record has them."""
     def show(m: Metrics) -> str:
         seeds = [m[f"{name}.seed{k}"] for k in range(100) if m.get(f"{name}.seed{k}") is not None]
-        return f"{100 * m[name]:.2f} %" + (f" (seeds: {', '.join(f'{100 * a:.1f}' for a in seeds)} %)" if seeds else "")
+        return (f"{100 * m[name]:.2f} %{scored_at(m)}"
+                + (f" (seeds: {', '.join(f'{100 * a:.1f}' for a in seeds)} %)" if seeds else ""))
     return show
+
+
+def _copy_pct(task: str) -> Callable[[Metrics], str]:
+    """A copy task's accuracy over seeds (`_seeds_pct`), with the length it was scored at where a seed stopped
+    short of 4,128 (every seed is scored at the shortest length any of them reached)."""
+    def scored_at(m: Metrics) -> str:
+        noise = m.get(f"{task}_final_noise_len")
+        return "" if noise is None or noise >= NOTE_COPY_NOISE else f" at length {int(noise) + COPY_DATA_AND_MARKERS:,}"
+    return _seeds_pct(f"{task}_acc", scored_at)
 
 
 def _points(name: str) -> Callable[[Metrics], str]:
@@ -297,7 +310,7 @@ CLAIMS: tuple[Claim, ...] = (
           "100 %", "copy_tasks", ("copy_acc",),
           (f"token accuracy ≥ {100 * COPY_ACC_MIN:g} % on fresh data at length 4128, mean over seeds; not comparable "
            "(budget) when a seed did not reach 4128, or ended below the threshold with fewer samples than the Note's"),
-          lambda m: m["copy_acc"] >= COPY_ACC_MIN, _seeds_pct("copy_acc"), _pct_ci("copy_acc"),
+          lambda m: m["copy_acc"] >= COPY_ACC_MIN, _copy_pct("copy"), _pct_ci("copy_acc"),
           headline="A 508.7K-parameter recurrent layer copies 16 tokens across 4,096 noise tokens with 100 % accuracy.",
           provenance="paper", budget=_COPY_SAMPLES, stated_beside=_COPY_CADENCE,
           caveat="K = 32 at every length (the Note shrinks the block at short lengths)."),
@@ -307,7 +320,7 @@ CLAIMS: tuple[Claim, ...] = (
           (f"token accuracy ≥ {100 * SELECTIVE_COPY_ACC_MIN:g} % on fresh data at length 4128, mean over seeds (the "
            "Note's 99.6 % beside it); not comparable (budget) when a seed did not reach 4128, or ended below the "
            "threshold with fewer samples than the Note's 1.11e6"),
-          lambda m: m["selective_copy_acc"] >= SELECTIVE_COPY_ACC_MIN, _seeds_pct("selective_copy_acc"),
+          lambda m: m["selective_copy_acc"] >= SELECTIVE_COPY_ACC_MIN, _copy_pct("selective_copy"),
           _pct_ci("selective_copy_acc"),
           headline="The same model reaches 99.6 % on selective copy at length 4,128.", provenance="paper",
           budget=_metric_share("selective_copy_samples", NOTE_SELECTIVE_COPY_SAMPLES, "samples"),
@@ -323,7 +336,7 @@ CLAIMS: tuple[Claim, ...] = (
           lambda m: m["copy_acc"] >= COPY_ACC_MIN and (bool(m["copy_stalled_forget"])
                                                        or m["copy_acc_compared_forget"] < FORGET_COPY_ACC_MAX),
           lambda m: f"{100 * m['copy_acc']:.1f} % vs {100 * m['copy_acc_compared_forget']:.1f} % (forget, at length "
-                    f"{int(m['copy_compared_noise_len_forget']) + 32}"
+                    f"{int(m['copy_compared_noise_len_forget']) + COPY_DATA_AND_MARKERS}"
                     + (", which it did not pass)" if m["copy_stalled_forget"] else ")"),
           headline="Accumulating history (α = 0.5) learns copy where forgetting it (α = 0) fails.",
           provenance="paper", budget=_COPY_SAMPLES, stated_beside=_COPY_CADENCE,

@@ -45,6 +45,12 @@ PROFILE_WORDS = {"quick": "proves the code path only; its numbers mean nothing",
 ANSWER_FIELDS = ("answer", "claim", "number", "budget", "caveat")  # the verdict box's fields, besides the figure link
 
 
+def plural(n: float, noun: str, many: str | None = None) -> str:
+    """'1 run', '3 runs' ('1 pass', '2 passes' with `many`)."""
+    count = int(n) if float(n).is_integer() else n
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
+
+
 def render_text(verdicts: Sequence[Verdict]) -> str:
     """The dashboard as a plain-text table for the terminal."""
     header = ("claim", "paper", "ours", "spread", "profile", "verdict")

@@ -40,7 +40,8 @@ from torch import nn
 from paperlib.bench import time_call
 from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_BATCH, NOTE_COPY_EVAL_EVERY,
-                                         NOTE_TASK_SAMPLES, SELECTIVE_COPY_ACC_MIN)
+                                         NOTE_COPY_NOISE, NOTE_TASK_SAMPLES, SELECTIVE_COPY_ACC_MIN)
+from paperlib.book.render import plural
 from paperlib.book.verdicts import not_comparable
 from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.context import RunContext
@@ -78,7 +79,6 @@ ROLE_COLOURS = {"recurrent": "C0", "forget": "C1", "regular": "C2", "rnn": "C3"}
 PAPER_PARAMS = 508_705  # the paper's copy model (methods page, parameter counts)
 CHANCE = 1 / 14  # 14 data symbols
 AT_CHANCE_BELOW = 2 * CHANCE  # a token accuracy below twice chance counts as not learned
-FULL_NOISE = 4096  # noise tokens at the paper's length 4,128
 TARGET_ACC = {"copy": COPY_ACC_MIN, "selective_copy": SELECTIVE_COPY_ACC_MIN}  # the registry's thresholds
 # The author's two curricula (methods page, curriculum): first noise length, and K = min(L // 2, cap)
 # for July 2025 (None: the model's K = 32 at every length, Feb 2026).
@@ -772,7 +772,8 @@ def expected_minutes(plan: Sequence[RunConfig], settings: Settings, seconds: pd.
         if not all(n in schedule for n in lengths[:-1]):
             how.append(config.name)
     expected, most = (_schedule([c[i] * eval_share for c in costs], workers) / 60 for i in (0, 1))
-    note = [f"the pilot did not measure every length of {len(how)} run(s), which count one validation interval there"]
+    note = [f"the pilot did not measure every length of {plural(len(how), 'run')}, which count one validation "
+            "interval there"]
     return expected, most, note if how else []
 
 
@@ -969,7 +970,7 @@ def not_comparable_reasons(metrics: Mapping[str, float], profile: str) -> dict[s
         for s in range(seeds):
             reached = int(metrics[key(task, "final_noise_len", seed=s)])
             samples, acc = metrics[key(task, "samples", seed=s)], metrics[key(task, "acc", seed=s)]
-            if reached < FULL_NOISE:
+            if reached < NOTE_COPY_NOISE:
                 why.append(f"seed {s} reached length {seq_len(reached)} in {samples:,.0f} samples")
             elif (acc is None or acc < TARGET_ACC[task]) and samples < NOTE_TASK_SAMPLES[task]:
                 why.append(f"seed {s} ended below {100 * TARGET_ACC[task]:g} % after {samples:,.0f} samples")
@@ -1216,9 +1217,9 @@ def results_words(experiment: Experiment, record: Record) -> str:
         reached = seq_len(int(m[key(task, "final_noise_len")]))
         got = (f"every seed reached length {reached:,}" if len(lengths) == 1 else
                f"the seeds reached lengths {', '.join(f'{n:,}' for n in lengths)}, so all are scored at {reached:,}")
-        paper_len = f"the paper's length {seq_len(FULL_NOISE):,}"
+        paper_len = f"the paper's length {seq_len(NOTE_COPY_NOISE):,}"
         words.append(f"On **{TASK_LABELS[task]}** {got}, " + decided(
-            "reference", record, [f"={key(task, 'final_noise_len')}", f"={FULL_NOISE}"],
+            "reference", record, [f"={key(task, 'final_noise_len')}", f"={NOTE_COPY_NOISE}"],
             {"lower": f"short of {paper_len}.", "not separated": f"{paper_len}.", "higher": f"beyond {paper_len}."}))
         acc, low, high = (m[f"{key(task, 'acc')}{p}"] for p in ("", ".ci_low", ".ci_high"))
         ci = "" if _missing(low) else f" (95 % CI over seeds {100 * low:.2f}–{100 * high:.2f} %)"
@@ -1233,9 +1234,9 @@ def results_words(experiment: Experiment, record: Record) -> str:
                           "not separated": f"its mean is exactly {chance}, the least the chapter counts as learned."}))
         claim = f"{task}_4128"
         words.append(decided_verdict(record, claim, {
-            "reproduced": f"The claim at length {seq_len(FULL_NOISE):,} is {{words}}.",
-            "not reproduced": f"The claim at length {seq_len(FULL_NOISE):,} is {{words}}.",
-            "not comparable": f"The claim at length {seq_len(FULL_NOISE):,} is not comparable: {{reason}}.",
+            "reproduced": f"The claim at length {seq_len(NOTE_COPY_NOISE):,} is {{words}}.",
+            "not reproduced": f"The claim at length {seq_len(NOTE_COPY_NOISE):,} is {{words}}.",
+            "not comparable": f"The claim at length {seq_len(NOTE_COPY_NOISE):,} is not comparable: {{reason}}.",
             "not run": "The claim gets no verdict: {reason}."}))
     return " ".join(words)
 

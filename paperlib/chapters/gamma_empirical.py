@@ -33,6 +33,7 @@ from paperlib.bench import local_exponents
 from paperlib.book.claims import CLAIMS_BY_ID
 from paperlib.book.metrics import CI_SUFFIXES, Declaration, DeclaredMetrics, Metric
 from paperlib.book.paper_numbers import GAMMA_BAND
+from paperlib.book.render import plural
 from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models import n_params
@@ -640,12 +641,6 @@ def inconclusive_reason(metrics: Mapping[str, float]) -> str | None:
 
 def _missing(value: float | None) -> bool:
     return value is None or math.isnan(value)
-
-
-def plural(n: float, noun: str, many: str | None = None) -> str:
-    """'1 run', '3 runs' ('1 pass', '2 passes' with `many`)."""
-    count = int(n) if float(n).is_integer() else n
-    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
 def verdict_words(record: Record) -> str:

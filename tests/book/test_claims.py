@@ -161,3 +161,11 @@ def test_the_shakespeare_row_shows_the_n_gram_floor_when_the_record_has_it():
     losses = {"val_loss_recurrent": 1.9, "val_loss_regular_1": 2.3, "val_loss_regular_6": 2.2}
     assert ours(losses) == "1.9000 (regular 1-layer 2.3000, 6-layer 2.2000)"
     assert ours({**losses, "val_loss_ngram5": 1.67}) == "1.9000 (regular 1-layer 2.3000, 6-layer 2.2000; 5-gram floor 1.6700)"
+
+
+def test_a_copy_row_names_the_length_its_seeds_were_scored_at_when_one_stopped_short_of_4128():
+    ours = CLAIMS_BY_ID["selective_copy_4128"].ours
+    seeds = {"selective_copy_acc": 0.6, "selective_copy_acc.seed0": 0.4, "selective_copy_acc.seed1": 0.8}
+    assert ours({**seeds, "selective_copy_final_noise_len": 256.0}) == "60.00 % at length 288 (seeds: 40.0, 80.0 %)"
+    assert ours({**seeds, "selective_copy_final_noise_len": 4096.0}) == "60.00 % (seeds: 40.0, 80.0 %)"
+    assert CLAIMS_BY_ID["copy_4128"].ours({"copy_acc": 1.0, "copy_final_noise_len": 1024.0}) == "100.00 % at length 1,056"

@@ -7,7 +7,7 @@ import pytest
 from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID
 from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, dashboard
 from paperlib.book.records import load_records
-from paperlib.book.render import (ANSWER_FIELDS, BADGES, GROUPS, answer_fields, render_markdown, render_text,
+from paperlib.book.render import (ANSWER_FIELDS, BADGES, GROUPS, answer_fields, plural, render_markdown, render_text,
                                   run_summary, summary_markdown, verdict_table, verdicts_for_run)
 from paperlib.paths import book_dir
 
@@ -139,3 +139,8 @@ def test_the_committed_claims_page_is_up_to_date():
     page = book_dir() / "claims.md"
     assert page.read_text() == render_markdown(dashboard(records), records), \
         "book/claims.md is stale: run `paperlib claims --write book/claims.md`"
+
+
+def test_a_count_is_worded_with_its_plural():
+    assert plural(1, "run") == "1 run" and plural(3, "pass", "passes") == "3 passes"
+    assert plural(2.5, "pass", "passes") == "2.5 passes" and plural(2, "process", "processes") == "2 processes"

@@ -18,7 +18,7 @@ from paperlib.chapters.gamma_empirical import (CHUNK, HEADLINE, METRICS, Design,
                                                definitions, definitions_table, fit_table, gamma_curve,
                                                inconclusive_reason, kgram_table, ladder_table, parse_ladder,
                                                pilot_lrs, plot_gamma_vs_f, plot_kgrams, plot_learning_curves,
-                                               plot_losses, plot_sizes, plural, published_table, published_words,
+                                               plot_losses, plot_sizes, published_table, published_words,
                                                run_grid, run_plan, runs_frame, runs_table, second_seed_sizes, seed_std,
                                                sensitivity_table, size_table, slices_table, train_run,
                                                run_counts, training_stream, training_words, verdict_words)
@@ -240,7 +240,6 @@ def test_words_follow_the_numbers(measured):
     assert table.loc["Hoffmann 2022, rounded", "β/α"] == pytest.approx(0.28 / 0.34)
     assert table.loc["Hoffmann 2022, rounded", "β/α in [1 − 2β, 1 − β]"] == "no", "0.82 is above 0.72"
     assert "none of them" in published_words(table)
-    assert plural(1, "run") == "1 run" and plural(3, "pass", "passes") == "3 passes" and plural(2.5, "pass", "passes") == "2.5 passes"
 
 
 def test_tables_and_figures(measured, one_torch_thread):

@@ -25,13 +25,7 @@ def declared(name):
     return chapter(name).METRICS
 
 
-RECORDED_BEFORE_THE_DECLARATION = {"copy_tasks"}  # its committed cpu page predates #20's rewrite (issue #20)
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="the committed cpu page was recorded before the chapter's rewrite; re-executing it fixes "
-    "this (then drop it from RECORDED_BEFORE_THE_DECLARATION)")) if n in RECORDED_BEFORE_THE_DECLARATION else n
-    for n in notebook_names()])
+@pytest.mark.parametrize("name", notebook_names())
 def test_the_committed_record_holds_only_declared_metrics(name):
     assert declared(name).undeclared(committed(name)) == []
 

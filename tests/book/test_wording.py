@@ -172,11 +172,6 @@ def test_recheck_decides_a_marked_sentence_again_on_the_record():
     assert "unknown rule" in recheck(Marked("x", "nonesuch", "y", ("e",)), record)
 
 
-# Chapters whose committed page (book/*.ipynb) was executed before its source marked its sentences: the lead empties
-# this when the cpu profile is executed again.
-PAGES_EXECUTED_BEFORE_MARKING = frozenset({"copy_tasks"})
-
-
 @pytest.mark.slow
 def test_every_marked_sentence_of_the_built_book_matches_its_record(book_build, chapters_without_marked_sentences):
     records = load_records(book_dir() / "results")
@@ -187,5 +182,5 @@ def test_every_marked_sentence_of_the_built_book_matches_its_record(book_build, 
         record = declared_record(records[name])
         problems += [f"{name}: {problem}" for sentence in marked if (problem := recheck(sentence, record))]
     assert not problems, "\n".join(problems)
-    expected = chapters_without_marked_sentences | PAGES_EXECUTED_BEFORE_MARKING
-    assert unmarked == expected, f"chapters marking no sentence: {sorted(unmarked)}; expected {sorted(expected)}"
+    assert unmarked == chapters_without_marked_sentences, (
+        f"chapters marking no sentence: {sorted(unmarked)}; expected {sorted(chapters_without_marked_sentences)}")

@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from paperlib.book.paper_numbers import (
     COPY_ACC_MIN,
-    COPY_DATA_AND_MARKERS,
     COPY_DROPOUT,
     COPY_VALIDATION,
     FORGET_ALPHA_MAX,
@@ -27,6 +26,7 @@ from paperlib.book.paper_numbers import (
     SELECTIVE_COPY_ACC_MIN,
     SHAKESPEARE_LOSS_TOLERANCE,
 )
+from paperlib.data.synthetic import seq_len
 
 WF_PAPER = "Kausik 2022, Accelerating Machine Learning via the Weber-Fechner Law (arXiv 2204.11834)"
 WF_LOSS_PAPER = "Kausik 2022, Psychophysical Machine Learning (follow-up)"
@@ -121,7 +121,7 @@ def _copy_pct(task: str) -> Callable[[Metrics], str]:
     short of 4,128 (every seed is scored at the shortest length any of them reached)."""
     def scored_at(m: Metrics) -> str:
         noise = m.get(f"{task}_final_noise_len")
-        return "" if noise is None or noise >= NOTE_COPY_NOISE else f" at length {int(noise) + COPY_DATA_AND_MARKERS:,}"
+        return "" if noise is None or noise >= NOTE_COPY_NOISE else f" at length {seq_len(int(noise)):,}"
     return _seeds_pct(f"{task}_acc", scored_at)
 
 
@@ -336,7 +336,7 @@ CLAIMS: tuple[Claim, ...] = (
           lambda m: m["copy_acc"] >= COPY_ACC_MIN and (bool(m["copy_stalled_forget"])
                                                        or m["copy_acc_compared_forget"] < FORGET_COPY_ACC_MAX),
           lambda m: f"{100 * m['copy_acc']:.1f} % vs {100 * m['copy_acc_compared_forget']:.1f} % (forget, at length "
-                    f"{int(m['copy_compared_noise_len_forget']) + COPY_DATA_AND_MARKERS}"
+                    f"{seq_len(int(m['copy_compared_noise_len_forget']))}"
                     + (", which it did not pass)" if m["copy_stalled_forget"] else ")"),
           headline="Accumulating history (α = 0.5) learns copy where forgetting it (α = 0) fails.",
           provenance="paper", budget=_COPY_SAMPLES, stated_beside=_COPY_CADENCE,

@@ -319,12 +319,7 @@ def browser() -> Iterator[Browser]:
 
 # Defects the book is known to have, each with the change that removes it: (page, width, kind, a fragment of the
 # detail, why it is there). Any other defect fails the test, and so does a known one that is gone.
-_COPY_STALE = ("the committed copy page was executed before the chapter split its step-timing table and worded its "
-               "plurals: gone when copy_tasks is next executed with the cpu profile")
-KNOWN_DEFECTS: tuple[tuple[str, int, str, str, str], ...] = (
-    ("book/copy_tasks.html", 1400, "table too wide", "in #what-a-training-step-costs,", _COPY_STALE),
-    *(("book/copy_tasks.html", width, "number format", "plural left open", _COPY_STALE) for width in WIDTHS),
-)
+KNOWN_DEFECTS: tuple[tuple[str, int, str, str, str], ...] = ()
 
 
 def is_known(defect: Defect, known: tuple[str, int, str, str, str]) -> bool:

@@ -21,6 +21,7 @@ from torch import nn
 
 from paperlib.bench import Series, crossover, local_exponents, measure, time_call
 from paperlib.book.metrics import Declaration, Metric
+from paperlib.book.render import plural
 from paperlib.book.wording import Record, decided, decided_verdict
 from paperlib.models.flops import count_flops, paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import PAPER_MODELS, PaperModel, build, paper_config, paper_model
@@ -99,7 +100,8 @@ def runs(params: Mapping[str, Any]) -> list[RunSpec]:
 def work(params: Mapping[str, Any]) -> list[str]:
     """What the chapter measures, in words, from its parameters."""
     p, ns = params, lengths(params["n_min"], params["n_max"])
-    calls = f"{p['warmup']} warm-up and {p['repeats']} timed call(s) per length in each of {p['rounds']} pass(es)"
+    calls = (f"{p['warmup']} warm-up and {plural(p['repeats'], 'timed call')} per length in each of "
+             f"{plural(p['rounds'], 'pass', 'passes')}")
     lines = [f"the Note's FLOP table: {p['warmup']} warm-up and {p['repeats'] * p['rounds']} timed forward passes of "
              f"each of its {len(NOTE_TABLE)} models",
              f"time and peak memory of the {p['task']} model, recurrent at K = {p['block']} and {p['block_alt']} and "

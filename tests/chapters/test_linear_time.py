@@ -6,12 +6,13 @@ from dataclasses import replace
 import pytest
 
 from paperlib.bench import Point, Series
+from paperlib.book.runner import plan_run
 from paperlib.book.verdicts import run_record
 from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters.linear_time import (METRICS, NOTE_TABLE, cost_ratios, cost_words, crossover_words,
                                            exponent_fits, exponent_table, flop_words, in_words, matmul_peak,
                                            memory_words, note_table, ratio_metrics, slope_table, sweep_metrics,
-                                           throughput_models, time_words, training_throughput)
+                                           throughput_models, time_words, training_throughput, work)
 from paperlib.models.flops import paper_flops, train_flops_per_sample
 from paperlib.models.paper_configs import paper_config
 from paperlib.training.device import configure_device
@@ -136,3 +137,10 @@ def test_training_throughput_reports_tokens_and_mfu_by_our_flop_count():
     assert table["tokens/s"].tolist() == pytest.approx((table["batch"] * 96 / table["seconds per step"]).tolist())
     assert table["MFU"].tolist() == pytest.approx((per_sample * table["batch"] / table["seconds per step"] / 1e12).tolist())
     assert matmul_peak(setup, repeats=1) > 0
+
+
+@pytest.mark.parametrize("repeats, rounds, words", [(1, 1, "1 timed call per length in each of 1 pass"),
+                                                    (2, 3, "2 timed calls per length in each of 3 passes")])
+def test_the_plan_words_its_counts_with_their_plurals(repeats, rounds, words):
+    params = plan_run("linear_time", "cpu", {"repeats": repeats, "rounds": rounds}).parameters
+    assert words in "\n".join(work(params))

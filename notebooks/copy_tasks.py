@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -76,6 +76,7 @@ resume: bool = False  # continue every run from its checkpoint when one exists
 
 # %% tags=["hide-input"]
 import sys
+from functools import partial
 
 from IPython.display import Markdown, display
 from myst_nb import glue
@@ -97,6 +98,7 @@ from paperlib.chapters.copy_tasks import (
     expected_minutes,
     length_log,
     load_pilot,
+    measured_once,
     not_comparable_reasons,
     pass_table,
     plot_alpha,
@@ -149,12 +151,14 @@ display(Markdown(this_run_words(values, settings, plan, n_workers, pilot)))
 # step goes, by torch's profiler; the fourth, the seconds of a step at every length of the curriculum on the threads one
 # training process has, from which the expected minutes below are computed. Every step is timed on
 # the threads of one training process, by {glue:text}`clock_name` (on one thread, its CPU time, which
-# other work on the machine's cores does not change).
+# other work on the machine's cores does not change). A resumed run (`resume`) reads back the tables this device measured
+# before, so a plan's stages measure once.
 
 # %% tags=["hide-input"]
 if benchmark_noise:
     bench_len = min(benchmark_noise, cap)
-    bench = step_benchmark(step_variants(device, setup, dropout), bench_len, batch_size, worker_threads)
+    bench = measured_once(partial(step_benchmark, step_variants(device, setup, dropout), bench_len, batch_size,
+                                  worker_threads), resume)
     metrics |= {"step_s_paper": bench["seconds per step"].iloc[0],
                 "step_s_run": bench.loc[bench.index.str.contains("this run's step"), "seconds per step"].iloc[0]}
     glue("bench_len", seq_len(bench_len), display=False)
@@ -163,7 +167,8 @@ if benchmark_noise:
         {"seconds per step": "{:.2f}", "speed against this run's step": "{:.2f}×"}).set_caption("Speed"))
     display(bench[["|Δ loss|", "max |Δ grad| / max |grad|"]].style.format("{:.1e}").set_caption(
         "Precision: distance from the first step, dropout off"))
-    breakdown = step_breakdown(setup, bench_len, batch_size, dropout, worker_threads)
+    breakdown = measured_once(partial(step_breakdown, setup, bench_len, batch_size, dropout, worker_threads),
+                              resume).iloc[:, 0]
     display(breakdown.to_frame().assign(share=breakdown / breakdown.sum()).style.format(
         {breakdown.name: "{:.2f}", "share": "{:.0%}"}))
 else:
@@ -174,9 +179,9 @@ else:
 # {glue:md}`speed_words:myst`
 
 # %% tags=["hide-input"]
-seconds = step_seconds(setup, {"recurrent": doublings(settings.start, cap), "regular": [settings.start],
-                               rnn: [settings.start]},
-                       batch_size, dropout, worker_threads)
+seconds = measured_once(partial(step_seconds, setup, {"recurrent": doublings(settings.start, cap),
+                                                     "regular": [settings.start], rnn: [settings.start]},
+                                 batch_size, dropout, worker_threads), resume)
 expected, most, how = expected_minutes(plan, settings, seconds, pilot, n_workers)
 metrics |= {"expected_min": expected, "expected_max_min": most}
 line = (f"Expected training time: about {expected:.1f} minutes, at most {most:.1f} (every paper-model run using "

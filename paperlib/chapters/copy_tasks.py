@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
+from paperlib.atomic import atomic_write_text
 from paperlib.bench import time_call
 from paperlib.book.metrics import Declaration, Metric
 from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_BATCH, NOTE_COPY_EVAL_EVERY,
@@ -83,6 +85,7 @@ TARGET_ACC = {"copy": COPY_ACC_MIN, "selective_copy": SELECTIVE_COPY_ACC_MIN}  #
 # The author's two curricula (methods page, curriculum): first noise length, and K = min(L // 2, cap)
 # for July 2025 (None: the model's K = 32 at every length, Feb 2026).
 CURRICULA: dict[str, tuple[int, int | None]] = {"feb2026": (128, None), "july2025": (32, 32)}
+MEASURED = "measured"  # the folder of step tables kept per device, beside the checkpoints (`measured_once`)
 PILOT_FILE = profiles_dir() / "copy_tasks_pilot.json"  # the committed pilot (`pilot`, scripts/copy_tasks_pilot.py)
 CAP_STOPS = {"accuracy": "accuracy reached the threshold", "plateau": "loss stopped falling",
              "steps": "step budget there used"}
@@ -595,34 +598,34 @@ def baseline_steps(config: RunConfig, first: CopyRun) -> int:
 def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -> Experiment:
     """Train every run of `plan`, the baselines once their task's first paper-model seed has run: in this process
     (`workers` 1) or on a local cluster of `workers` single-threaded processes (0: one per core), the longest
-    runs first, each run read back from its checkpoint (which parallel training needs)."""
+    runs first, each run read back from its checkpoint (which parallel training needs). The runs the run
+    context's `only_runs` names train first, the others after them (where the first still to train raises
+    `RunDeferred`), so a plan's stage trains all its own runs before it stops."""
     if workers != 1 and not settings.checkpointing.every:
         raise ValueError("training in worker processes needs checkpoint_every > 0: the runs come back through "
                          "their checkpoints")
     own = sorted((c for c in plan if c.budget == "own"), key=lambda c: (c.task != "selective_copy", c.seed))
     later = [c for c in plan if c.budget != "own"]
     runs: dict[RunConfig, CopyRun] = {}
+    postponed: list[RunConfig] = []
 
     def follow_up(done: RunConfig, run: CopyRun) -> list[RunConfig]:
         if done.role != "recurrent" or done.seed != own_first[done.task]:
             return []
         return [replace(c, steps=baseline_steps(c, run)) for c in later if c.task == done.task]
 
+    def admitted(configs: list[RunConfig]) -> list[RunConfig]:
+        """The runs the run filter lets train now; the others wait until these are trained."""
+        postponed.extend(c for c in configs if settings.context.deferred(c.name))
+        return [c for c in configs if not settings.context.deferred(c.name)]
+
+    def read_back(config: RunConfig, result: dict[str, Any]) -> CopyRun:
+        return load_run(config, settings, result["wall_s"], result["resumed_at"])
+
     own_first = {c.task: min(o.seed for o in own if o.task == c.task) for c in own}
     began = time.perf_counter()
-    if workers == 1:
-        queue = list(own)
-        while queue:
-            config = queue.pop(0)
-            runs[config] = train_copy(config, settings)
-            queue += follow_up(config, runs[config])
-    else:
-        def read_back(config: RunConfig, result: dict[str, Any]) -> list[RunConfig]:
-            runs[config] = load_run(config, settings, result["wall_s"], result["resumed_at"])
-            return follow_up(config, runs[config])
-
-        run_tasks(partial(train_in_worker, settings=settings), own, read_back, workers=workers, desc="copy runs",
-                  total=len(plan))
+    _train_runs(admitted(own), lambda c, r: admitted(follow_up(c, r)), runs, settings, workers, read_back, len(plan))
+    _train_runs(postponed, follow_up, runs, settings, workers, read_back, len(plan))
     budget = next((c.budget for c in later), "full")
     experiment = Experiment({}, budget, time.perf_counter() - began)
     for config, run in sorted(runs.items(), key=lambda item: (COPY_TASKS.index(item[0].task),
@@ -630,6 +633,29 @@ def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -
                                                                 item[0].seed)):
         experiment.runs.setdefault(config.task, {}).setdefault(config.role, []).append(run)
     return experiment
+
+
+def _train_runs(configs: list[RunConfig], then: Callable[[RunConfig, CopyRun], list[RunConfig]],
+                runs: dict[RunConfig, CopyRun], settings: Settings, workers: int,
+                read_back: Callable[[RunConfig, dict[str, Any]], CopyRun], total: int) -> None:
+    """Train `configs` in order, and what `then` adds as each finishes, into `runs`: here (`workers` 1) or on a
+    local cluster (`total`: the runs its progress counts)."""
+    if not configs:
+        return
+    if workers == 1:
+        queue = list(configs)
+        while queue:
+            config = queue.pop(0)
+            runs[config] = train_copy(config, settings)
+            queue += then(config, runs[config])
+        return
+
+    def done(config: RunConfig, result: dict[str, Any]) -> list[RunConfig]:
+        runs[config] = read_back(config, result)
+        return then(config, runs[config])
+
+    run_tasks(partial(train_in_worker, settings=settings), configs, done, workers=workers, desc="copy runs",
+              total=total)
 
 
 # --- what a step costs, and the minutes it predicts -----------------------------------------------------------
@@ -719,6 +745,24 @@ def step_seconds(setup: DeviceSetup, lengths: Mapping[str, Sequence[int]], batch
                 seconds = time_call(step, setup.device, warmup=1, repeats=1, clock=clock)[0]
                 rows.append({"model": kind, "length": seq_len(noise), "seconds": seconds})
     return pd.DataFrame(rows).pivot(index="length", columns="model", values="seconds")
+
+
+def measured_once(measure: partial, reuse: bool) -> pd.DataFrame:
+    """The table `measure()` returns (a series as a one-column table), kept beside the chapter's checkpoints under
+    the hash of the call (the device set-up is among its arguments) and torch's version; with `reuse` (a resumed
+    run), the kept table when there is one, so a plan's stages and later commands measure once per device."""
+    name = measure.func.__name__
+    key = {"args": measure.args, "keywords": measure.keywords, "torch": torch.__version__}
+    path = checkpoint_path("copy_tasks", f"{MEASURED}/{name}", key).with_suffix(".json")
+    if reuse and path.is_file():
+        print(f"{name}: reused the table measured on this device ({path.name})", file=sys.stderr, flush=True)
+        kept = json.loads(path.read_text())
+        return pd.DataFrame(**kept["frame"]).rename_axis(index=kept["index"], columns=kept["columns"])
+    measured = measure()
+    table = measured.to_frame() if isinstance(measured, pd.Series) else measured
+    atomic_write_text(path, json.dumps({"frame": table.to_dict(orient="split"), "index": table.index.name,
+                                        "columns": table.columns.name}))
+    return table
 
 
 def step_breakdown(setup: DeviceSetup, noise_len: int, batch_size: int, dropout: float, threads: int) -> pd.Series:

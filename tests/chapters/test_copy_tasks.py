@@ -24,6 +24,7 @@ from paperlib.data.synthetic import copy_batch
 from paperlib.models import n_params
 from paperlib.stats import mean_ci
 from paperlib.training.device import configure_device, resolve_setup
+from paperlib.training.deadline import RunDeferred
 from paperlib.training.run import Checkpointing
 
 CPU = configure_device("cpu")
@@ -302,6 +303,16 @@ def test_the_paper_model_ends_at_the_cap_by_the_rule_and_baselines_follow_the_fi
     assert paper.cap_stop == "steps" and paper.state.step == 4 and paper.steps_at_limit == 4
     assert paper.first_pass["step"] == 0 and len(paper.first_pass["accs"]) == 1  # threshold 10 passes at step 0
     assert forget.state.step == 0 and forget.cap_stop is None  # the samples the paper model needed to pass: none
+
+
+def test_a_run_filter_trains_its_own_runs_and_baselines_before_it_defers_the_others(isolated_cache):
+    plan = [RunConfig(task, "recurrent", "recurrent", 0, 4, 64) for task in ("copy", "selective_copy")]
+    plan.append(RunConfig("copy", "forget", "forget", 0, 4, 64))
+    settings = tiny_settings(Checkpointing(every=2), context=RunContext(only_runs=("copy-*",)))
+    with pytest.raises(RunDeferred, match="selective_copy-recurrent-seed0"):
+        train_all(settings, plan)
+    saved = sorted(p.name.rsplit("-", 1)[0] for p in (isolated_cache / "checkpoints" / "copy_tasks").glob("*.pt"))
+    assert saved == ["copy-forget-seed0", "copy-recurrent-seed0"]
 
 
 def test_workers_train_the_same_runs_and_read_them_back(isolated_cache):

@@ -1,4 +1,4 @@
-"""``python -m paperlib.gpu dry-run | run | pack | unpack | stage-data`` (scripts/paper_on_gpu.sh calls these)."""
+"""``python -m paperlib.gpu dry-run | seed | run | pack | unpack | stage-data`` (scripts/paper_on_gpu.sh calls these)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if problems:
         print(f"plan: {args.data} is incomplete ({problems[0]}); the chapters look for their data elsewhere", flush=True)
     env = {} if problems else inputs.environment(args.data, args.scratch)
-    return plan.run(args.output, args.until, carry=args.carry, env=env)
+    return plan.run(args.output, args.until, env=env, numbers=args.stages)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    print(f"plan: {plan.seed(args.output, args.carry)} files from {args.carry} seeded {args.output}")
+    return 0
+
+
+def stage_numbers(text: str) -> tuple[int, ...]:
+    """``1,4`` -> (1, 4): numbers of the plan's stages."""
+    numbers = tuple(int(n) for n in text.split(",") if n.strip())
+    if not numbers or any(not 1 <= n <= len(plan.STAGES) for n in numbers):
+        raise argparse.ArgumentTypeError(f"stages are numbered 1 to {len(plan.STAGES)}, got {text!r}")
+    return numbers
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
@@ -76,10 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     dry.add_argument("--wheels", type=Path, default=root / plan.WHEELS)
     dry.add_argument("--data", type=Path, default=root / plan.DATA)
     dry.set_defaults(func=cmd_dry_run)
+    seeder = sub.add_parser("seed", help="on the device: fill the output with what the carry folder holds and it lacks")
+    seeder.add_argument("--output", type=Path, default=root / plan.OUTPUT)
+    seeder.add_argument("--carry", type=Path, default=root / plan.CARRY)
+    seeder.set_defaults(func=cmd_seed)
     run = sub.add_parser("run", help="on the device: the stages not yet done, until a deadline")
     run.add_argument("--until", type=float, required=True, help="deadline, Unix seconds")
+    run.add_argument("--stages", type=stage_numbers, default=(), help="only these stages, e.g. 1,4 (default: all)")
     run.add_argument("--output", type=Path, default=root / plan.OUTPUT)
-    run.add_argument("--carry", type=Path, default=root / plan.CARRY)
     run.add_argument("--data", type=Path, default=root / plan.DATA)
     run.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()) / "paperlib-gpu-data",
                      help="where the carried data are unpacked")

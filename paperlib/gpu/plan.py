@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from paperlib.chapters import chapter
 from paperlib.context import RunContext
 from paperlib.gpu.estimate import PlannedRun, planned
 from paperlib.gpu.pack import MIB
+from paperlib.training.run import DIGEST_CHARS
 
 WHEELS, DATA, OUTPUT, CARRY = ".whl", ".gpu-data", "gpu-run", "gpu-carry"
 STATUS, LOG, SUMMARY = "plan.json", "log.txt", "summary.txt"
@@ -96,20 +97,20 @@ def seed(output: Path, carry: Path) -> int:
     return copied
 
 
-def run(output: Path, until: float, *, carry: Path | None = None, env: Mapping[str, str] | None = None,
-        stages: tuple[Stage, ...] = STAGES, run_notebook: Callable[..., Path] = execute) -> int:
-    """Run the stages not yet done, in order, until `until` (Unix seconds); 0 unless a stage failed.
+def run(output: Path, until: float, *, env: Mapping[str, str] | None = None, stages: tuple[Stage, ...] = STAGES,
+        numbers: Collection[int] = (), run_notebook: Callable[..., Path] = execute) -> int:
+    """Run the stages not yet done (those `numbers` names, all when it is empty), in order, until `until` (Unix
+    seconds); 0 unless a stage failed.
 
     Every notebook runs with ``resume``, its checkpoints under ``output/checkpoints`` and the deadline `until`;
-    a stage stopped by the deadline ends the command, a failed one is recorded and the next stage runs.
+    a stage stopped by the deadline ends the command, a failed one (a cell's error, or one outside any cell such
+    as a kernel that did not respond) is recorded and the next stage runs.
     """
     output.mkdir(parents=True, exist_ok=True)
-    if carry is not None:
-        print(f"plan: {seed(output, carry)} files from {carry} seeded {output}", flush=True)
     env = {**(env or {}), "PAPERLIB_CHECKPOINTS": str((output / "checkpoints").resolve())}
     status, code = load_status(output), 0
     for number, stage in enumerate(stages, 1):
-        if stage_done(stage, output, status):
+        if stage_done(stage, output, status) or (numbers and number not in numbers):
             continue
         if time.time() > until - MIN_STAGE_S:
             print(f"plan: stage {number} ({stage.title}) not started: under {MIN_STAGE_S:.0f} s left", flush=True)
@@ -118,19 +119,27 @@ def run(output: Path, until: float, *, carry: Path | None = None, env: Mapping[s
               + (f", runs {','.join(stage.only_runs)}" if stage.only_runs else "") + ")", flush=True)
         began = time.time()
         _note(output, status, stage, "running", "still running when the command ended: stopped hard", began)
-        try:
-            run_notebook(plan_run(stage.notebook, "paper", {"resume": True}), output,
-                         context=RunContext(deadline=until, only_runs=stage.only_runs), env=env)
-            outcome, detail = "done", "the chapter's page and record are written"
-        except NotebookFailed as error:
-            outcome, detail = _outcome(error)
-            if outcome == "failed":
-                code = 1
+        outcome, detail = run_stage(stage, output, until, env, run_notebook)
+        if outcome == "failed":
+            code = 1
         _note(output, status, stage, outcome, detail, began)
         print(f"plan: stage {number} {outcome}: {detail}", flush=True)
         if outcome == "stopped":
             break
     return code
+
+
+def run_stage(stage: Stage, output: Path, until: float, env: Mapping[str, str],
+              run_notebook: Callable[..., Path]) -> tuple[str, str]:
+    """Run one stage's notebook; its outcome ("done", "stopped" or "failed") and why."""
+    notebook_run = plan_run(stage.notebook, "paper", {"resume": True})
+    try:
+        run_notebook(notebook_run, output, context=RunContext(deadline=until, only_runs=stage.only_runs), env=env)
+    except NotebookFailed as error:
+        return _outcome(error, untrained_runs(stage, notebook_run.parameters, output))
+    except Exception as error:  # outside any cell: papermill, the kernel ("Kernel didn't respond"), the runner
+        return "failed", f"outside the notebook's cells: {type(error).__name__}: {error}"
+    return "done", "the chapter's page and record are written"
 
 
 def _note(output: Path, status: dict[str, dict[str, Any]], stage: Stage, outcome: str, detail: str,
@@ -141,21 +150,34 @@ def _note(output: Path, status: dict[str, dict[str, Any]], stage: Stage, outcome
     atomic_write_json(output / STATUS, status)
 
 
-def _outcome(error: NotebookFailed) -> tuple[str, str]:
+def untrained_runs(stage: Stage, values: Mapping[str, Any], output: Path) -> list[str]:
+    """The stage's own runs (its plan under `values`) without a checkpoint in ``output/checkpoints``: a run
+    ends by saving one, so these did not train."""
+    folder = output / "checkpoints"
+    return [run.key for run in stage.runs(values) if not any(folder.glob(f"{run.key}-{'?' * DIGEST_CHARS}.pt"))]
+
+
+def _outcome(error: NotebookFailed, untrained: list[str]) -> tuple[str, str]:
+    """A failed notebook's outcome: a deferral is "done" only once the stage's own runs are trained."""
     first = str(error).splitlines()[0]
-    if error.ename == "RunDeferred":
+    if error.ename == "RunDeferred" and not untrained:
         return "done", "its runs are trained; the notebook stopped at the first run of a later stage"
+    if error.ename == "RunDeferred":
+        return "failed", (f"deferred before its own runs trained ({', '.join(untrained)} have no checkpoint): "
+                          f"{first}")
     if error.ename == "DeadlineReached":
         return "stopped", f"deadline: {first}"
     return "failed", str(error)
 
 
 def pack_list(output: Path, stages: tuple[Stage, ...] = STAGES) -> list[tuple[Path, str]]:
-    """What a pack holds, by priority: the plan's status and log, executed notebooks, records; then the
-    checkpoints of chapters without a page: the newest first (the run a deadline interrupted), then by the
-    chapter's next stage and newest first. Checkpoints of finished chapters are left behind."""
+    """What a pack holds, by priority: the plan's status and log, executed notebooks, records, the small tables
+    kept beside the checkpoints (a chapter's step times measured on this device); then the checkpoints of chapters
+    without a page: the newest first (the run a deadline interrupted), then by the chapter's next stage and newest
+    first. Checkpoints of finished chapters are left behind."""
     status = load_status(output)
-    light = [output / STATUS, output / LOG, *sorted(output.glob("*.ipynb")), *sorted((output / "results").glob("*.json"))]
+    light = [output / STATUS, output / LOG, *sorted(output.glob("*.ipynb")), *sorted((output / "results").glob("*.json")),
+             *sorted((output / "checkpoints").glob("*/*/*.json"))]
     pending = [s.notebook for s in stages if not stage_done(s, output, status)]
     rank = {name: pending.index(name) for name in pending}
     checkpoints = [p for p in (output / "checkpoints").glob("*/*.pt") if p.parent.name in rank]

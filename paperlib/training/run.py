@@ -42,9 +42,12 @@ class Checkpointing:
             raise ValueError("resume needs checkpoints: set checkpoint_every to a positive number of steps")
 
 
+DIGEST_CHARS = 12  # of the configuration's hash in a checkpoint's file name
+
+
 def checkpoint_path(chapter: str, name: str, meta: Mapping[str, Any]) -> Path:
     """Where the run `name` of `chapter` configured by `meta` keeps its checkpoint."""
-    digest = hashlib.sha256(json.dumps(dict(meta), sort_keys=True, default=str).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps(dict(meta), sort_keys=True, default=str).encode()).hexdigest()[:DIGEST_CHARS]
     return checkpoints_dir() / chapter / f"{name}-{digest}.pt"
 
 

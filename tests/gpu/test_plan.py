@@ -10,13 +10,15 @@ from paperlib.book.runner import NotebookFailed
 from paperlib.gpu import plan
 from paperlib.gpu.__main__ import main
 from paperlib.gpu.pack import MIB
+from paperlib.training.run import DIGEST_CHARS
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*the paper profile is sized for one GPU")
 
 
 def fake_notebooks(outcomes):
-    """A stand-in for `execute`: each call takes the next outcome, "page" (writes the record) or an exception
-    name the notebook raised; the calls (notebook, parameters, run context, environment) are kept."""
+    """A stand-in for `execute`: each call takes the next outcome, "page" (writes the record), "trained" (saves a
+    checkpoint of each run the stage's filter names, then defers the next: `RunDeferred`) or an exception name the
+    notebook raised; the calls (notebook, parameters, run context, environment) are kept."""
     calls = []
 
     def run_notebook(run_plan, output, context, env):
@@ -25,6 +27,11 @@ def fake_notebooks(outcomes):
         if outcome == "page":
             (output / "results").mkdir(exist_ok=True)
             return plan.atomic_write_json(output / "results" / f"{run_plan.notebook}.json", {})
+        if outcome == "trained":
+            stage = next(s for s in plan.STAGES if s.only_runs == context.only_runs)
+            for run in stage.runs(run_plan.parameters):
+                write(output / "checkpoints" / f"{run.key}-{'0' * DIGEST_CHARS}.pt")
+            outcome = "RunDeferred"
         raise NotebookFailed(f"notebook {run_plan.notebook!r} failed in cell 4: {outcome}: why\nkept at x", outcome)
 
     return run_notebook, calls
@@ -32,7 +39,7 @@ def fake_notebooks(outcomes):
 
 def test_stages_run_in_priority_order_and_a_deadline_ends_the_command(tmp_path):
     out, until = tmp_path / "gpu-run", time.time() + 3600
-    run_notebook, calls = fake_notebooks(["RunDeferred", "DeadlineReached"])
+    run_notebook, calls = fake_notebooks(["trained", "DeadlineReached"])
     assert plan.run(out, until, env={"PAPERLIB_SHAKESPEARE": "t.txt"}, run_notebook=run_notebook) == 0
     assert [(name, params["profile"], params["resume"]) for name, params, _, _ in calls] == [
         ("copy_tasks", "paper", True), ("shakespeare", "paper", True)]
@@ -47,7 +54,7 @@ def test_stages_run_in_priority_order_and_a_deadline_ends_the_command(tmp_path):
 
 def test_the_next_command_resumes_where_the_last_stopped_and_a_failure_does_not_stop_the_others(tmp_path):
     out = tmp_path / "gpu-run"
-    plan.run(out, time.time() + 3600, run_notebook=fake_notebooks(["RunDeferred", "DeadlineReached"])[0])
+    plan.run(out, time.time() + 3600, run_notebook=fake_notebooks(["trained", "DeadlineReached"])[0])
     run_notebook, calls = fake_notebooks(["page", "ValueError", "page"])
     assert plan.run(out, time.time() + 3600, run_notebook=run_notebook) == 1
     assert [(name, context.only_runs) for name, _, context, _ in calls] == [
@@ -58,6 +65,34 @@ def test_the_next_command_resumes_where_the_last_stopped_and_a_failure_does_not_
     run_notebook, calls = fake_notebooks(["page"])
     plan.run(out, time.time() + 3600, run_notebook=run_notebook)
     assert [name for name, *_ in calls] == ["long_range_image"]  # a failed stage is tried again
+
+
+def test_a_deferral_before_the_stage_trained_its_own_runs_is_a_failure_not_done(tmp_path):
+    run_notebook, calls = fake_notebooks(["RunDeferred", "page", "page", "page"])
+    assert plan.run(tmp_path, time.time() + 3600, run_notebook=run_notebook) == 1
+    entry = json.loads((tmp_path / plan.STATUS).read_text())["copy_tasks:copy-*"]
+    assert entry["status"] == "failed" and "copy_tasks/copy-recurrent-seed0" in entry["detail"]
+    assert len(calls) == 4  # the next stages still ran
+
+
+def test_an_error_outside_the_cells_fails_its_stage_and_the_next_stages_run(tmp_path):
+    run_notebook, calls = fake_notebooks(["trained", "page", "page"])
+
+    def kernel_dies_on_shakespeare(run_plan, output, context, env):
+        if run_plan.notebook == "shakespeare":
+            raise RuntimeError("Kernel didn't respond in 60 seconds")
+        return run_notebook(run_plan, output, context=context, env=env)
+
+    assert plan.run(tmp_path, time.time() + 3600, run_notebook=kernel_dies_on_shakespeare) == 1
+    assert [name for name, *_ in calls] == ["copy_tasks", "long_range_image", "copy_tasks"]
+    text = plan.summary(tmp_path, [], [], [], "a test")
+    assert "2. Shakespeare" in text and "failed after" in text and "Kernel didn't respond" in text
+
+
+def test_only_the_stages_named_run(tmp_path):
+    run_notebook, calls = fake_notebooks(["page"])
+    assert plan.run(tmp_path, time.time() + 3600, numbers=(3,), run_notebook=run_notebook) == 0
+    assert [name for name, *_ in calls] == ["long_range_image"]
 
 
 def test_a_stage_killed_by_the_hard_limit_is_recorded_as_still_running(tmp_path):
@@ -104,8 +139,10 @@ def test_a_pack_lists_pages_first_then_the_newest_checkpoint_then_pending_chapte
     write(out / "checkpoints/shakespeare/done.pt", mtime=400)  # its page is written: left behind
     write(out / "checkpoints/long_range_image/current.pt", mtime=300)
     write(out / "checkpoints/long_range_image/current.pt.unusable-1", mtime=500)
+    write(out / "checkpoints/copy_tasks/measured/step_seconds-0.json")
     names = [name for _, name in plan.pack_list(out)]
     assert names == [plan.STATUS, plan.LOG, "copy_tasks.failed.ipynb", "shakespeare.ipynb", "results/shakespeare.json",
+                     "checkpoints/copy_tasks/measured/step_seconds-0.json",
                      "checkpoints/long_range_image/current.pt", "checkpoints/copy_tasks/new.pt",
                      "checkpoints/copy_tasks/old.pt"]
 
@@ -126,7 +163,7 @@ def test_the_budget_leaves_room_for_the_tree_that_travels_and_never_exceeds_what
 
 def test_pack_then_unpack_round_trips_and_drops_the_checkpoints_of_finished_chapters(tmp_path, capsys):
     out, returned, carry = tmp_path / "gpu-run", tmp_path / "OUT", tmp_path / "gpu-carry"
-    run_notebook, _ = fake_notebooks(["RunDeferred", "page", "DeadlineReached"])
+    run_notebook, _ = fake_notebooks(["trained", "page", "DeadlineReached"])
     plan.run(out, time.time() + 3600, run_notebook=run_notebook)
     write(out / "checkpoints/copy_tasks/copy-recurrent.pt", "weights")
     write(out / "checkpoints/shakespeare/regular_6.pt", "finished chapter")

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from paperlib.atomic import atomic_write_text
+from paperlib.data.sources import DataError
 from paperlib.gpu import inputs, plan
 from paperlib.gpu.dry_run import describe
 from paperlib.gpu.estimate import PEAK_FLOPS, load_throughput
@@ -73,7 +74,12 @@ def cmd_unpack(args: argparse.Namespace) -> int:
 
 
 def cmd_stage_data(args: argparse.Namespace) -> int:
-    for path in inputs.stage(args.data):
+    try:
+        staged = inputs.stage(args.data)
+    except DataError as error:
+        print(f"stage-data: cannot stage {args.data}: {error}", file=sys.stderr)
+        return 2
+    for path in staged:
         print(path)
     return 0
 

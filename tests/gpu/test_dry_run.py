@@ -29,6 +29,18 @@ def test_the_dry_run_prints_every_stage_with_minutes_and_fails_without_wheels_or
     assert "copy_tasks/copy-recurrent" in out and "shakespeare/regular_6-seed1337" in out and " m " in out
     assert "wheels: 0, 0.0 MiB — INCOMPLETE" in out and "papermill==2.7.0: pinned, no wheel" in out
     assert "data (no-data): INCOMPLETE" in out and "NOT READY" in out
+    assert "device torch 2.11.0 (image list)" in out and "— all present" in out
+    assert "bash scripts/paper_on_gpu.sh --minutes 9 --stages " in out and "trains the runs of: " in out
+
+
+def test_the_first_command_takes_what_fits_by_claims_per_minute_or_else_the_best_alone():
+    from paperlib.gpu.dry_run import RUN_MINUTES, first_command
+
+    one, two, three, four = STAGES
+    fits = first_command([(1, one, 3.0), (3, three, 4.0), (4, four, 2.0)])
+    assert "--stages 1,4" in fits[1] and not any(line.startswith("  3.") for line in fits)
+    alone = first_command([(2, two, RUN_MINUTES * 5), (3, three, RUN_MINUTES * 2)])
+    assert "no stage fits" in alone[1] and alone[2].endswith("--stages 3")
 
 
 def test_the_dry_run_passes_where_the_inputs_are_fetched():

@@ -2,6 +2,7 @@
 workers, the time estimate and its caveats."""
 
 from dataclasses import replace
+from functools import partial
 from types import SimpleNamespace
 
 import pandas as pd
@@ -434,3 +435,19 @@ def test_accounting_words_count_validations_against_the_notes_cadence():
         Experiment({"copy": {"recurrent": [run]}}), more, eval_every=10)
 
 
+
+
+def test_a_step_table_is_measured_once_per_device_when_resumed(isolated_cache):
+    calls = []
+
+    def measure(setup, lengths):
+        calls.append(lengths)
+        return pd.DataFrame({"recurrent": [0.5, 1.0], "gru": [0.2, None]}, index=pd.Index([160, 288], name="length")
+                            ).rename_axis(columns="model")
+
+    first = copy_tasks.measured_once(partial(measure, CPU, [32, 64]), reuse=True)
+    again = copy_tasks.measured_once(partial(measure, CPU, [32, 64]), reuse=True)
+    assert len(calls) == 1 and again.equals(first) and (again.index.name, again.columns.name) == ("length", "model")
+    copy_tasks.measured_once(partial(measure, CPU, [32, 64]), reuse=False)  # a fresh run measures again
+    copy_tasks.measured_once(partial(measure, CPU, [32]), reuse=True)  # and so does another measurement
+    assert len(calls) == 3

@@ -141,7 +141,8 @@ def run_tasks(task: Callable[[Any], Any], items: Sequence[Any], then: Callable[[
 class Sweep:
     """The runs of `task` (a module-level function from a JSON-able config to a JSON-able result) for the
     chapter `name`, on the cluster at `scheduler` ("": a local cluster of `workers` processes, 0: one per
-    core), started only when a run is not cached. `ran` and `cached` count runs."""
+    core), started only when a run is not cached. `ran` and `cached` count runs; `from_cache` says, for each
+    config of the last `run`, whether its result was read from the cache."""
 
     def __init__(self, name: str, task: Task, scheduler: str = "", workers: int = 0):
         if workers < 0:
@@ -149,6 +150,7 @@ class Sweep:
         self.folder = checkpoints_dir() / name / "sweep"
         self.task, self.scheduler, self.workers = task, scheduler, workers
         self.ran = self.cached = 0
+        self.from_cache: list[bool] = []
         self._stack = ExitStack()
         self._client: Client | None = None
         self._shares: dict[str, int] = {}
@@ -198,6 +200,7 @@ class Sweep:
         results = [self.load(config) for config in configs]
         pending = [i for i, result in enumerate(results) if result is None]
         self.cached += len(configs) - len(pending)
+        self.from_cache = [result is not None for result in results]
         if not pending:
             return results
         client = self._connect()

@@ -13,6 +13,8 @@ NOTE_COPY_ACC = {"copy": 1.0, "selective_copy": 0.996}  # the Note's Table 6: to
 NOTE_COPY_NOISE = 4096  # noise tokens of the Note's copy tasks: with 16 data tokens and 16 markers, length 4,128
 NOTE_COPY_EVAL_EVERY, NOTE_COPY_BATCH = 100, 64  # steps between the Note's validations (its July-2025 code); batch
 GAMMA_BAND = (0.44, 0.72)  # the paper's γ interval (v4–v6), which a measured γ is held against
+CHINCHILLA_GAMMA = 1.0  # Chinchilla's compute-optimal N ∝ D, the "linear" law the paper's γ < 1 is set against
+KAPLAN_OVERFIT_GAMMA = 1 / 0.74  # Kaplan et al. 2020: overfitting sets in unless D ≳ 5e3·N^0.74, i.e. N ∝ D^1.35
 # The training budgets of the Note's runs, which a run is held against (methods page, deviations)
 NOTE_COPY_SAMPLES = 5.76e4  # copy at length 4,128 reached 100 % after this many training samples (Table 5)
 NOTE_SELECTIVE_COPY_SAMPLES = 1.11e6  # selective copy's 99.6 % (Table 6)

@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     data = CharData.from_text(text)
     rungs = parse_rungs(args.ladder)
     lrs = [float(v) for v in args.lrs.split(",")]
-    design = Design(provenance.sha256, (args.D,), tuple(rungs), tuple(lrs[:1] * len(rungs)), args.seed, (), args.context,
-                    args.batch, args.patience, args.pass_cap, args.eval_windows, "cpu")
+    design = Design(provenance.sha256, (args.D,), tuple(rungs), tuple(lrs[:1] * len(rungs)), (tuple(range(len(rungs))),),
+                    (args.seed,), args.context, args.batch, args.patience, args.pass_cap, args.eval_windows, "cpu")
     plan = [(i, lr) for i in range(len(rungs)) for lr in lrs]
     configs = [design.config(args.D, args.seed, i) | {"lr": lr} for i, lr in plan]
     with Sweep("gamma_empirical", train_run, workers=args.workers) as sweep:

@@ -155,6 +155,23 @@ def fit_huber_least_squares(N: np.ndarray, D: np.ndarray, loss: np.ndarray, star
     return ChinchillaFit.from_theta(theta, objective, f"Huber loss, trust-region least squares, {len(starts)} starts")
 
 
+NO_E = -50.0  # ln E of a fit without an irreducible term: E = e^-50 ≈ 2e-22, held there by its bounds
+
+
+def fit_huber_without_E(N: np.ndarray, D: np.ndarray, loss: np.ndarray, starts: Sequence[np.ndarray],
+                        delta: float = HUBER_DELTA) -> ChinchillaFit:
+    """L = A/N^α + B/D^β (no irreducible term), by the same summed Huber loss on log L as
+    `fit_huber_least_squares`, with ln E held at `NO_E` (each start's ln E is replaced, and starts that then
+    coincide are tried once)."""
+    data = _log_data(N, D, loss)
+    lower = np.array([-np.inf, -np.inf, NO_E, -np.inf, -np.inf])
+    upper = np.array([np.inf, np.inf, NO_E + 1e-9, np.inf, np.inf])
+    held = [np.array(t) for t in dict.fromkeys((s[0], s[1], NO_E + 5e-10, s[3], s[4]) for s in starts)]
+    theta, objective = huber_least_squares(lambda t: _residuals_and_jacobian(t, *data), held, delta, (lower, upper))
+    return ChinchillaFit.from_theta(theta, objective, f"Huber loss without E, trust-region least squares, "
+                                                      f"{len(held)} starts")
+
+
 def fit_huber_likelihood(N: np.ndarray, D: np.ndarray, loss: np.ndarray, start: np.ndarray = HOFFMANN_THETA,
                          delta: float = HUBER_DELTA) -> ChinchillaFit:
     """Epoch's estimate: Huber-density maximum likelihood with a fitted scale, BFGS from ``start``."""

@@ -99,12 +99,12 @@ def test_the_gamma_plan_is_the_static_grid_at_its_caps(profile):
     design = design_from(p, data.vocab_size, len(training_stream(data.train)), provenance.sha256, p["device"])
     plan = runs(p)
     rungs = [r.name for r in design.ladder]
-    second = sorted(design.sizes[int(i)] for i in p["second_seed"].split(","))
-    grid = ([(D, r, p["seed"]) for D in design.sizes for r in rungs]
-            + [(D, r, p["seed"] + 1) for D in second for r in rungs])
+    grid = [(D, rungs[r], p["seed"] + k) for D in sorted(design.sizes, reverse=True) for r in design.rungs_of(D)
+            for k in range(p["seeds"])]
     assert [(int(s.stage.removeprefix("D")), s.family, s.seed) for s in plan] == grid
-    assert plan[0].name == f"D{design.sizes[0]}-{rungs[0]}-seed{p['seed']}"
+    assert plan[0].name == f"D{max(design.sizes)}-{rungs[design.rungs_of(max(design.sizes))[0]]}-seed{p['seed']}"
     for spec in plan:
         D, rung = int(spec.stage.removeprefix("D")), rungs.index(spec.family)
         assert spec.steps == design.max_steps(D) == spec.eval_steps[-1] and spec.ends_early.startswith("early stop")
+        assert spec.eval_steps[0] == design.steps_per_pass(D), "a validation after every pass"
         assert spec.optimizer.lr == design.lrs[rung] and (spec.batch, spec.length) == (p["batch"], p["context"])

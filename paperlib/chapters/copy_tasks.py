@@ -756,13 +756,18 @@ def measured_once(measure: partial, reuse: bool) -> pd.DataFrame:
     path = checkpoint_path("copy_tasks", f"{MEASURED}/{name}", key).with_suffix(".json")
     if reuse and path.is_file():
         print(f"{name}: reused the table measured on this device ({path.name})", file=sys.stderr, flush=True)
-        kept = json.loads(path.read_text())
-        return pd.DataFrame(**kept["frame"]).rename_axis(index=kept["index"], columns=kept["columns"])
+        return read_measured(path)
     measured = measure()
     table = measured.to_frame() if isinstance(measured, pd.Series) else measured
     atomic_write_text(path, json.dumps({"frame": table.to_dict(orient="split"), "index": table.index.name,
                                         "columns": table.columns.name}))
     return table
+
+
+def read_measured(path: Path) -> pd.DataFrame:
+    """A table `measured_once` kept."""
+    kept = json.loads(path.read_text())
+    return pd.DataFrame(**kept["frame"]).rename_axis(index=kept["index"], columns=kept["columns"])
 
 
 def step_breakdown(setup: DeviceSetup, noise_len: int, batch_size: int, dropout: float, threads: int) -> pd.Series:

@@ -17,7 +17,9 @@ from paperlib.paths import project_root
 
 
 def cmd_dry_run(args: argparse.Namespace) -> int:
-    throughput = load_throughput(args.throughput, args.mfu, args.peak_tflops * 1e12)
+    carried = project_root() / plan.CARRY / plan.THROUGHPUT  # measured by the last command, if it was on a GPU
+    path = args.throughput or (carried if carried.is_file() else None)
+    throughput = load_throughput(path, args.mfu, args.peak_tflops * 1e12)
     result = describe(project_root(), throughput, args.wheels, args.data)
     print(result.text, end="")
     return 0 if result.ok else 1
@@ -45,18 +47,28 @@ def stage_numbers(text: str) -> tuple[int, ...]:
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
+    device = _device()
+    if _on_gpu():
+        measured = plan.write_throughput(args.output, device)
+        print(f"plan: measured MFU in {measured}" if measured else "plan: no step table measured here", flush=True)
     packed = pack(plan.pack_list(args.output), args.to, plan.OUTPUT, max_parts=plan.RETURN_FILES - 1,
                   part_bytes=plan.RETURN_FILE_BYTES, budget=plan.pack_budget(project_root()))
-    text = plan.summary(args.output, packed.parts, packed.included, packed.left_out, _device())
+    text = plan.summary(args.output, packed.parts, packed.included, packed.left_out, device)
     atomic_write_text(args.to / plan.SUMMARY, text)
     print(text, end="")
     return 0
 
 
+def _on_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _device() -> str:
     import torch
 
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "a machine without a CUDA GPU"
+    return torch.cuda.get_device_name(0) if _on_gpu() else "a machine without a CUDA GPU"
 
 
 def cmd_unpack(args: argparse.Namespace) -> int:
@@ -90,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     dry = sub.add_parser("dry-run", help="the plan, predicted minutes, and checks of the wheels and data (any machine)")
     dry.add_argument("--mfu", type=float, help="the MFU of every run (default: the measured file, else assumed)")
-    dry.add_argument("--throughput", type=Path, help="a measured throughput file (JSON, see paperlib.gpu.estimate)")
+    dry.add_argument("--throughput", type=Path, help="a measured throughput file (JSON, see paperlib.gpu.estimate; "
+                     "default: gpu-carry's, from the last device command, else notebooks/profiles')")
     dry.add_argument("--peak-tflops", type=float, default=PEAK_FLOPS / 1e12, help="dense bf16 peak of the GPU")
     dry.add_argument("--wheels", type=Path, default=root / plan.WHEELS)
     dry.add_argument("--data", type=Path, default=root / plan.DATA)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
 from torch import nn
 
 from paperlib.models import n_params
@@ -96,3 +97,16 @@ def load_throughput(path: Path | None = None, mfu: float | None = None, peak: fl
 def checkpoint_mib(run: PlannedRun) -> float:
     """About how large the run's checkpoint is (weights and Adam's moments in fp32)."""
     return n_params(run.make()) * CHECKPOINT_BYTES_PER_PARAM / 2**20
+
+
+def step_mfu(seconds: pd.DataFrame, runs: list[PlannedRun], peak: float = PEAK_FLOPS) -> dict[str, float]:
+    """The MFU of each run whose model the copy chapter's step table (seconds of one training step by sequence
+    length and model kind, at the run's batch) timed at the run's longest length: three forward passes of a batch
+    over a step's seconds at `peak`. The forget ablation is the paper's model with α held at 0: the same step."""
+    mfu = {}
+    for run in runs:
+        kind = run.key.split("/")[-1].split("-")[1]
+        column = "recurrent" if kind == "forget" else kind
+        if column in seconds.columns and run.length in seconds.index and pd.notna(seconds.at[run.length, column]):
+            mfu[run.key] = 3 * run.batch * run.forward_flops / (seconds.at[run.length, column] * peak)
+    return mfu

@@ -31,12 +31,12 @@ from paperlib.book.paper_numbers import NOTE_TASK_SAMPLES
 from paperlib.book.runner import NotebookFailed, execute, plan_run
 from paperlib.chapters import chapter
 from paperlib.context import RunContext
-from paperlib.gpu.estimate import PlannedRun, planned
+from paperlib.gpu.estimate import PlannedRun, planned, step_mfu
 from paperlib.gpu.pack import MIB
 from paperlib.training.run import DIGEST_CHARS
 
 WHEELS, DATA, OUTPUT, CARRY = ".whl", ".gpu-data", "gpu-run", "gpu-carry"
-STATUS, LOG, SUMMARY = "plan.json", "log.txt", "summary.txt"
+STATUS, LOG, SUMMARY, THROUGHPUT = "plan.json", "log.txt", "summary.txt", "paper_throughput.json"
 DEVICE_TREE_LIMIT = 64 * MIB  # the working tree and carried paths that travel to the device
 RETURN_FILES, RETURN_FILE_BYTES, RETURN_TOTAL = 8, 16 * MIB, 64 * MIB  # what comes back from $OUT
 SUMMARY_ROOM = MIB // 4  # kept for the summary beside the parts
@@ -176,13 +176,29 @@ def _outcome(error: NotebookFailed, untrained: list[str]) -> tuple[str, str]:
     return "failed", str(error)
 
 
+def write_throughput(output: Path, device: str) -> Path | None:
+    """On the device: the MFU of the copy runs from the step table the copy notebook measured there (the newest),
+    as a throughput file (`paperlib.gpu.estimate.load_throughput`) in `output`; None without a table."""
+    copy = chapter("copy_tasks")
+    tables = sorted((output / "checkpoints" / "copy_tasks" / copy.MEASURED).glob("step_seconds-*.json"),
+                    key=lambda p: p.stat().st_mtime)
+    if not tables:
+        return None
+    values = plan_run("copy_tasks", "paper").parameters
+    mfu = step_mfu(copy.read_measured(tables[-1]), copy_task("copy")(values) + copy_task("selective_copy")(values))
+    source = f"one timed training step of each copy run's model at its longest length on {device}, " \
+             f"{datetime.now(UTC):%Y-%m-%d}; other runs at the assumed MFU"
+    atomic_write_json(output / THROUGHPUT, {"source": source, "mfu": mfu})
+    return output / THROUGHPUT
+
+
 def pack_list(output: Path, stages: tuple[Stage, ...] = STAGES) -> list[tuple[Path, str]]:
     """What a pack holds, by priority: the plan's status and log, executed notebooks, records, the small tables
     kept beside the checkpoints (a chapter's step times measured on this device); then the checkpoints of chapters
     without a page: the newest first (the run a deadline interrupted), then by the chapter's next stage and newest
     first. Checkpoints of finished chapters are left behind."""
     status = load_status(output)
-    light = [output / STATUS, output / LOG, *sorted(output.glob("*.ipynb")), *sorted((output / "results").glob("*.json")),
+    light = [output / STATUS, output / LOG, output / THROUGHPUT, *sorted(output.glob("*.ipynb")), *sorted((output / "results").glob("*.json")),
              *sorted((output / "checkpoints").glob("*/*/*.json"))]
     pending = [s.notebook for s in stages if not stage_done(s, output, status)]
     rank = {name: pending.index(name) for name in pending}

@@ -104,3 +104,27 @@ def test_every_paper_configuration_trains_two_steps_on_the_cpu(run):
     train(state, lambda s: (x, y), model_loss(), 2, show_progress=False)
     assert state.step == 2 and torch.isfinite(state.loss_sum)
     assert any(not torch.equal(b, p) for b, p in zip(before, state.model.parameters()))
+
+
+@pytest.mark.filterwarnings("ignore:.*the paper profile is sized for one GPU")
+def test_the_mfu_of_each_copy_run_comes_from_the_step_table_the_device_measured(tmp_path):
+    import pandas as pd
+
+    from paperlib.chapters.copy_tasks import MEASURED
+    from paperlib.gpu import plan
+
+    table = pd.DataFrame({"recurrent": [0.01, 0.4], "gru": [0.02, None]}, index=pd.Index([160, 4128], name="length"))
+    folder = tmp_path / "checkpoints" / "copy_tasks" / MEASURED
+    folder.mkdir(parents=True)
+    (folder / "step_seconds-0.json").write_text(json.dumps({"frame": table.to_dict(orient="split"),
+                                                           "index": "length", "columns": "model"}))
+    path = plan.write_throughput(tmp_path, "a test GPU")
+    throughput = load_throughput(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runs = STAGES[0].runs(plan_run("copy_tasks", "paper").parameters)
+    for name in ("copy-recurrent-seed0", "copy-forget-seed0"):  # the forget ablation: the paper model's step
+        run = next(r for r in runs if r.key == f"copy_tasks/{name}")
+        assert throughput.mfu[run.key] == pytest.approx(3 * run.batch * run.forward_flops / (0.4 * PEAK_FLOPS))
+    assert "copy_tasks/copy-gru-seed0" not in throughput.mfu  # not timed at its longest length: assumed
+    assert "a test GPU" in throughput.source

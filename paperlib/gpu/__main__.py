@@ -1,4 +1,5 @@
-"""``python -m paperlib.gpu dry-run | seed | run | pack | unpack | stage-data`` (scripts/paper_on_gpu.sh calls these)."""
+"""``python -m paperlib.gpu dry-run | seed | run | pack | unpack | stage-data`` (scripts/paper_on_gpu.sh calls
+these)."""
 
 from __future__ import annotations
 

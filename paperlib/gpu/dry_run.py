@@ -116,6 +116,6 @@ def first_command(pending: list[tuple[int, Stage, float]]) -> list[str]:
     lines.append(f"  bash scripts/paper_on_gpu.sh --minutes {COMMAND_MINUTES} --stages {numbers}")
     for number, stage, minutes in chosen:
         claims = "; ".join(CLAIMS_BY_ID[c].title for c in stage.decides)
-        lines.append(f"  {number}. {stage.title}: {minutes:.1f} m expected; trains the runs of: {claims}"
-                     + (" (its verdicts are written with the chapter's page, a later stage)" if stage.only_runs else ""))
+        later = " (its verdicts are written with the chapter's page, a later stage)" if stage.only_runs else ""
+        lines.append(f"  {number}. {stage.title}: {minutes:.1f} m expected; trains the runs of: {claims}{later}")
     return lines

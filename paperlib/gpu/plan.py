@@ -70,8 +70,8 @@ STAGES = (
     Stage("copy_tasks", "copy at 4,128", copy_task("copy"), ("copy_4128", "rt_accumulate"), ("copy-*",)),
     Stage("shakespeare", "Shakespeare: K 1 (Note), K 16 (Feb-2026), regular 1 and 6 layers",
           lambda v: planned(chapter("shakespeare").runs(v)), ("shakespeare_val_loss", "shakespeare_forget")),
-    Stage("long_range_image", "long-range image on the substitute", lambda v: planned(chapter("long_range_image").runs(v)),
-          ("lra_image",)),
+    Stage("long_range_image", "long-range image on the substitute",
+          lambda v: planned(chapter("long_range_image").runs(v)), ("lra_image",)),
     Stage("copy_tasks", "selective copy at 4,128, then the chapter's page", copy_task("selective_copy"),
           ("selective_copy_4128",)),
 )
@@ -198,8 +198,8 @@ def pack_list(output: Path, stages: tuple[Stage, ...] = STAGES) -> list[tuple[Pa
     without a page: the newest first (the run a deadline interrupted), then by the chapter's next stage and newest
     first. Checkpoints of finished chapters are left behind."""
     status = load_status(output)
-    light = [output / STATUS, output / LOG, output / THROUGHPUT, *sorted(output.glob("*.ipynb")), *sorted((output / "results").glob("*.json")),
-             *sorted((output / "checkpoints").glob("*/*/*.json"))]
+    light = [output / STATUS, output / LOG, output / THROUGHPUT, *sorted(output.glob("*.ipynb")),
+             *sorted((output / "results").glob("*.json")), *sorted((output / "checkpoints").glob("*/*/*.json"))]
     pending = [s.notebook for s in stages if not stage_done(s, output, status)]
     rank = {name: pending.index(name) for name in pending}
     checkpoints = [p for p in (output / "checkpoints").glob("*/*.pt") if p.parent.name in rank]

@@ -105,6 +105,8 @@ class LocalFile:
         if path.is_file():
             return path
         if self.named_by_user:
+            if path.exists():
+                raise NamedPathMissing(f"{self.description}: {path} is not a regular file")
             raise NamedPathMissing(f"{self.description}: no such file {path}")
         return None
 

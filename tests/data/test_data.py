@@ -175,8 +175,14 @@ def test_a_missing_shakespeare_named_by_the_environment_is_an_error(text_everywh
 
 
 def test_a_missing_shakespeare_named_as_an_argument_is_an_error(text_everywhere_else):
-    with pytest.raises(NamedPathMissing, match=re.escape(str(text_everywhere_else))):
+    with pytest.raises(NamedPathMissing, match=re.escape(f"no such file {text_everywhere_else}")):
         load_shakespeare(path=text_everywhere_else, allow_approximation=True)
+
+
+def test_a_shakespeare_path_that_is_not_a_regular_file_says_so(text_everywhere_else):
+    for path in ("/dev/null", text_everywhere_else.parents[2]):  # a device, a folder: there, but no text file
+        with pytest.raises(NamedPathMissing, match=re.escape(f"{path} is not a regular file")):
+            load_shakespeare(path=path, allow_approximation=True)
 
 
 @pytest.mark.parametrize("env_var, loader", [("PAPERLIB_MNIST_DIR", load_mnist),

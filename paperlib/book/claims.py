@@ -189,6 +189,18 @@ def _memory_panels(m: Metrics) -> list[tuple[str, str, str]]:
     return [panel for panel in panels if panel[0] == "training" or m.get(panel[1]) is not None]
 
 
+_KNEE_MEASURED = "Measured at toy scale: N*(D) as the knee of the measured loss curve at each corpus size."
+_KNEE_METRICS = ("gamma_knee", "gamma_knee.ci_low", "gamma_knee.ci_high", "gamma_knee_slices")
+_KNEE_CAVEAT = ("Character-level models far smaller than an LLM on slices of one small corpus: the paper's definition "
+                "measured at toy scale, not its data.")
+_TOY = "at character-level toy scale"
+_NO_EXPERIMENT = _no_budget("no budget published: the paper runs no such experiment")
+
+
+def _knee_gamma(m: Metrics) -> str:
+    return f"γ = {m['gamma_knee']:.2f} on {m['gamma_knee_slices']:.0f} slices"
+
+
 _WF_RULE = ("with every model at the learning rate that suits it best (chosen on held-out training images): at ≥ 2 "
             "checkpoints of ≤ 200 steps the paired 95 % CI of WF minus the best control excludes 0 in WF's favour; "
             "the best control is the same-size max, mean, sum or unsorted-1/k head, or the plain head, whichever "
@@ -233,36 +245,26 @@ CLAIMS: tuple[Claim, ...] = (
           caveat="The paper derives γ from Hoffmann's printed fit; this tests that input, not the paper's arithmetic."),
     Claim("gamma_below_one", "γ < 1 measured at toy scale", "empirical", LLM_PAPER,
           "Efficient LLMs need fewer parameters than the 'linear' law N ∝ D: N* ∝ D^γ with γ < 1, N* the fewest "
-          "parameters that reach the accuracy a corpus allows. Measured at toy scale: N*(D) as the knee of the "
-          "measured loss curve at each corpus size.",
-          "γ < 1", "gamma_empirical", ("gamma_knee", "gamma_knee.ci_low", "gamma_knee.ci_high", "gamma_knee_slices"),
+          "parameters that reach the accuracy a corpus allows. " + _KNEE_MEASURED,
+          "γ < 1", "gamma_empirical", _KNEE_METRICS,
           ("γ, the slope of ln N*(D) on ln D over the slices whose plateau is confirmed (N* the smallest size whose "
            "seed-mean early-stopped validation loss is within ε of the plateau measured at that D), has its 95 % "
            "bootstrap interval (seeds resampled within each cell) wholly below 1: reproduced; wholly above 1: not "
            "reproduced; an interval containing 1, fewer than three confirmed slices or a censored run in them: "
            "inconclusive (not comparable, with the reason)"),
-          lambda m: m["gamma_knee.ci_high"] < CHINCHILLA_GAMMA,
-          lambda m: f"γ = {m['gamma_knee']:.2f} on {m['gamma_knee_slices']:.0f} slices", _ci("gamma_knee", ".2f"),
+          lambda m: m["gamma_knee.ci_high"] < CHINCHILLA_GAMMA, _knee_gamma, _ci("gamma_knee", ".2f"),
           headline="The fewest parameters that reach the accuracy a corpus allows grow more slowly than the corpus.",
-          provenance="toy_scale", qualifier="at character-level toy scale",
-          budget=_no_budget("no budget published: the paper runs no such experiment"),
-          caveat="Character-level models far smaller than an LLM on slices of one small corpus: the paper's "
-                 "definition measured at toy scale, not its data."),
+          provenance="toy_scale", qualifier=_TOY, budget=_NO_EXPERIMENT, caveat=_KNEE_CAVEAT),
     Claim("gamma_empirical", "γ ∈ [0.44, 0.72] measured at toy scale", "empirical", LLM_PAPER,
-          "Efficient LLMs follow N* ∝ D^γ with γ ∈ [0.44, 0.72] (v4–v6). Measured at toy scale: N*(D) as the knee "
-          "of the measured loss curve at each corpus size.",
-          "[0.44, 0.72]", "gamma_empirical", ("gamma_knee", "gamma_knee.ci_low", "gamma_knee.ci_high",
-                                               "gamma_knee_slices"),
+          "Efficient LLMs follow N* ∝ D^γ with γ ∈ [0.44, 0.72] (v4–v6). " + _KNEE_MEASURED,
+          "[0.44, 0.72]", "gamma_empirical", _KNEE_METRICS,
           ("γ measured as for γ < 1 has its 95 % interval inside [0.44, 0.72]: reproduced; wholly outside it: not "
            "reproduced; overlapping it without lying inside, fewer than three confirmed slices or a censored run in "
            "them: inconclusive (not comparable, with the reason)"),
           lambda m: GAMMA_BAND[0] <= m["gamma_knee.ci_low"] and m["gamma_knee.ci_high"] <= GAMMA_BAND[1],
-          lambda m: f"γ = {m['gamma_knee']:.2f} on {m['gamma_knee_slices']:.0f} slices", _ci("gamma_knee", ".2f"),
+          _knee_gamma, _ci("gamma_knee", ".2f"),
           headline="The fewest parameters that reach the accuracy a corpus allows grow as D^γ, γ in [0.44, 0.72].",
-          provenance="toy_scale", qualifier="at character-level toy scale",
-          budget=_no_budget("no budget published: the paper runs no such experiment"),
-          caveat="Character-level models far smaller than an LLM on slices of one small corpus: the paper's "
-                 "definition measured at toy scale, not its data; the absolute γ is reported beside it, labelled."),
+          provenance="toy_scale", qualifier=_TOY, budget=_NO_EXPERIMENT, caveat=_KNEE_CAVEAT),
     Claim("wf_mlp_few_iterations", "Weber–Fechner speeds up an MLP on MNIST", "empirical", WF_PAPER,
           "Imposing Weber–Fechner via the logarithmic power series of the sorted output gives surprising MNIST "
           "accuracy within a few training iterations — without convolution.",

@@ -52,12 +52,17 @@ def plural(n: float, noun: str, many: str | None = None) -> str:
 
 
 def render_text(verdicts: Sequence[Verdict]) -> str:
-    """The dashboard as a plain-text table for the terminal."""
+    """The dashboard as a plain-text table for the terminal; under a claim that got no verdict (not comparable,
+    not run), the reason, as the book shows it."""
     header = ("claim", "paper", "ours", "spread", "profile", "verdict")
     rows = [(v.claim.id, v.claim.paper_value, v.ours, v.spread, v.profile, v.words) for v in verdicts]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header]]
+    lines.append("  ".join("-" * w for w in widths))
+    for v, row in zip(verdicts, rows):
+        lines.append("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if v.status not in (REPRODUCED, NOT_REPRODUCED) and v.reason:
+            lines.append(f"    why: {v.reason}")
     return "\n".join(lines)
 
 
@@ -211,8 +216,20 @@ def _data(rec: Mapping[str, Any]) -> str:
                      for d in rec.get("datasets", [])) or "—"
 
 
+def _cached(rec: Mapping[str, Any]) -> str:
+    """What the wall time leaves out, for a record whose runs were partly read from a cache (metrics
+    ``runs_loaded`` and ``loaded_worker_min``): how many, and the training minutes they took when trained."""
+    metrics = rec.get("metrics", {})
+    loaded = metrics.get("runs_loaded")
+    if not loaded:
+        return ""
+    return (f" · {plural(loaded, 'run')} read from the cache, not trained in this wall time "
+            f"({metrics.get('loaded_worker_min') or 0:.0f} worker-minutes when they were trained)")
+
+
 def run_summary(rec: Mapping[str, Any]) -> str:
-    """The box each page opens with: profile, machine, wall time, date, source commit and data."""
+    """The box each page opens with: profile, machine, wall time (and the runs it did not train), date, source
+    commit and data."""
     source = rec.get("source") or {}
     commit = source.get("commit")
     revision = "" if not commit else f" · source `{commit[:10]}`" + (" with uncommitted changes" if source.get("dirty") else "")
@@ -221,7 +238,7 @@ def run_summary(rec: Mapping[str, Any]) -> str:
         "```{admonition} This run",
         ":class: note",
         f"Profile **{rec['profile']}** ({PROFILE_WORDS.get(rec['profile'], 'custom')}) · ran on {_where(rec)} · "
-        f"**{_minutes(rec['wall_time_s'])}** wall time · started {rec['started_at'][:16].replace('T', ' ')} UTC"
+        f"**{_minutes(rec['wall_time_s'])}** wall time{_cached(rec)} · started {rec['started_at'][:16].replace('T', ' ')} UTC"
         f"{revision}" + ("" if data == "—" else f" · data: {data}") + f" · record `book/results/{rec['notebook']}.json`",
         "```",
     ])

@@ -60,7 +60,9 @@ def test_verdict_table_has_one_row_per_verdict_with_badge_and_rule():
 def test_renderers_list_every_claim_once_in_its_group():
     verdicts = dashboard({})
     text, page = render_text(verdicts), render_markdown(verdicts, {})
-    assert len(text.splitlines()) == len(CLAIMS) + 2  # header, rule, one line per claim
+    rows = [line for line in text.splitlines() if not line.startswith("    why: ")]
+    assert len(rows) == len(CLAIMS) + 2  # header, rule, one line per claim
+    assert text.count("    why: no run record for notebook") == len(CLAIMS), "a claim without a verdict says why"
     *groups, runs = tables(page)
     assert len(groups) == len(GROUPS) and runs == []
     for (heading, _, holds), rows in zip(GROUPS, groups):
@@ -132,6 +134,9 @@ def test_each_page_opens_with_what_was_run_where_and_for_how_long():
     for part in ("**cpu**", "AMD EPYC (1 thread), fp32", "**12.6 min**", "2026-11-29 20:53 UTC",
                  "`98eac27000` with uncommitted changes", "mnist, sha256 abcdef012345…", "book/results/copy_tasks.json"):
         assert part in box
+    assert "cache" not in box
+    cached = run_summary(rec | {"metrics": {"runs_loaded": 64, "loaded_worker_min": 173.2}})
+    assert "wall time · 64 runs read from the cache, not trained in this wall time (173 worker-minutes" in cached
 
 
 def test_the_committed_claims_page_is_up_to_date():

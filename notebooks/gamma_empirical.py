@@ -59,7 +59,7 @@ from paperlib.book.render import verdict_table, verdicts_for_run
 from paperlib.book.runner import declared_parameters
 from paperlib.book.verdicts import not_comparable, run_record
 from paperlib.chapters.gamma_empirical import (
-    BELOW_ONE, IN_BAND, PILOT, WARMUP_PASSES, additive_table, additive_words, chapter_metrics, design_from,
+    BELOW_ONE, IN_BAND, METRICS, PILOT, WARMUP_PASSES, additive_table, additive_words, chapter_metrics, design_from,
     expected_precision, fit_additive_law, gamma_table, gamma_words, inconclusive_reasons, kgram_table, knee_table,
     ladder_table, measure, pilot_table, plot_additive_residuals, plot_kgrams, plot_knees, plot_learning_curves,
     plot_sizes, plural, precision_words, published_table, published_words, read_pilot, run_counts, run_grid,
@@ -195,7 +195,7 @@ knee_table(measured).style.format({"plateau (nats)": "{:.3f}", "plateau + ε": "
 
 # %% tags=["hide-input"]
 law = fit_additive_law(frame)
-metrics = chapter_metrics(frame, cache, measured, law, expected_precision(frame, measured, seed))
+metrics = METRICS.new() | chapter_metrics(frame, cache, measured, law, expected_precision(frame, measured, seed))
 glue("n_bootstrap_words", f"{n_bootstrap:,}", display=False)
 gamma_table(metrics, measured).style.format({"ε (nats)": "{:.3f}", "γ": "{:.2f}"}, na_rep="—")
 

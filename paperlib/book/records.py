@@ -44,11 +44,12 @@ class RecordError(ValueError):
 
 def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping[str, Any]] = (),
            not_comparable: Mapping[str, str] | None = None, notes: Mapping[str, Any] | None = None,
-           setup: Placement | None = None, *, context: RunContext) -> None:
+           setup: Placement | None = None, *, context: RunContext, not_run: Mapping[str, str] | None = None) -> None:
     """Record a notebook's results: flat numeric ``metrics``, dataset provenance, for each claim id
-    measured on a substitute dataset or a scaled-down configuration the reason (``not_comparable``),
-    and where it computed (`setup`; None: the CPU, as configured by torch's defaults). Metrics kept through
-    the chapter's declaration (`paperlib.book.metrics`) must all be declared (`UndeclaredMetric`).
+    measured on a substitute dataset or a scaled-down configuration the reason (``not_comparable``), for each
+    claim id an execution of part of the chapter did not run the reason (``not_run``), and where it computed
+    (`setup`; None: the CPU, as configured by torch's defaults). Metrics kept through the chapter's declaration
+    (`paperlib.book.metrics`) must all be declared (`UndeclaredMetric`).
 
     Written to the run `context`'s record part; outside `paperlib run` (no record part) nothing is written.
     """
@@ -63,13 +64,15 @@ def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping
         except (TypeError, ValueError):
             raise RecordError(f"metric {name!r} is not a number: {value!r}") from None
         clean[str(name)] = number if math.isfinite(number) else None
-    unknown = sorted(set(not_comparable or {}) - set(CLAIMS_BY_ID))
-    if unknown:
-        raise RecordError(f"not_comparable names unknown claim ids: {unknown}")
+    for what, claims in (("not_comparable", not_comparable), ("not_run", not_run)):
+        unknown = sorted(set(claims or {}) - set(CLAIMS_BY_ID))
+        if unknown:
+            raise RecordError(f"{what} names unknown claim ids: {unknown}")
     part = {
         "metrics": clean,
         "datasets": [d.as_dict() if isinstance(d, Provenance) else dict(d) for d in datasets],
         "not_comparable": dict(not_comparable or {}),
+        "not_run": dict(not_run or {}),
         "notes": dict(notes or {}),
         "device": setup.device.type if setup else "cpu",
         "where": setup.description if setup else device_name(torch.device("cpu")),

@@ -246,12 +246,14 @@ def run_summary(rec: Mapping[str, Any]) -> str:
 
 def verdicts_for_run(claim_ids: Sequence[str], metrics: Mapping[str, float], profile: str,
                      not_comparable: Mapping[str, str] | None = None,
-                     parameters: Mapping[str, Any] | None = None) -> list[Verdict]:
-    """Judge ``claim_ids`` on this run's metrics (and parameters) exactly as the dashboard will judge its record."""
+                     parameters: Mapping[str, Any] | None = None, not_run: Mapping[str, str] | None = None
+                     ) -> list[Verdict]:
+    """Judge ``claim_ids`` on this run's metrics (and parameters, and the claims it did not run) exactly as the
+    dashboard will judge its record."""
     unknown = [cid for cid in claim_ids if cid not in CLAIMS_BY_ID]
     if unknown:
         raise KeyError(f"unknown claim ids: {unknown}")
-    rec = run_record(dict(metrics), profile, not_comparable, parameters)
+    rec = run_record(dict(metrics), profile, not_comparable, parameters, not_run)
     return [judge(CLAIMS_BY_ID[cid], {CLAIMS_BY_ID[cid].notebook: rec}) for cid in claim_ids]
 
 

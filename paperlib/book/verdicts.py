@@ -1,7 +1,8 @@
 """Verdicts: a claim of the registry judged on the latest run record of its notebook, under one rule for
 deviations from the paper's set-up (methods page, deviations):
 
-*not run* (no record, or the record lacks the metrics); *not comparable* (the quick profile; a substitute
+*not run* (no record, a record that says why it did not run the claim, or one that lacks the metrics); *not
+comparable* (the quick profile; a substitute
 dataset or a scaled-down configuration the run declared for this claim; a parameter the claim requires that
 differs; or a budget short of the paper's stopping point: less training than the paper's without meeting the
 claim); else *reproduced* or *not reproduced* by the claim's rule, with the claim's qualifier ("under our
@@ -51,6 +52,8 @@ def judge(claim: Claim, records: Mapping[str, Mapping[str, Any]]) -> Verdict:
     rec = records.get(claim.notebook)
     if rec is None:
         return Verdict(claim, NOT_RUN, reason=f"no run record for notebook {claim.notebook!r}")
+    if claim.id in rec.get("not_run", {}):  # an execution of part of the chapter says which part
+        return Verdict(claim, NOT_RUN, profile=rec["profile"], reason=rec["not_run"][claim.id])
     metrics, parameters = rec.get("metrics", {}), rec.get("parameters", {})
     missing = [name for name in claim.metrics if _absent(metrics.get(name))]
     stated = rec.get("not_comparable", {}).get(claim.id)
@@ -109,12 +112,12 @@ def dashboard(records: Mapping[str, Mapping[str, Any]], declarations: Mapping[st
 
 
 def run_record(metrics: Mapping[str, float | None], profile: str, not_comparable: Mapping[str, str] | None = None,
-               parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               parameters: Mapping[str, Any] | None = None, not_run: Mapping[str, str] | None = None) -> dict[str, Any]:
     """As much of a run record as a notebook knows while it runs, which is what `judge` and the wording rules
     (`paperlib.book.wording`) read: its profile, its metrics (as given, e.g. through the chapter's declaration), the
-    claims it declares not comparable and its parameters."""
+    claims it declares not comparable, its parameters and the claims it did not run (each with why)."""
     return {"profile": profile, "metrics": metrics, "not_comparable": dict(not_comparable or {}),
-            "parameters": dict(parameters or {})}
+            "parameters": dict(parameters or {}), "not_run": dict(not_run or {})}
 
 
 def not_comparable(claim_ids: Iterable[str], *reasons: str | None) -> dict[str, str]:

@@ -140,6 +140,14 @@ def test_a_declared_reason_and_a_short_budget_are_both_given():
     assert judge(COPY, records).reason.startswith("substitute data; budget short of the paper's stopping point")
 
 
+def test_a_claim_the_record_says_it_did_not_run_is_not_run_with_its_reason_even_beside_metrics():
+    records = copy_record(57_600.0, 1.0)
+    records["copy_tasks"]["not_run"] = {"copy_4128": "this execution trained selective copy only"}
+    verdict = judge(COPY, records)
+    assert (verdict.status, verdict.reason) == (NOT_RUN, "this execution trained selective copy only")
+    assert judge(CLAIMS_BY_ID["selective_copy_4128"], records).reason == "the record lacks selective_copy_acc"
+
+
 def test_a_change_of_regularisation_or_cadence_keeps_the_verdict_and_is_stated_beside_it():
     verdict = judge(COPY, copy_record(57_600.0, 1.0, dropout=0.0, eval_every=25, eval_batches=100, lr=0.001))
     assert verdict.status == REPRODUCED

@@ -27,7 +27,7 @@ def test_record_writes_the_part_where_the_runner_asks(tmp_path):
     part = json.loads(target.read_text())
     assert part["metrics"] == {"acc": 0.5, "n": 3.0, "bad": None}
     assert part["datasets"][0]["sha256"] == "ab" * 32
-    assert part["not_comparable"] == {"copy_4128": "length 256 only"}
+    assert part["not_comparable"] == {"copy_4128": "length 256 only"} and part["not_run"] == {}
 
 
 def test_record_says_where_it_computed(tmp_path):
@@ -50,6 +50,8 @@ def test_non_numeric_metrics_and_unknown_claims_are_refused():
         record({"acc": "high"}, context=SESSION)
     with pytest.raises(RecordError, match="no_such_claim"):
         record({"acc": 1.0}, not_comparable={"no_such_claim": "x"}, context=SESSION)
+    with pytest.raises(RecordError, match="not_run names unknown claim ids: .'no_such_claim'"):
+        record({"acc": 1.0}, not_run={"no_such_claim": "x"}, context=SESSION)
 
 
 def test_a_chapters_record_holds_only_declared_metrics(tmp_path):

@@ -44,6 +44,7 @@
 
 # %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
+tasks: str = "both"  # the tasks this execution trains and judges (the claims of a task left out are not run); one of both, copy, selective_copy
 copy_steps: int = 600  # most training steps of a copy run of the paper's model (the note's 5.76e4 samples are 900 steps at batch 64); range 1..10000000
 selective_steps: int = 600  # the same on selective copy (the note's 1.11e6 samples are 17,344 steps); range 1..10000000
 cap_steps: int = 0  # end a run of the paper's model this many steps after it reached the cap, 0 never (a budget rule); range 0..10000000
@@ -87,12 +88,13 @@ from paperlib.book.render import plural, verdict_table, verdicts_for_run
 from paperlib.book.runner import declared_parameters
 from paperlib.book.verdicts import run_record
 from paperlib.chapters.copy_tasks import (
-    COPY_TASKS,
+    CLAIM_TASKS,
     METRICS,
     accounting_words,
     baseline_setup_words,
     baseline_table,
     baseline_words,
+    claims_not_run,
     doublings,
     ending,
     expected_minutes,
@@ -215,12 +217,12 @@ Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on "
 
 # %% tags=["hide-input"]
 metrics |= results(experiment, final_batches, batch_size)
-reasons = not_comparable_reasons(metrics, profile)
-page = run_record(metrics, profile, reasons, values)  # what the sentences below are decided on (paperlib.book.wording)
+reasons, skipped = not_comparable_reasons(metrics, profile, tasks), claims_not_run(tasks)
+page = run_record(metrics, profile, reasons, values, skipped)  # what the sentences below are decided on
 glue("final_batches", final_batches, display=False)
 glue("batch_size", batch_size, display=False)
 glue("results_words", Markdown(results_words(experiment, page)), display=False)
-for task in COPY_TASKS:
+for task in experiment.runs:
     display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, the paper's model per seed:"))
     display(seed_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
 
@@ -256,12 +258,14 @@ pass_table(experiment).style.format({"validations": "{:.1f}", "samples": "{:,.0f
 # {glue:md}`accounting_words:myst`
 
 # %% tags=["hide-input"]
-fig = plot_by_length(experiment, "selective_copy", threshold)
+if "selective_copy" in experiment.runs:
+    fig = plot_by_length(experiment, "selective_copy", threshold)
 
 # %% tags=["hide-input"]
-fig = plot_by_length(experiment, "copy", threshold)
+if "copy" in experiment.runs:
+    fig = plot_by_length(experiment, "copy", threshold)
 log = length_log(experiment)
-for task in COPY_TASKS:
+for task in experiment.runs:
     display(log[log["task"] == task.replace("_", " ")].drop(columns="task").style.format(
         {"best loss": "{:.4f}", "best acc": "{:.2%}", "steps": "{:,}"}).hide(axis="index"))
 
@@ -278,7 +282,7 @@ for task in COPY_TASKS:
 # %% tags=["hide-input"]
 glue("baseline_setup", Markdown(baseline_setup_words(plan, settings, rnn)), display=False)
 glue("baseline_words", Markdown(baseline_words(experiment, page)), display=False)
-for task in COPY_TASKS:
+for task in experiment.runs:
     display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, each baseline against the paper's model:"))
     display(baseline_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
 
@@ -306,12 +310,12 @@ fig = plot_alpha(experiment)
 # stopping point.
 
 # %% tags=["remove-input"]
-display(verdict_table(verdicts_for_run(["copy_4128", "selective_copy_4128", "rt_accumulate"], metrics, profile, reasons)))
+display(verdict_table(verdicts_for_run(list(CLAIM_TASKS), metrics, profile, reasons, not_run=skipped)))
 
 # %% tags=["remove-cell"]
 metrics["train_wall_s"] = experiment.wall_s
 glue_metrics(metrics)
-record(metrics=metrics, not_comparable=reasons, setup=setup, context=run_ctx,
+record(metrics=metrics, not_comparable=reasons, not_run=skipped, setup=setup, context=run_ctx,
        notes={"accuracy_ci": "paper model: 95 % Student-t interval over seeds; baselines: over the final evaluation "
                              "batches of one seed",
               "block": "K = 32 at every length" if curriculum == "feb2026" else "K = min(noise/2, 32) (July 2025)",

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from paperlib.atomic import atomic_write_json
-from paperlib.book.runner import PROFILES, RunPlan, plan_run
+from paperlib.book.runner import PROFILES, RunPlan, plan_run, recorded_parameters
 from paperlib.chapters import chapter
 from paperlib.hardware import cpu_model, scoped_threads
 from paperlib.models import n_params
@@ -211,10 +211,10 @@ def chapter_times(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, d
     its profile's own parameters."""
     times: dict[str, dict[str, dict[str, Any]]] = {}
     for rec in records:
-        name, profile = rec["notebook"], rec["profile"]
-        if profile not in PROFILES or chapter(name).runs(rec["parameters"]):
+        name, profile, parameters = rec["notebook"], rec["profile"], recorded_parameters(rec)
+        if profile not in PROFILES or chapter(name).runs(parameters):
             continue
-        if _without_profile(plan_run(name, profile).parameters) == _without_profile(rec["parameters"]):
+        if _without_profile(plan_run(name, profile).parameters) == _without_profile(parameters):
             times.setdefault(name, {})[profile] = {
                 "seconds": rec["wall_time_s"],
                 "source": f"the whole notebook, run {rec['started_at']} on {rec['hardware']['where']}"}

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from paperlib.book.runner import plan_run
+from paperlib.book.runner import plan_run, recorded_parameters
 from paperlib.chapters import chapter
 from paperlib.cli import main
 from paperlib.planning import chapter_times, describe, measure_step, predict, step_key
@@ -54,6 +54,14 @@ def test_a_chapter_that_trains_nothing_says_what_it_computes_and_its_measured_mi
     assert "trains nothing; about 1.5 min" in text and "bootstrap refits" in text
     assert "no measured time for these parameters; the quick profile took 1.5 min" in describe(
         plan_run("scaling_law", "quick", {"n_bootstrap": 30}), table)
+
+
+def test_a_record_older_than_a_parameter_reads_it_at_its_default():
+    values = quick("copy_tasks").parameters
+    older = {"notebook": "copy_tasks", "profile": "cpu", "parameters": {k: v for k, v in values.items() if k != "tasks"}}
+    assert recorded_parameters(older) == values and recorded_parameters(older)["tasks"] == "both"
+    assert recorded_parameters({**older, "parameters": values | {"tasks": "copy"}})["tasks"] == "copy"
+    assert chapter_times([older]) == {}  # it trains: no chapter time, and no KeyError on the missing parameter
 
 
 def test_a_curriculum_marks_the_length_as_its_longest():

@@ -81,6 +81,12 @@ def declared_parameters(name: str) -> dict[str, Parameter]:
     return read_parameters(notebook_path(name))
 
 
+def recorded_parameters(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A run record's parameters, with each one its notebook declared since that run at its default (the value the
+    run had, as the parameter did not exist to change)."""
+    return {**{p.name: p.default for p in declared_parameters(rec["notebook"]).values()}, **rec["parameters"]}
+
+
 def profile_values(profile: str, name: str) -> dict[str, Any]:
     """The values a profile sets for one notebook (an empty mapping if it sets none)."""
     if profile not in PROFILES:

@@ -74,6 +74,8 @@ Role = Literal["recurrent", "forget", "regular", "rnn"]
 CurriculumName = Literal["feb2026", "july2025"]
 BaselineBudget = Literal["full", "first_pass"]
 COPY_TASKS: tuple[str, ...] = get_args(CopyTask)
+TASK_CHOICES: dict[str, tuple[str, ...]] = {"both": COPY_TASKS, **{task: (task,) for task in COPY_TASKS}}  # `tasks`
+CLAIM_TASKS = {"copy_4128": "copy", "selective_copy_4128": "selective_copy", "rt_accumulate": "copy"}  # page order
 MODEL_KINDS: tuple[str, ...] = get_args(ModelKind)
 BASELINES = ("forget", "regular", "rnn")
 TASK_LABELS = {"copy": "copy", "selective_copy": "selective copy"}
@@ -237,12 +239,13 @@ class RunConfig:
 
 
 def run_plan(values: Mapping[str, Any]) -> list[RunConfig]:
-    """Every run of the chapter from the notebook's parameter `values`: per task the paper's model once per
+    """Every run of the chapter from the notebook's parameter `values`: per task it trains (`tasks`: both, or one
+    alone; a run's configuration is the same either way, so its checkpoint is too) the paper's model once per
     seed (`seeds` for copy, `selective_seeds` or else `seeds` for selective copy), then, with `baselines`, the
     forget ablation, the regular transformer and the RNN with the first seed, their curriculum up to
     `baseline_cap`, their steps set by `baseline_budget` once the paper model's first seed has run."""
     plan = []
-    for task in COPY_TASKS:
+    for task in TASK_CHOICES[values["tasks"]]:
         steps = values["copy_steps" if task == "copy" else "selective_steps"]
         seeds = values["seeds"] if task == "copy" else values["selective_seeds"] or values["seeds"]
         plan += [RunConfig(task, "recurrent", "recurrent", seed, steps, values["cap"]) for seed in range(seeds)]
@@ -947,8 +950,9 @@ def results(experiment: Experiment, final_batches: int, batch_size: int) -> dict
         metrics |= pass_metrics(task, paper, batch_size)
         for role, run in experiment.baselines(task).items():
             metrics |= _baseline_metrics(experiment, role, run, final_batches, batch_size)
-    copy_model = experiment.paper("copy")[0].state.model
-    metrics |= {"alpha": alpha_of(copy_model), "alpha_raw": copy_model.alpha_raw.item()}
+    if "copy" in experiment.runs:
+        copy_model = experiment.paper("copy")[0].state.model
+        metrics |= {"alpha": alpha_of(copy_model), "alpha_raw": copy_model.alpha_raw.item()}
     return metrics
 
 
@@ -1009,11 +1013,14 @@ def _baseline_metrics(experiment: Experiment, role: str, run: CopyRun, final_bat
     return metrics
 
 
-def not_comparable_reasons(metrics: Mapping[str, float], profile: str) -> dict[str, str]:
-    """A claim about length 4,128 is not comparable (budget) when a seed did not get there, or ended below the
-    registry's threshold before the Note's samples (so its budget stopped short of the paper's stopping point)."""
+def not_comparable_reasons(metrics: Mapping[str, float], profile: str, tasks: str) -> dict[str, str]:
+    """A claim about length 4,128 of a task trained (`tasks`, the notebook's) is not comparable (budget) when a seed
+    did not get there, or ended below the registry's threshold before the Note's samples (so its budget stopped
+    short of the paper's stopping point)."""
     reasons: dict[str, str] = {}
-    for claim_id, task in (("copy_4128", "copy"), ("selective_copy_4128", "selective_copy"), ("rt_accumulate", "copy")):
+    for claim_id, task in CLAIM_TASKS.items():
+        if task not in TASK_CHOICES[tasks]:
+            continue
         seeds = int(metrics[key(task, "seeds")])
         why = []
         for s in range(seeds):
@@ -1027,6 +1034,15 @@ def not_comparable_reasons(metrics: Mapping[str, float], profile: str) -> dict[s
             reasons |= not_comparable([claim_id], f"budget ({profile} profile): " + "; ".join(why)
                                       + f", short of the Note's {NOTE_TASK_SAMPLES[task]:,.0f} samples")
     return reasons
+
+
+def claims_not_run(tasks: str) -> dict[str, str]:
+    """The claims of the tasks an execution with the notebook's `tasks` did not train, each with why (its record's
+    `not_run`): empty for both tasks."""
+    trained = TASK_CHOICES[tasks]
+    why = (f"this execution trained {' and '.join(TASK_LABELS[t] for t in trained)} only (tasks: {tasks}); a run of "
+           "the whole chapter judges it")
+    return {claim_id: why for claim_id, task in CLAIM_TASKS.items() if task not in trained}
 
 
 # --- tables -------------------------------------------------------------------------------------------------
@@ -1202,8 +1218,15 @@ def this_run_words(values: Mapping[str, Any], settings: Settings, plan: Sequence
     ends = (f"at length {full:,} a run ends " + ", ".join(rules[:-1]) + (" or " if len(rules) > 1 else "") + rules[-1]
             + " (an end rule of ours: the author's code trains on to its step count)" if rules else
             f"at length {full:,} a run trains on to its step count, as the author's code does")
-    words.append(f"The paper's model: {seeds['copy']} seeds on copy and {seeds['selective_copy']} on selective copy, "
-                 f"at most {steps['copy']:,} and {steps['selective_copy']:,} steps; {ends}.")
+    trained = [task for task in COPY_TASKS if seeds[task]]
+    if len(trained) == len(COPY_TASKS):
+        words.append(f"The paper's model: {seeds['copy']} seeds on copy and {seeds['selective_copy']} on selective "
+                     f"copy, at most {steps['copy']:,} and {steps['selective_copy']:,} steps; {ends}.")
+    else:
+        only = TASK_LABELS[trained[0]]
+        words.append(f"This execution trains **{only} only** (its claims are judged; the others are not run). The "
+                     f"paper's model: {plural(seeds[trained[0]], 'seed')} on {only}, at most {steps[trained[0]]:,} "
+                     f"steps; {ends}.")
     words.append(baseline_setup_words(plan, s, v["rnn"]))
     words.append(pilot_words(pilot, s.curriculum))
     return " ".join(words)

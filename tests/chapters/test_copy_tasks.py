@@ -11,12 +11,13 @@ import torch
 from torch import nn
 
 from paperlib.book.metrics import UndeclaredMetric
+from paperlib.book.runner import plan_run
 from paperlib.book.verdicts import run_record
 from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters import copy_tasks
 from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, METRICS, PAPER_PARAMS, CopyRun, Experiment, RunConfig, Settings,
                                           StepVariant, accounting_words, alpha_of, baseline_steps, baseline_words,
-                                          eval_seed, expected_minutes, key, length_log, make_model,
+                                          claims_not_run, eval_seed, expected_minutes, key, length_log, make_model,
                                           not_comparable_reasons, pass_metrics, results, run_plan, scoring_at,
                                           speed_words, step_benchmark, step_breakdown, step_seconds, step_variants,
                                           this_run_words, train_all, train_copy)
@@ -246,7 +247,7 @@ def test_a_baseline_gets_the_first_seeds_samples_in_all_or_to_pass_its_first_len
 
 def test_the_run_plan_lists_every_run_from_the_parameters():
     values = {"copy_steps": 100, "selective_steps": 200, "seeds": 3, "selective_seeds": 2, "baselines": True,
-              "baseline_cap": 1024, "baseline_budget": "first_pass", "rnn": "gru", "cap": 4096}
+              "baseline_cap": 1024, "baseline_budget": "first_pass", "rnn": "gru", "cap": 4096, "tasks": "both"}
     plan = run_plan(values)
     assert [(c.task, c.role, c.seed) for c in plan if c.role == "recurrent"] == [
         ("copy", "recurrent", 0), ("copy", "recurrent", 1), ("copy", "recurrent", 2),
@@ -256,6 +257,26 @@ def test_the_run_plan_lists_every_run_from_the_parameters():
     assert {(c.limit, c.budget, c.seed) for c in baselines} == {(1024, "first_pass", 0)}
     assert {c.steps for c in plan if c.task == "selective_copy"} == {200}
     assert len(run_plan({**values, "baselines": False, "selective_seeds": 0})) == 6
+    assert run_plan({**values, "tasks": "copy"}) == [c for c in plan if c.task == "copy"]
+    assert run_plan({**values, "tasks": "selective_copy"}) == [c for c in plan if c.task == "selective_copy"]
+
+
+def test_a_task_trained_alone_has_the_same_runs_and_checkpoints_as_in_the_whole_chapter():
+    values = plan_run("copy_tasks", "cpu").parameters
+    whole = {spec.name: spec for spec in copy_tasks.runs(values)}
+    alone = copy_tasks.runs({**values, "tasks": "copy"})
+    assert [spec.name for spec in alone] == [name for name in whole if name.startswith("copy-")]
+    assert all(spec == whole[spec.name] and spec.checkpoint_key == whole[spec.name].checkpoint_key for spec in alone)
+    settings = make_settings()  # the notebook's Settings take no `tasks`: a run's checkpoint meta cannot depend on it
+    assert {c.name: settings.meta(c) for c in run_plan({**values, "tasks": "copy"})} == {
+        c.name: settings.meta(c) for c in run_plan(values) if c.task == "copy"}
+
+
+def test_the_claims_of_a_task_left_out_are_not_run_with_why():
+    assert claims_not_run("both") == {}
+    why = "this execution trained copy only (tasks: copy); a run of the whole chapter judges it"
+    assert claims_not_run("copy") == {"selective_copy_4128": why}
+    assert set(claims_not_run("selective_copy")) == {"copy_4128", "rt_accumulate"}
 
 
 def test_curricula_set_the_start_and_block_rule():
@@ -334,13 +355,15 @@ def test_claims_at_4128_are_not_comparable_short_of_it_or_of_the_notes_samples()
                "selective_copy_samples.seed0": 9e5, "selective_copy_acc.seed0": 0.99,
                "selective_copy_final_noise_len.seed1": 4096, "selective_copy_samples.seed1": 9e5,
                "selective_copy_acc.seed1": 0.97}
-    reasons = not_comparable_reasons(metrics, "cpu")
-    assert set(reasons) == {"copy_4128", "rt_accumulate", "selective_copy_4128"}
+    reasons = not_comparable_reasons(metrics, "cpu", "both")
+    assert list(reasons) == ["copy_4128", "selective_copy_4128", "rt_accumulate"]
     assert reasons["copy_4128"] == "budget (cpu profile): seed 0 reached length 96 in 1,000 samples, short of the Note's 57,600 samples"
     assert "seed 1 ended below 98.5 % after 900,000 samples" in reasons["selective_copy_4128"]
     assert "seed 0" not in reasons["selective_copy_4128"]
     done = {**metrics, "copy_final_noise_len.seed0": 4096, "selective_copy_samples.seed1": 1.2e6}
-    assert not_comparable_reasons(done, "paper") == {}  # below the threshold only after the Note's samples
+    assert not_comparable_reasons(done, "paper", "both") == {}  # below the threshold only after the Note's samples
+    copy_only = {k: v for k, v in metrics.items() if k.startswith("copy_")}  # a task not trained has no metrics
+    assert list(not_comparable_reasons(copy_only, "cpu", "copy")) == ["copy_4128", "rt_accumulate"]
 
 
 def test_the_estimate_counts_the_pilots_steps_per_length_and_the_budget_at_the_cap():
@@ -374,8 +397,11 @@ def test_this_run_states_cadence_end_rules_baselines_and_the_pilot():
                  "(**the paper's is 0.05**)", "98.5 % selective copy", "after 8 validations there without a new lowest",
                  "or 400 steps after it got there", "the samples that seed needed to pass its first length",
                  "stops at length 1,056", "its divisor stays 4,096", "with no curriculum",
-                 "after 1,000 samples from the feb2026 start", "this run uses it", "2 training processes"):
+                 "after 1,000 samples from the feb2026 start", "this run uses it", "2 training processes",
+                 "This execution trains **copy only**", "1 seed on copy, at most 2,000 steps"):
         assert part in words, part
+    both = this_run_words(values, settings, [*plan, replace(plan[0], task="selective_copy")], 2, pilot)
+    assert "1 seeds on copy and 1 on selective copy, at most 2,000 and 2,000 steps" in both and "copy only" not in both
 
 
 def test_step_benchmark_times_each_variant_from_the_same_weights_and_compares_outputs():

@@ -21,8 +21,8 @@ from paperlib.gpu.plan import (
     STAGES,
     START_S,
     Stage,
-    finished_chapters,
     pack_budget,
+    stage_done,
     travelling_bytes,
 )
 
@@ -49,7 +49,6 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
              "'at most': every step at the longest length; 'expected': the Note's samples where it reports them.", ""]
     problems: list[str] = []
     room = pack_budget(root) / MIB
-    done = finished_chapters(root / CARRY)
     lines.append(f"{'stage':<84} {'at most':>9} {'expected':>9} {'checkpoints':>12}")
     totals = [0.0, 0.0]
     pending: list[tuple[int, Stage, float]] = []
@@ -58,12 +57,13 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
         runs = stage.runs(values)
         at_most, expected = (sum(throughput.minutes(r, e) for r in runs) for e in (False, True))
         totals = [totals[0] + at_most, totals[1] + expected]
-        if stage.notebook not in done:
+        done = stage_done(stage, root / CARRY)
+        if not done:
             pending.append((number, stage, expected))
         mib = sum(checkpoint_mib(r) for r in runs)
-        title = f"{number}. {stage.title} [{stage.notebook}{', runs ' + ','.join(stage.only_runs) if stage.only_runs else ''}]"
+        title = f"{number}. {stage.title} [{stage.call}]"
         lines.append(f"{title:<84} {at_most:>7.1f} m {expected:>7.1f} m {mib:>8.1f} MiB"
-                     + ("  (page already in gpu-carry)" if stage.notebook in done else ""))
+                     + ("  (page already in gpu-carry)" if done else ""))
         for run in runs:
             lines.append(f"     {run.key:<44} {run.steps:>6} steps x {run.batch:>3} x {run.length:>4} tokens, "
                          f"{run.flops() / 1e15:7.2f} PFLOP, {throughput.minutes(run):6.1f} m")
@@ -95,8 +95,8 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
 
 def first_command(pending: list[tuple[int, Stage, float]]) -> list[str]:
     """The next device command: the pending stages (number, stage, expected minutes) that fit its minutes, taken
-    by the claims they train the runs of per expected minute, best first; when none fits, the best alone, which
-    the deadline stops and the next command resumes."""
+    by the claims their pages decide per expected minute, best first; when none fits, the best alone, which the
+    deadline stops and the next command resumes."""
     if not pending:
         return ["first command: none; every chapter's page is in gpu-carry"]
     ranked = sorted(pending, key=lambda p: p[2] / len(p[1].decides))
@@ -106,7 +106,7 @@ def first_command(pending: list[tuple[int, Stage, float]]) -> list[str]:
             chosen.append((number, stage, minutes))
             used += minutes
     lines = [f"first command ({RUN_MINUTES:.1f} of its {COMMAND_MINUTES} minutes run stages; stages by the claims "
-             "they train the runs of, per expected minute):"]
+             "their pages decide, per expected minute):"]
     if not chosen:
         chosen = ranked[:1]
         lines.append(f"  no stage fits at this MFU: the best per minute needs {chosen[0][2]:.1f} m; the command "
@@ -116,6 +116,6 @@ def first_command(pending: list[tuple[int, Stage, float]]) -> list[str]:
     lines.append(f"  bash scripts/paper_on_gpu.sh --minutes {COMMAND_MINUTES} --stages {numbers}")
     for number, stage, minutes in chosen:
         claims = "; ".join(CLAIMS_BY_ID[c].title for c in stage.decides)
-        later = " (its verdicts are written with the chapter's page, a later stage)" if stage.only_runs else ""
-        lines.append(f"  {number}. {stage.title}: {minutes:.1f} m expected; trains the runs of: {claims}{later}")
+        lines.append(f"  {number}. {stage.title}: {minutes:.1f} m expected; its page and record come back and decide: "
+                     f"{claims}")
     return lines

@@ -2,12 +2,12 @@
 before a deadline, and packed so that what a command made comes back and can be carried into the next one.
 
 Priority: copy at 4,128, Shakespeare, the long-range image task on its substitute, selective copy. Copy and
-selective copy are one notebook that trains copy's runs first; the plan runs it in two stages: first with the
-run context's `only_runs` set to ``copy-*`` (`paperlib.context`; the chapter's plan names copy's runs
-``copy-KIND-seedN``, selective copy's ``selective_copy-KIND-seedN``), which trains copy's runs and stops the
-notebook (`RunDeferred`) at the first selective-copy run, and last in full, which resumes copy's finished runs, trains selective copy's and
-writes the chapter's page. A stage interrupted by the deadline (`DeadlineReached`) has saved its checkpoint;
-the next command resumes it. A notebook that did not complete never becomes a page.
+selective copy are one notebook; the plan runs it in two stages: first with its parameter ``tasks`` copy, which
+trains copy's runs and writes a page and record that judge copy's claims and list selective copy's as not run
+(the record's ``not_run``), and last in full, which resumes copy's finished runs (a run's checkpoint does not
+depend on ``tasks``), trains selective copy's and writes the chapter's whole page in their place. A stage is done
+when the chapter's record judges the claims it decides. A stage interrupted by the deadline (`DeadlineReached`)
+has saved its checkpoint; the next command resumes it. A notebook that did not complete never becomes a page.
 
 Folders, relative to the project: the device writes everything into OUTPUT (executed notebooks, results/,
 checkpoints/, the plan's status and log); a returned pack is unpacked here into CARRY, which the next command
@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,6 @@ from paperlib.chapters import chapter
 from paperlib.context import RunContext
 from paperlib.gpu.estimate import PlannedRun, planned, step_mfu
 from paperlib.gpu.pack import MIB
-from paperlib.training.run import DIGEST_CHARS
 
 WHEELS, DATA, OUTPUT, CARRY = ".whl", ".gpu-data", "gpu-run", "gpu-carry"
 STATUS, LOG, SUMMARY, THROUGHPUT = "plan.json", "log.txt", "summary.txt", "paper_throughput.json"
@@ -47,18 +46,23 @@ MIN_STAGE_S = 90.0  # a stage is not started with less time than this before the
 
 @dataclass(frozen=True)
 class Stage:
-    """A notebook run under the paper profile with `only_runs` as its run context's run filter (empty: every
-    run, ending in the chapter's page); `runs` lists what it trains, for the estimate."""
+    """A notebook run under the paper profile with `parameters` over the profile's (none: the whole chapter), ending
+    in a page and record that judge the claims `decides`; `runs` lists what it trains, for the estimate."""
 
     notebook: str
     title: str
     runs: Callable[[Mapping[str, Any]], list[PlannedRun]]
-    decides: tuple[str, ...]  # ids of the claims (paperlib.book.claims) whose runs it trains
-    only_runs: tuple[str, ...] = ()
+    decides: tuple[str, ...]  # ids of the claims (paperlib.book.claims) its page judges
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        return f"{self.notebook}:{','.join(self.only_runs) or 'page'}"
+        return f"{self.notebook}:{','.join(f'{k}={v}' for k, v in self.parameters.items()) or 'page'}"
+
+    @property
+    def call(self) -> str:
+        """The notebook and its parameters as `paperlib run` takes them: ``copy_tasks -p tasks copy``."""
+        return " ".join([self.notebook, *(f"-p {k} {v}" for k, v in self.parameters.items())])
 
 
 def copy_task(task: str) -> Callable[[Mapping[str, Any]], list[PlannedRun]]:
@@ -67,7 +71,7 @@ def copy_task(task: str) -> Callable[[Mapping[str, Any]], list[PlannedRun]]:
 
 
 STAGES = (
-    Stage("copy_tasks", "copy at 4,128", copy_task("copy"), ("copy_4128", "rt_accumulate"), ("copy-*",)),
+    Stage("copy_tasks", "copy at 4,128", copy_task("copy"), ("copy_4128", "rt_accumulate"), {"tasks": "copy"}),
     Stage("shakespeare", "Shakespeare: K 1 (Note), K 16 (Feb-2026), regular 1 and 6 layers",
           lambda v: planned(chapter("shakespeare").runs(v)), ("shakespeare_val_loss", "shakespeare_forget")),
     Stage("long_range_image", "long-range image on the substitute",
@@ -86,9 +90,17 @@ def load_status(output: Path) -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def stage_done(stage: Stage, output: Path, status: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Done: the chapter's record exists (its page is written) or this stage's runs all trained."""
-    return (output / "results" / f"{stage.notebook}.json").is_file() or status.get(stage.key, {}).get("status") == "done"
+def unjudged_claims(folder: Path, notebook: str) -> set[str] | None:
+    """The claims the chapter's record in `folder` lists as not run (a page of part of the chapter); None without
+    a record."""
+    path = folder / "results" / f"{notebook}.json"
+    return set(json.loads(path.read_text()).get("not_run", {})) if path.is_file() else None
+
+
+def stage_done(stage: Stage, folder: Path) -> bool:
+    """Done: the chapter's record in `folder` judges the claims the stage decides (its page is written)."""
+    missing = unjudged_claims(folder, stage.notebook)
+    return missing is not None and not missing & set(stage.decides)
 
 
 def seed(output: Path, carry: Path) -> int:
@@ -116,13 +128,12 @@ def run(output: Path, until: float, *, env: Mapping[str, str] | None = None, sta
     env = {**(env or {}), "PAPERLIB_CHECKPOINTS": str((output / "checkpoints").resolve())}
     status, code = load_status(output), 0
     for number, stage in enumerate(stages, 1):
-        if stage_done(stage, output, status) or (numbers and number not in numbers):
+        if stage_done(stage, output) or (numbers and number not in numbers):
             continue
         if time.time() > until - MIN_STAGE_S:
             print(f"plan: stage {number} ({stage.title}) not started: under {MIN_STAGE_S:.0f} s left", flush=True)
             break
-        print(f"plan: stage {number}: {stage.title} ({stage.notebook}"
-              + (f", runs {','.join(stage.only_runs)}" if stage.only_runs else "") + ")", flush=True)
+        print(f"plan: stage {number}: {stage.title} ({stage.call})", flush=True)
         began = time.time()
         _note(output, status, stage, "running", "still running when the command ended: stopped hard", began)
         outcome, detail = run_stage(stage, output, until, env, run_notebook)
@@ -138,14 +149,15 @@ def run(output: Path, until: float, *, env: Mapping[str, str] | None = None, sta
 def run_stage(stage: Stage, output: Path, until: float, env: Mapping[str, str],
               run_notebook: Callable[..., Path]) -> tuple[str, str]:
     """Run one stage's notebook; its outcome ("done", "stopped" or "failed") and why."""
-    notebook_run = plan_run(stage.notebook, "paper", {"resume": True})
+    notebook_run = plan_run(stage.notebook, "paper", {"resume": True, **stage.parameters})
     try:
-        run_notebook(notebook_run, output, context=RunContext(deadline=until, only_runs=stage.only_runs), env=env)
+        run_notebook(notebook_run, output, context=RunContext(deadline=until), env=env)
     except NotebookFailed as error:
-        return _outcome(error, untrained_runs(stage, notebook_run.parameters, output))
+        first = str(error).splitlines()[0]
+        return ("stopped", f"deadline: {first}") if error.ename == "DeadlineReached" else ("failed", str(error))
     except Exception as error:  # outside any cell: papermill, the kernel ("Kernel didn't respond"), the runner
         return "failed", f"outside the notebook's cells: {type(error).__name__}: {error}"
-    return "done", "the chapter's page and record are written"
+    return "done", f"the chapter's page and record are written; they judge {', '.join(stage.decides)}"
 
 
 def _note(output: Path, status: dict[str, dict[str, Any]], stage: Stage, outcome: str, detail: str,
@@ -154,26 +166,6 @@ def _note(output: Path, status: dict[str, dict[str, Any]], stage: Stage, outcome
     status[stage.key] = {"status": outcome, "detail": detail, "minutes": round((time.time() - began) / 60, 2),
                          "at": datetime.now(UTC).isoformat(timespec="seconds")}
     atomic_write_json(output / STATUS, status)
-
-
-def untrained_runs(stage: Stage, values: Mapping[str, Any], output: Path) -> list[str]:
-    """The stage's own runs (its plan under `values`) without a checkpoint in ``output/checkpoints``: a run
-    ends by saving one, so these did not train."""
-    folder = output / "checkpoints"
-    return [run.key for run in stage.runs(values) if not any(folder.glob(f"{run.key}-{'?' * DIGEST_CHARS}.pt"))]
-
-
-def _outcome(error: NotebookFailed, untrained: list[str]) -> tuple[str, str]:
-    """A failed notebook's outcome: a deferral is "done" only once the stage's own runs are trained."""
-    first = str(error).splitlines()[0]
-    if error.ename == "RunDeferred" and not untrained:
-        return "done", "its runs are trained; the notebook stopped at the first run of a later stage"
-    if error.ename == "RunDeferred":
-        return "failed", (f"deferred before its own runs trained ({', '.join(untrained)} have no checkpoint): "
-                          f"{first}")
-    if error.ename == "DeadlineReached":
-        return "stopped", f"deadline: {first}"
-    return "failed", str(error)
 
 
 def write_throughput(output: Path, device: str) -> Path | None:
@@ -197,10 +189,9 @@ def pack_list(output: Path, stages: tuple[Stage, ...] = STAGES) -> list[tuple[Pa
     kept beside the checkpoints (a chapter's step times measured on this device); then the checkpoints of chapters
     without a page: the newest first (the run a deadline interrupted), then by the chapter's next stage and newest
     first. Checkpoints of finished chapters are left behind."""
-    status = load_status(output)
     light = [output / STATUS, output / LOG, output / THROUGHPUT, *sorted(output.glob("*.ipynb")),
              *sorted((output / "results").glob("*.json")), *sorted((output / "checkpoints").glob("*/*/*.json"))]
-    pending = [s.notebook for s in stages if not stage_done(s, output, status)]
+    pending = [s.notebook for s in stages if not stage_done(s, output)]
     rank = {name: pending.index(name) for name in pending}
     checkpoints = [p for p in (output / "checkpoints").glob("*/*.pt") if p.parent.name in rank]
     checkpoints.sort(key=lambda p: (rank[p.parent.name], -p.stat().st_mtime))
@@ -235,7 +226,7 @@ def summary(output: Path, packed_parts: list[Path], included: list[str], left_ou
     lines = [f"paper profile on {device}, packed {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "stages:"]
     for number, stage in enumerate(stages, 1):
         entry = status.get(stage.key)
-        state = ("done (page written)" if (output / "results" / f"{stage.notebook}.json").is_file() else
+        state = ("done (page written)" if stage_done(stage, output) else
                  f"{entry['status']} after {entry['minutes']} min: {entry['detail'].splitlines()[0]}" if entry else
                  "not started")
         lines.append(f"  {number}. {stage.title} [{stage.notebook}]: {state}")
@@ -248,8 +239,8 @@ def summary(output: Path, packed_parts: list[Path], included: list[str], left_ou
 
 
 def finished_chapters(folder: Path) -> list[str]:
-    """Chapters whose record is in `folder` (their pages are written)."""
-    return sorted(p.stem for p in (folder / "results").glob("*.json"))
+    """Chapters whose whole page is in `folder`: a record that lists no claim as not run."""
+    return sorted(p.stem for p in (folder / "results").glob("*.json") if not unjudged_claims(folder, p.stem))
 
 
 def drop_finished_checkpoints(folder: Path) -> list[Path]:

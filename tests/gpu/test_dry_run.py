@@ -30,7 +30,8 @@ def test_the_dry_run_prints_every_stage_with_minutes_and_fails_without_wheels_or
     assert "wheels: 0, 0.0 MiB — INCOMPLETE" in out and "papermill==2.7.0: pinned, no wheel" in out
     assert "data (no-data): INCOMPLETE" in out and "NOT READY" in out
     assert "device torch 2.11.0 (image list)" in out and "— all present" in out
-    assert "bash scripts/paper_on_gpu.sh --minutes 9 --stages " in out and "trains the runs of: " in out
+    assert "bash scripts/paper_on_gpu.sh --minutes 9 --stages " in out and "come back and decide: " in out
+    assert "1. copy at 4,128 [copy_tasks -p tasks copy]" in out
 
 
 def test_the_first_command_takes_what_fits_by_claims_per_minute_or_else_the_best_alone():
@@ -39,6 +40,8 @@ def test_the_first_command_takes_what_fits_by_claims_per_minute_or_else_the_best
     one, two, three, four = STAGES
     fits = first_command([(1, one, 3.0), (3, three, 4.0), (4, four, 2.0)])
     assert "--stages 1,4" in fits[1] and not any(line.startswith("  3.") for line in fits)
+    assert fits[2] == ("  1. copy at 4,128: 3.0 m expected; its page and record come back and decide: Copy at length "
+                       "4,128; Accumulating beats forgetting on copy")
     alone = first_command([(2, two, RUN_MINUTES * 5), (3, three, RUN_MINUTES * 2)])
     assert "no stage fits" in alone[1] and alone[2].endswith("--stages 3")
 

@@ -10,7 +10,6 @@ import torch
 
 from paperlib.book.runner import plan_run
 from paperlib.chapters import chapter
-from paperlib.context import RunContext
 from paperlib.gpu.estimate import DEFAULT_MFU, PEAK_FLOPS, load_throughput
 from paperlib.gpu.plan import STAGES, copy_task
 from paperlib.training.device import configure_device
@@ -38,14 +37,14 @@ def test_a_stage_costs_runs_of_the_chapters_own_plan(stage):
         assert run.flops() == pytest.approx(spec.flops())
 
 
-def test_the_copy_stages_cost_what_their_run_filter_trains_and_together_the_whole_plan():
+def test_the_copy_stages_cost_what_their_parameters_train_and_together_the_whole_plan():
     v = paper("copy_tasks")
     first, last = (s for s in STAGES if s.notebook == "copy_tasks")
     names = [spec.name for spec in chapter("copy_tasks").runs(v)]
-    allowed = [n for n in names if not RunContext(only_runs=first.only_runs).deferred(n)]
+    trained = [spec.name for spec in chapter("copy_tasks").runs({**v, **first.parameters})]
     costed = [run.key.removeprefix("copy_tasks/") for run in first.runs(v)]
-    assert costed == allowed and all(n.startswith("copy-") for n in allowed) and len(allowed) == v["seeds"] + 3
-    assert costed + [run.key.removeprefix("copy_tasks/") for run in last.runs(v)] == names
+    assert costed == trained and all(n.startswith("copy-") for n in trained) and len(trained) == v["seeds"] + 3
+    assert last.parameters == {} and costed + [run.key.removeprefix("copy_tasks/") for run in last.runs(v)] == names
 
 
 def test_copy_is_expected_at_the_notes_samples_and_costs_three_forward_passes_per_training_sample():

@@ -10,15 +10,17 @@ from paperlib.book.runner import NotebookFailed
 from paperlib.gpu import plan
 from paperlib.gpu.__main__ import main
 from paperlib.gpu.pack import MIB
-from paperlib.training.run import DIGEST_CHARS
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*the paper profile is sized for one GPU")
 
 
+COPY_ONLY = {"selective_copy_4128": "this execution trained copy only (tasks: copy)"}
+
+
 def fake_notebooks(outcomes):
-    """A stand-in for `execute`: each call takes the next outcome, "page" (writes the record), "trained" (saves a
-    checkpoint of each run the stage's filter names, then defers the next: `RunDeferred`) or an exception name the
-    notebook raised; the calls (notebook, parameters, run context, environment) are kept."""
+    """A stand-in for `execute`: each call takes the next outcome, "page" (writes the record; with ``tasks`` copy,
+    one that lists selective copy's claim as not run, as the copy notebook does) or an exception name the notebook
+    raised; the calls (notebook, parameters, run context, environment) are kept."""
     calls = []
 
     def run_notebook(run_plan, output, context, env):
@@ -26,12 +28,8 @@ def fake_notebooks(outcomes):
         outcome = outcomes.pop(0)
         if outcome == "page":
             (output / "results").mkdir(exist_ok=True)
-            return plan.atomic_write_json(output / "results" / f"{run_plan.notebook}.json", {})
-        if outcome == "trained":
-            stage = next(s for s in plan.STAGES if s.only_runs == context.only_runs)
-            for run in stage.runs(run_plan.parameters):
-                write(output / "checkpoints" / f"{run.key}-{'0' * DIGEST_CHARS}.pt")
-            outcome = "RunDeferred"
+            part = {"not_run": COPY_ONLY} if run_plan.parameters.get("tasks") == "copy" else {}
+            return plan.atomic_write_json(output / "results" / f"{run_plan.notebook}.json", part)
         raise NotebookFailed(f"notebook {run_plan.notebook!r} failed in cell 4: {outcome}: why\nkept at x", outcome)
 
     return run_notebook, calls
@@ -39,26 +37,27 @@ def fake_notebooks(outcomes):
 
 def test_stages_run_in_priority_order_and_a_deadline_ends_the_command(tmp_path):
     out, until = tmp_path / "gpu-run", time.time() + 3600
-    run_notebook, calls = fake_notebooks(["trained", "DeadlineReached"])
+    run_notebook, calls = fake_notebooks(["page", "DeadlineReached"])
     assert plan.run(out, until, env={"PAPERLIB_SHAKESPEARE": "t.txt"}, run_notebook=run_notebook) == 0
     assert [(name, params["profile"], params["resume"]) for name, params, _, _ in calls] == [
         ("copy_tasks", "paper", True), ("shakespeare", "paper", True)]
-    (_, _, first, env), (_, _, second, _) = calls
-    assert (first.only_runs, second.only_runs) == (("copy-*",), ())
+    (_, params, first, env), (_, _, second, _) = calls
+    assert params["tasks"] == "copy" and first.only_runs == second.only_runs == ()  # copy's runs, by a parameter
     assert first.deadline == second.deadline == until and env["PAPERLIB_SHAKESPEARE"] == "t.txt"
     assert env["PAPERLIB_CHECKPOINTS"] == str((out / "checkpoints").resolve())
     status = json.loads((out / plan.STATUS).read_text())
-    assert status["copy_tasks:copy-*"]["status"] == "done"
+    assert status["copy_tasks:tasks=copy"]["status"] == "done"
+    assert status["copy_tasks:tasks=copy"]["detail"].endswith("they judge copy_4128, rt_accumulate")
     assert status["shakespeare:page"]["status"] == "stopped" and "DeadlineReached" in status["shakespeare:page"]["detail"]
 
 
 def test_the_next_command_resumes_where_the_last_stopped_and_a_failure_does_not_stop_the_others(tmp_path):
     out = tmp_path / "gpu-run"
-    plan.run(out, time.time() + 3600, run_notebook=fake_notebooks(["trained", "DeadlineReached"])[0])
+    plan.run(out, time.time() + 3600, run_notebook=fake_notebooks(["page", "DeadlineReached"])[0])
     run_notebook, calls = fake_notebooks(["page", "ValueError", "page"])
     assert plan.run(out, time.time() + 3600, run_notebook=run_notebook) == 1
-    assert [(name, context.only_runs) for name, _, context, _ in calls] == [
-        ("shakespeare", ()), ("long_range_image", ()), ("copy_tasks", ())]
+    assert [(name, params.get("tasks")) for name, params, _, _ in calls] == [
+        ("shakespeare", None), ("long_range_image", None), ("copy_tasks", "both")]
     status = json.loads((out / plan.STATUS).read_text())
     assert status["long_range_image:page"]["status"] == "failed"
     assert plan.finished_chapters(out) == ["copy_tasks", "shakespeare"]
@@ -67,16 +66,19 @@ def test_the_next_command_resumes_where_the_last_stopped_and_a_failure_does_not_
     assert [name for name, *_ in calls] == ["long_range_image"]  # a failed stage is tried again
 
 
-def test_a_deferral_before_the_stage_trained_its_own_runs_is_a_failure_not_done(tmp_path):
-    run_notebook, calls = fake_notebooks(["RunDeferred", "page", "page", "page"])
-    assert plan.run(tmp_path, time.time() + 3600, run_notebook=run_notebook) == 1
-    entry = json.loads((tmp_path / plan.STATUS).read_text())["copy_tasks:copy-*"]
-    assert entry["status"] == "failed" and "copy_tasks/copy-recurrent-seed0" in entry["detail"]
-    assert len(calls) == 4  # the next stages still ran
+def test_a_page_of_part_of_a_chapter_does_its_own_stage_and_leaves_the_chapter_unfinished(tmp_path):
+    copy, *_, whole = plan.STAGES
+    plan.run(tmp_path, time.time() + 3600, numbers=(1,), run_notebook=fake_notebooks(["page"])[0])
+    assert plan.stage_done(copy, tmp_path) and not plan.stage_done(whole, tmp_path)
+    assert plan.unjudged_claims(tmp_path, "copy_tasks") == set(COPY_ONLY) and plan.finished_chapters(tmp_path) == []
+    run_notebook, calls = fake_notebooks(["page"])
+    plan.run(tmp_path, time.time() + 3600, numbers=(1, 4), run_notebook=run_notebook)
+    assert [(name, params["tasks"]) for name, params, _, _ in calls] == [("copy_tasks", "both")]
+    assert plan.stage_done(whole, tmp_path) and plan.finished_chapters(tmp_path) == ["copy_tasks"]
 
 
 def test_an_error_outside_the_cells_fails_its_stage_and_the_next_stages_run(tmp_path):
-    run_notebook, calls = fake_notebooks(["trained", "page", "page"])
+    run_notebook, calls = fake_notebooks(["page", "page", "page"])
 
     def kernel_dies_on_shakespeare(run_plan, output, context, env):
         if run_plan.notebook == "shakespeare":
@@ -101,7 +103,7 @@ def test_a_stage_killed_by_the_hard_limit_is_recorded_as_still_running(tmp_path)
 
     with pytest.raises(KeyboardInterrupt):
         plan.run(tmp_path, time.time() + 3600, run_notebook=killed)
-    assert json.loads((tmp_path / plan.STATUS).read_text())["copy_tasks:copy-*"]["status"] == "running"
+    assert json.loads((tmp_path / plan.STATUS).read_text())["copy_tasks:tasks=copy"]["status"] == "running"
 
 
 def test_no_stage_starts_too_close_to_the_deadline(tmp_path):
@@ -131,9 +133,9 @@ def write(path, text="x", mtime=None):
 
 def test_a_pack_lists_pages_first_then_the_newest_checkpoint_then_pending_chapters_by_stage(tmp_path):
     out = tmp_path
-    plan.atomic_write_json(out / plan.STATUS, {"copy_tasks:copy-*": {"status": "done"}})
+    plan.atomic_write_json(out / plan.STATUS, {"copy_tasks:tasks=copy": {"status": "done"}})
     for name in (plan.LOG, "shakespeare.ipynb", "copy_tasks.failed.ipynb", "results/shakespeare.json"):
-        write(out / name)
+        write(out / name, "{}")
     write(out / "checkpoints/copy_tasks/old.pt", mtime=100)
     write(out / "checkpoints/copy_tasks/new.pt", mtime=200)
     write(out / "checkpoints/shakespeare/done.pt", mtime=400)  # its page is written: left behind
@@ -163,7 +165,7 @@ def test_the_budget_leaves_room_for_the_tree_that_travels_and_never_exceeds_what
 
 def test_pack_then_unpack_round_trips_and_drops_the_checkpoints_of_finished_chapters(tmp_path, capsys):
     out, returned, carry = tmp_path / "gpu-run", tmp_path / "OUT", tmp_path / "gpu-carry"
-    run_notebook, _ = fake_notebooks(["trained", "page", "DeadlineReached"])
+    run_notebook, _ = fake_notebooks(["page", "page", "DeadlineReached"])
     plan.run(out, time.time() + 3600, run_notebook=run_notebook)
     write(out / "checkpoints/copy_tasks/copy-recurrent.pt", "weights")
     write(out / "checkpoints/shakespeare/regular_6.pt", "finished chapter")
@@ -171,13 +173,14 @@ def test_pack_then_unpack_round_trips_and_drops_the_checkpoints_of_finished_chap
     write(out / "shakespeare.ipynb", "page")
     assert main(["pack", "--to", str(returned), "--output", str(out)]) == 0
     summary = (returned / plan.SUMMARY).read_text()
-    assert "1. copy at 4,128 [copy_tasks]: done after" in summary and "2. Shakespeare" in summary
-    assert "done (page written)" in summary and "3. long-range image on the substitute [long_range_image]: stopped" in summary
+    assert "1. copy at 4,128 [copy_tasks]: done (page written)" in summary and "2. Shakespeare" in summary
+    assert "3. long-range image on the substitute [long_range_image]: stopped" in summary
     assert "4. selective copy" in summary and "not started" in summary
     assert len(list(returned.iterdir())) <= plan.RETURN_FILES
     assert main(["unpack", str(returned), "--into", str(carry)]) == 0
     assert (carry / "checkpoints/long_range_image/recurrent.pt").read_text() == "interrupted"
-    assert (carry / "checkpoints/copy_tasks/copy-recurrent.pt").read_text() == "weights"
+    assert (carry / "checkpoints/copy_tasks/copy-recurrent.pt").read_text() == "weights"  # kept for stage 4
+    assert plan.unjudged_claims(carry, "copy_tasks") == set(COPY_ONLY)  # stage 1's page came back
     assert not (carry / "checkpoints/shakespeare").exists() or not list((carry / "checkpoints/shakespeare").iterdir())
     assert (carry / "shakespeare.ipynb").read_text() == "page" and (carry / plan.SUMMARY).read_text() == summary
     assert "pages written: shakespeare" in capsys.readouterr().out

@@ -2,7 +2,8 @@
 tree, a `python3` whose image lacks papermill and the kernel stack until the carried wheels are installed, a private
 empty TMPDIR and HOME, no package index or proxy to reach, `OUT` an empty folder; then `--unpack` and the next
 command on another fresh copy. The paper profile of the copy chapter is shrunk to a few real steps in each copy
-(its notebook and code are the real ones); the other chapters' stages are marked done by stand-in records."""
+(its notebook and code are the real ones); the other chapters' stages are marked done by stand-in records.
+The first command must bring back a decided result: stage 1's page and record, judging copy's claims."""
 
 import json
 import os
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from paperlib.book.claims import CLAIMS_BY_ID
+from paperlib.book.verdicts import NOT_RUN, Verdict, judge
 from paperlib.gpu import plan
 from paperlib.paths import project_root
 
@@ -110,7 +113,13 @@ def within_limits(out: Path) -> None:
     assert len(files) <= plan.RETURN_FILES and all(p.stat().st_size <= plan.RETURN_FILE_BYTES for p in files)
 
 
-def test_the_device_path_trains_stage_one_then_resumes_on_a_fresh_copy_and_writes_the_page(tmp_path):
+def verdicts(record: dict) -> dict[str, Verdict]:
+    """The copy chapter's claims judged on `record` by the registry, as the dashboard judges them."""
+    return {claim_id: judge(CLAIMS_BY_ID[claim_id], {"copy_tasks": record})
+            for claim_id in ("copy_4128", "rt_accumulate", "selective_copy_4128")}
+
+
+def test_the_device_path_decides_copy_in_stage_one_then_resumes_on_a_fresh_copy_and_writes_the_page(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     tree = fresh_tree(first / "tree")
     for name in ("shakespeare", "long_range_image"):  # their stages are not rehearsed: their pages stand in
@@ -123,8 +132,10 @@ def test_the_device_path_trains_stage_one_then_resumes_on_a_fresh_copy_and_write
     trained = sorted(re.sub(r"-[0-9a-f]{12}\.pt$", "", Path(n).name) for n in names if n.endswith(".pt"))
     assert trained == ["copy-forget-seed0", "copy-gru-seed0", "copy-recurrent-seed0", "copy-regular-seed0"]
     assert any("/measured/step_seconds-" in n for n in names)  # the step table this device measured travels
+    assert {"copy_tasks.ipynb", "results/copy_tasks.json"} <= set(names)  # stage 1's page and record come back
     summary = (first / "OUT" / plan.SUMMARY).read_text()
-    assert "1. copy at 4,128 [copy_tasks]: done after" in summary and "4. selective copy" in summary
+    assert "1. copy at 4,128 [copy_tasks]: done (page written)" in summary
+    assert "4. selective copy at 4,128, then the chapter's page [copy_tasks]: not started" in summary
 
     tree = fresh_tree(second / "tree")
     env = device_environment(second, second / "OUT")
@@ -132,12 +143,20 @@ def test_the_device_path_trains_stage_one_then_resumes_on_a_fresh_copy_and_write
     paper_on_gpu(tree, here, "--unpack", str(first / "OUT"))
     carried_log = (tree / plan.CARRY / plan.LOG).read_text()
     assert "plan: stage 1 done" in carried_log
+    decided = verdicts(json.loads((tree / plan.CARRY / "results" / "copy_tasks.json").read_text()))
+    assert decided["copy_4128"].status != NOT_RUN and decided["rt_accumulate"].status != NOT_RUN, decided
+    assert decided["selective_copy_4128"].status == NOT_RUN
+    assert decided["selective_copy_4128"].reason.startswith("this execution trained copy only")
+    assert "this execution trained copy only" in (tree / plan.CARRY / "copy_tasks.ipynb").read_text()  # on the page
+    kept = sorted(re.sub(r"-[0-9a-f]{12}\.pt$", "", p.name) for p in (tree / plan.CARRY).rglob("*.pt"))
+    assert kept == trained  # the chapter is not finished: the unpack keeps copy's checkpoints for stage 4
     shutil.rmtree(first)  # the first machine is gone
 
     result = paper_on_gpu(tree, env, "--minutes", "3")
     assert "step_seconds: reused the table measured on this device" in result.stdout
     record = json.loads((tree / plan.OUTPUT / "results" / "copy_tasks.json").read_text())
     assert sorted(record["notes"]["resumed_from_step"]) == trained  # stage 1's runs, read back from the carry
+    assert record["not_run"] == {} and all(v.status != NOT_RUN for v in verdicts(record).values())  # the whole page
     log = (tree / plan.OUTPUT / plan.LOG).read_text()
     assert log.startswith(carried_log) and "plan: stage 4 done" in log  # the carried log grew
     within_limits(second / "OUT")

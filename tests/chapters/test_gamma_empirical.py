@@ -221,6 +221,11 @@ def test_words_follow_the_numbers(measured):
                                  "higher" if metrics["gamma_knee.ci_low"] > 1 else "not separated")
     assert recheck_myst(words, page) == []
     assert "No γ could be measured" in gamma_words(run_record(metrics | {"gamma_knee": math.nan}, "cpu"))
+    straddles = metrics | {"gamma_knee": 0.9, "gamma_knee.ci_low": 0.6, "gamma_knee.ci_high": 1.2}
+    undecided = gamma_words(run_record(straddles, "cpu", inconclusive_reasons(straddles)))
+    assert "γ < 1 gets no verdict (inconclusive: γ's 95 % interval [0.60, 1.20] contains 1" in undecided
+    assert "not separated from N ∝ D" in undecided and recheck_myst(undecided, run_record(straddles, "cpu",
+                                                                                          inconclusive_reasons(straddles))) == []
     context = additive_words(page)
     assert f"β̂ = {metrics['beta_hat']:.2f}" in context and recheck_myst(context, page) == []
     cached = training_words(run_record(metrics, "cpu"), frame)

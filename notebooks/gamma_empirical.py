@@ -97,7 +97,7 @@ display(Markdown(published_words(published)))
 # a fixed order; a slice of $D$ characters is the first $D$ of that stream, so every slice contains the smaller
 # ones and samples every play, as the held-out validation split (the last 10 %) does. The model sizes are GPTs of
 # two blocks with two heads, growing by about 1.5 times in non-embedding parameters $N$ from one rung to the
-# next; each slice trains its own {glue:text}`rungs_words` of the ladder, shifted up with $D$ so that it reaches
+# next (the table gives the total with the token and position embeddings beside it); each slice trains its own {glue:text}`rungs_words` of the ladder, shifted up with $D$ so that it reaches
 # below the smallest knee and past the largest, and every (slice, size) cell is trained with
 # {glue:text}`seed_words`.
 
@@ -115,8 +115,7 @@ slices_table(design, unigram).style.format({"1-gram loss (nats)": "{:.3f}"}, tho
 
 # %% tags=["hide-input"]
 wrapping(ladder_table(design, data.vocab_size).style.format(
-    {"non-embedding N": "{:,}", "total N": "{:,}", "× the rung below": "{:.2f}", "learning rate": "{:.4f}"},
-    na_rep=""), ["slices"])
+    {"N": "{:,}", "total": "{:,}", "× below": "{:.2f}", "lr": "{:.4f}"}, na_rep=""), ["slices"])
 
 # %% [markdown]
 # **The learning rate** of each rung comes from a pilot run once and committed ({glue:text}`pilot_where`,

@@ -243,7 +243,7 @@ CLAIMS: tuple[Claim, ...] = (
           provenance="robustness", qualifier="on the refit data",
           budget=_no_budget("none: a refit of the published Chinchilla runs"),
           caveat="The paper derives γ from Hoffmann's printed fit; this tests that input, not the paper's arithmetic."),
-    Claim("gamma_below_one", "γ < 1 measured at toy scale", "empirical", LLM_PAPER,
+    Claim("gamma_below_one", "γ below 1 measured at toy scale", "empirical", LLM_PAPER,
           "Efficient LLMs need fewer parameters than the 'linear' law N ∝ D: N* ∝ D^γ with γ < 1, N* the fewest "
           "parameters that reach the accuracy a corpus allows. " + _KNEE_MEASURED,
           "γ < 1", "gamma_empirical", _KNEE_METRICS,

@@ -722,11 +722,11 @@ def _count(n: float) -> str:
 
 
 def ladder_table(design: Design, vocab_size: int) -> pd.DataFrame:
-    """Per rung: width (the layers and heads are the same for all), non-embedding and total parameters, the step
-    from the rung below, its learning rate and the slices that train it."""
+    """Per rung (WIDTHxLAYERS, two heads): non-embedding parameters N, the total with the embeddings, the step from
+    the rung below, its learning rate and the slices that train it."""
     sizes = [r.non_embedding(vocab_size, design.context) for r in design.ladder]
-    return pd.DataFrame([{"rung": r.name, "non-embedding N": n, "total N": r.params(vocab_size, design.context),
-                          "× the rung below": n / sizes[i - 1] if i else math.nan, "learning rate": lr,
+    return pd.DataFrame([{"rung": r.name, "N": n, "total": r.params(vocab_size, design.context),
+                          "× below": n / sizes[i - 1] if i else math.nan, "lr": lr,
                           "slices": ", ".join(_count(D) for D in design.sizes if i in design.rungs_of(D))}
                          for i, (r, n, lr) in enumerate(zip(design.ladder, sizes, design.lrs))]).set_index("rung")
 

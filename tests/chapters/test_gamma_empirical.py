@@ -278,7 +278,7 @@ def test_slices_ladder_and_learning_curves_of_real_results():
     assert len(frame) == len(results) and frame.censored.sum() == 2 and frame.learned.all()
     assert list(frame.columns) == list(RUN_COLUMNS)
     assert slices_table(d, {D: 4.0 for D in d.sizes}).rungs.tolist() == ["8x1 – 16x1", "8x1 – 16x1", "10x1 – 20x1"]
-    assert ladder_table(d, 65)["× the rung below"].isna().sum() == 1
+    assert ladder_table(d, 65)["× below"].isna().sum() == 1
     assert Cache.of(results, {run_plan(d)[0]}) == Cache(len(results) - 1, 1, len(results) - 1.0, 1.0)
     assert plot_learning_curves(results, d, 65).axes
 

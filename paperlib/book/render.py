@@ -57,10 +57,13 @@ def render_text(verdicts: Sequence[Verdict]) -> str:
     header = ("claim", "paper", "ours", "spread", "profile", "verdict")
     rows = [(v.claim.id, v.claim.paper_value, v.ours, v.spread, v.profile, v.words) for v in verdicts]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header]]
-    lines.append("  ".join("-" * w for w in widths))
+
+    def line(row: Sequence[Any]) -> str:
+        return "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
+
+    lines = [line(header), line(["-" * w for w in widths])]
     for v, row in zip(verdicts, rows):
-        lines.append("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+        lines.append(line(row))
         if v.status not in (REPRODUCED, NOT_REPRODUCED) and v.reason:
             lines.append(f"    why: {v.reason}")
     return "\n".join(lines)
@@ -168,7 +171,7 @@ def runs_table(records: Mapping[str, Mapping[str, Any]]) -> str:
     """Each chapter's latest run as a Markdown table (profile, wall time, machine, start and data), its links
     relative to a page beside the chapters."""
     lines = ["| chapter | profile | wall time | where | started (UTC) | data |", "|---|---|---|---|---|---|"]
-    lines += [f"| [{_cell(chapter_title(name))}]({name}.ipynb) | {rec['profile']} | {_minutes(rec['wall_time_s'])} | "
+    lines += [f"| [{_cell(chapter_title(name))}]({name}.ipynb) | {rec['profile']} | {_wall_cell(rec)} | "
               f"{_cell(_where(rec))} | {rec['started_at'][:16].replace('T', ' ')} | {_cell(_data(rec))} |"
               for name, rec in sorted(records.items())]
     return "\n".join(lines)
@@ -216,15 +219,26 @@ def _data(rec: Mapping[str, Any]) -> str:
                      for d in rec.get("datasets", [])) or "—"
 
 
-def _cached(rec: Mapping[str, Any]) -> str:
+def _loaded(rec: Mapping[str, Any]) -> tuple[float, float] | None:
     """What the wall time leaves out, for a record whose runs were partly read from a cache (metrics
     ``runs_loaded`` and ``loaded_worker_min``): how many, and the training minutes they took when trained."""
     metrics = rec.get("metrics", {})
     loaded = metrics.get("runs_loaded")
-    if not loaded:
-        return ""
-    return (f" · {plural(loaded, 'run')} read from the cache, not trained in this wall time "
-            f"({metrics.get('loaded_worker_min') or 0:.0f} worker-minutes when they were trained)")
+    return (loaded, metrics.get("loaded_worker_min") or 0) if loaded else None
+
+
+def _cached(rec: Mapping[str, Any]) -> str:
+    """`_loaded` in the words of the "This run" box (empty when nothing was loaded)."""
+    loaded = _loaded(rec)
+    return "" if loaded is None else (f" · {plural(loaded[0], 'run')} read from the cache, not trained in this wall "
+                                      f"time ({loaded[1]:.0f} worker-minutes when they were trained)")
+
+
+def _wall_cell(rec: Mapping[str, Any]) -> str:
+    """The wall time in the runs table, with the cached runs it leaves out (`_loaded`)."""
+    loaded = _loaded(rec)
+    return _minutes(rec["wall_time_s"]) + ("" if loaded is None else
+                                           f" + {plural(loaded[0], 'cached run')} ({loaded[1]:.0f} worker-min)")
 
 
 def run_summary(rec: Mapping[str, Any]) -> str:

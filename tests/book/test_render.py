@@ -8,7 +8,7 @@ from paperlib.book.claims import CLAIMS, CLAIMS_BY_ID
 from paperlib.book.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, dashboard
 from paperlib.book.records import load_records
 from paperlib.book.render import (ANSWER_FIELDS, BADGES, GROUPS, answer_fields, plural, render_markdown, render_text,
-                                  run_summary, summary_markdown, verdict_table, verdicts_for_run)
+                                  run_summary, runs_table, summary_markdown, verdict_table, verdicts_for_run)
 from paperlib.paths import book_dir
 
 LINEAR = {"time_exponent_recurrent": 1.02, "time_exponent_recurrent.ci_low": 0.98,
@@ -137,6 +137,9 @@ def test_each_page_opens_with_what_was_run_where_and_for_how_long():
     assert "cache" not in box
     cached = run_summary(rec | {"metrics": {"runs_loaded": 64, "loaded_worker_min": 173.2}})
     assert "wall time · 64 runs read from the cache, not trained in this wall time (173 worker-minutes" in cached
+    row = tables(runs_table({"copy_tasks": rec | {"metrics": {"runs_loaded": 64, "loaded_worker_min": 173.2}}}))[0][0]
+    assert row[2] == "12.6 min + 64 cached runs (173 worker-min)"
+    assert tables(runs_table({"copy_tasks": rec}))[0][0][2] == "12.6 min", "nothing loaded: the wall time alone"
 
 
 def test_the_committed_claims_page_is_up_to_date():

@@ -157,13 +157,14 @@ display(Markdown(training_words(run_record(run_counts(frame, cache), profile), f
 # a censored run.
 
 # %% tags=["hide-input"]
-wrapping(runs_table(frame).style, list(runs_table(frame).columns), width_em=6)
+runs = runs_table(frame)
+wrapping(runs.style, list(runs.columns), width_em=6)
 
 # %% [markdown]
 # Validation loss of the first seed's smallest, middle and largest size at each slice, against passes.
 
 # %% tags=["hide-input"]
-fig = plot_learning_curves(results, design, data.vocab_size)
+fig = plot_learning_curves(results, design)
 
 # %% [markdown]
 # ## 4. The knee at each slice

@@ -839,7 +839,7 @@ def plot_knees(frame: pd.DataFrame, measured: Measured) -> Figure:
     return fig
 
 
-def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: Design, vocab_size: int) -> Figure:
+def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: Design) -> Figure:
     """Validation loss (the fixed subset) against passes for the smallest, a middle and the largest rung of each
     slice (first seed); a dot marks the best weights, a cross a censored run's end."""
     fig, axes = page_figure(1, 3, row_height=4.2, sharex=True)
@@ -850,8 +850,7 @@ def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: De
             result = results[(D, design.seeds[0], rung)]
             h = pd.DataFrame(result["history"])
             passes = h.step / design.steps_per_pass(D)
-            ax.plot(passes, h.val_loss, color=f"C{i % 10}", lw=1.2,
-                    label=f"D = {_count(D)}, {_count(design.ladder[rung].non_embedding(vocab_size, design.context))}")
+            ax.plot(passes, h.val_loss, color=f"C{i % 10}", lw=1.2, label=f"D = {_count(D)}")
             best = h[h.step == result["best_step"]]
             ax.scatter(best.step / design.steps_per_pass(D), best.val_loss, color=f"C{i % 10}", s=25, zorder=3)
             if censored(result):
@@ -859,8 +858,7 @@ def plot_learning_curves(results: Mapping[RunKey, Mapping[str, Any]], design: De
         ax.set(xscale="log", xlabel="passes over the slice", title=f"{title} size")
         ax.tick_params(labelsize=LEGIBLE_SIDE_BY_SIDE)  # three panels across: a point larger to stay legible at 420 px
     np.atleast_1d(axes)[0].set_ylabel("validation loss")
-    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
-    fig.legend(handles, [label.split(",")[0] for label in labels], loc="outside lower center", ncol=3,
+    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center", ncol=3,
                fontsize=LEGIBLE_SIDE_BY_SIDE)
     return fig
 

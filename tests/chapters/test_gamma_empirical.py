@@ -280,7 +280,7 @@ def test_slices_ladder_and_learning_curves_of_real_results():
     assert slices_table(d, {D: 4.0 for D in d.sizes}).rungs.tolist() == ["8x1 – 16x1", "8x1 – 16x1", "10x1 – 20x1"]
     assert ladder_table(d, 65)["× below"].isna().sum() == 1
     assert Cache.of(results, {run_plan(d)[0]}) == Cache(len(results) - 1, 1, len(results) - 1.0, 1.0)
-    assert plot_learning_curves(results, d, 65).axes
+    assert plot_learning_curves(results, d).axes
 
 
 def test_the_committed_record_refits_from_its_own_rows():

@@ -24,7 +24,7 @@ import os
 import statistics
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import torch
 from paperlib.atomic import atomic_write_json
 from paperlib.book.runner import PROFILES, RunPlan, plan_run, recorded_parameters
 from paperlib.chapters import chapter
+from paperlib.gpu.estimate import load_throughput
 from paperlib.hardware import cpu_model, scoped_threads
 from paperlib.models import n_params
 from paperlib.models.configs import ModelConfig, build_model, example_batch
@@ -42,7 +43,7 @@ from paperlib.models.rnn import RNNConfig
 from paperlib.models.weber_fechner import Net
 from paperlib.paths import profiles_dir
 from paperlib.progress import progress
-from paperlib.training.device import configure_device
+from paperlib.training.device import resolve_setup
 from paperlib.training.loop import forward_backward
 from paperlib.training.losses import CRITERIA, model_loss
 from paperlib.training.optim import OptimizerConfig, make_optimizer
@@ -68,24 +69,48 @@ def load_step_times(path: Path = STEP_TIMES) -> dict[str, Any]:
 
 
 def step_key(spec: RunSpec) -> str:
-    """The table's key of a spec's training step: what its time depends on (model, batch, length)."""
+    """The table's key of a spec's training step: what its time depends on (model, batch, length, precision)."""
     digest = hashlib.sha256(repr(spec.model).encode()).hexdigest()[:10]
-    return f"{spec.chapter}/{spec.family} b{spec.batch} n{spec.length} {digest}"
+    precision = "" if spec.precision in ("fp32", "auto") else f" {spec.precision}"
+    return f"{spec.chapter}/{spec.family} b{spec.batch} n{spec.length}{precision} {digest}"
 
 
 def predict(spec: RunSpec, table: Mapping[str, Any]) -> Prediction:
-    """The run's training and evaluation seconds on the table's machine."""
+    """The run's expected training and evaluation seconds on the table's machine: each of its `stays` (length,
+    steps) at the step time measured at that length, its evaluations there, and the final scoring."""
+    seconds, bases = 0.0, set()
+    for i, (length, steps) in enumerate(spec.stays):
+        at = replace(spec, length=length)
+        step, evaluated, basis = _step_seconds(at, table)
+        evals = steps / spec.eval_every * spec.eval_samples + (spec.final_samples if i == len(spec.stays) - 1 else 0)
+        seconds += steps * step + evals * evaluated
+        bases.add(basis)
+    return Prediction(seconds, "; ".join(sorted(bases)))
+
+
+def _step_seconds(spec: RunSpec, table: Mapping[str, Any]) -> tuple[float, float, str]:
+    """(seconds of a training step, of an evaluated sample, how they were found) at the spec's length."""
     steps = table["steps"]
     entry = steps.get(step_key(spec))
     if entry is not None:
-        return Prediction(spec.steps * entry["step_s"] + spec.eval_total * entry["eval_s"], "measured")
+        return entry["step_s"], entry["eval_s"], "measured"
     rates = [_rate(e) for k, e in steps.items() if k.startswith(f"{spec.chapter}/{spec.family} ")]
     rates = rates or [_rate(e) for k, e in steps.items() if k.startswith(f"{spec.chapter}/")]
     rates = rates or [_rate(e) for e in steps.values()]
     if not rates:
-        return Prediction(math.nan, "no step times measured")
+        return math.nan, math.nan, "no step times measured"
     rate = statistics.median(rates)
-    return Prediction(spec.flops() / rate, f"≈ from FLOPs at {rate / 1e9:.2g} GFLOP/s")
+    return (3 * spec.batch * spec.forward_flops / rate, spec.forward_flops / rate,
+            f"≈ from FLOPs at {rate / 1e9:.2g} GFLOP/s")
+
+
+def makespan(seconds: Sequence[float], workers: int) -> float:
+    """The wall time of runs of `seconds` on `workers` processes, the longest first, each to the process free
+    first."""
+    loads = [0.0] * max(workers, 1)
+    for cost in sorted(seconds, reverse=True):
+        loads[loads.index(min(loads))] += cost
+    return max(loads)
 
 
 def _rate(entry: Mapping[str, float]) -> float:
@@ -105,8 +130,8 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
         return _describe_work(name, profile, params, module.work(params), table, machine)
     predictions = [predict(spec, table) for spec in plan]
     lines = [f"{name} ({profile}): {len(plan)} runs, {sum(s.steps for s in plan):,} steps at most, "
-             f"{sum(s.flops() for s in plan):.2g} FLOPs; at most about {_duration(sum(p.seconds for p in predictions))} "
-             f"of training and evaluation ({machine}; steps timed on one thread)",
+             f"{sum(s.flops() for s in plan):.2g} FLOPs at most",
+             "  " + forecast_words(plan, params.get("workers", 1) or os.cpu_count() or 1, table)[1],
              f"  {'stage':<16} {'model':<20} {'what':<22} {'seeds':>5} {'params':>9} {'steps':>8} {'batch':>5} "
              f"{'length':>6} {'FLOPs/run':>9} {'min/run':>7}  basis"]
     for group in _groups(plan):
@@ -119,6 +144,24 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
     lines += [f"  ≤: may end sooner ({why})" for why in sorted({s.ends_early for s in plan if s.ends_early})]
     lines += [f"  ≤ length: the longest of {c}" for c in sorted({str(s.curriculum) for s in plan if s.curriculum})]
     return "\n".join(lines) + "\n"
+
+
+def forecast_words(plan: Sequence[RunSpec], workers: int, table: Mapping[str, Any] | None = None
+                   ) -> tuple[float, str]:
+    """The wall seconds `plan` is expected to take on this CPU on `workers` single-threaded processes (the committed
+    table's step times, `predict`, scheduled by `makespan`), and a sentence with it, the single-thread total and
+    the expected time on one GPU (expected FLOPs at the GPU's peak and MFU, `paperlib.gpu.estimate`)."""
+    table = load_step_times() if table is None else table
+    cpu_s = [predict(spec, table).seconds for spec in plan]
+    wall = makespan(cpu_s, workers)
+    gpu = load_throughput()
+    flops = sum(spec.expected_flops() for spec in plan)
+    gpu_s = flops / (gpu.peak * gpu.fraction("default"))
+    machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
+    on = f"on {workers} single-threaded processes" if workers > 1 else "on one thread"
+    return wall, (f"Expected: about {_duration(wall)} of training and evaluation {on} of this CPU's kind ({machine}; "
+                  f"{_duration(sum(cpu_s))} on one thread), and about {_duration(gpu_s)} on one GPU ({flops:.2g} "
+                  f"FLOPs at {gpu.peak / 1e12:.0f} TFLOP/s, {gpu.source}).")
 
 
 def _groups(plan: Sequence[RunSpec]) -> list[list[RunSpec]]:
@@ -168,7 +211,7 @@ def measure_step(spec: RunSpec) -> dict[str, float]:
     (forward, no gradients), on one torch thread: the process's CPU time (`step_s`, `eval_s`: what predicts) and
     the wall clock (`step_wall_s`, `eval_wall_s`: as the machine's load left it), medians."""
     with scoped_threads(1):
-        setup = configure_device("cpu")
+        setup = resolve_setup("cpu", spec.precision)
         torch.manual_seed(0)
         model = setup.prepare(build_model(spec.model))
         optimizer = make_optimizer(model, spec.optimizer or OptimizerConfig(lr=1e-3), setup.device)
@@ -232,7 +275,8 @@ def measure_table(names: Sequence[str], records: Sequence[Mapping[str, Any]] = (
     for name in names:
         for profile in profiles:
             for spec in chapter(name).runs(plan_run(name, profile).parameters):
-                todo.setdefault(step_key(spec), spec)
+                for length, _ in spec.stays:
+                    todo.setdefault(step_key(replace(spec, length=length)), replace(spec, length=length))
     load_before = os.getloadavg()
     steps = {key: measure_step(spec) for key, spec in progress(todo.items(), desc="step times")}
     table.update({

@@ -41,6 +41,8 @@ class RunSpec:
     final_samples: int  # samples scored once after training (a test set)
     ends_early: str  # why it may end before `steps` ("": it never does)
     curriculum: object | None = None  # a frozen description of a length curriculum (copy tasks), else None
+    schedule: tuple[tuple[int, int], ...] | None = None  # (length, steps) it is expected to take (None: all at length)
+    precision: str = "fp32"  # the arithmetic its steps run in on a CPU (fp32, or bf16 autocast)
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch < 1 or self.length < 1:
@@ -55,8 +57,10 @@ class RunSpec:
 
     @property
     def checkpoint_key(self) -> str:
-        """The spec without its length (`steps`, `eval_steps`): what its checkpoint must have been written by."""
-        return repr({f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("steps", "eval_steps")})
+        """The spec without its length (`steps`, `eval_steps`) and its forecast (`schedule`, `precision`): what its
+        checkpoint must have been written by."""
+        return repr({f.name: getattr(self, f.name) for f in fields(self)
+                     if f.name not in ("steps", "eval_steps", "schedule", "precision")})
 
     def with_optimizer(self, optimizer: OptimizerConfig) -> RunSpec:
         """The spec with the optimizer the chapter chose for it (e.g. the learning rate a sweep picked)."""
@@ -84,6 +88,24 @@ class RunSpec:
     def flops(self) -> float:
         """Training and evaluation FLOPs of the whole run, at most."""
         return self.forward_flops * (3 * self.steps * self.batch + self.eval_total)
+
+    @property
+    def stays(self) -> tuple[tuple[int, int], ...]:
+        """(length, steps) the run is expected to take: its `schedule`, else all its steps at its length."""
+        return self.schedule or ((self.length, self.steps),)
+
+    @property
+    def eval_every(self) -> int:
+        """Steps between two evaluations (its steps when it is evaluated once)."""
+        gaps = [b - a for a, b in zip(self.eval_steps, self.eval_steps[1:])]
+        return min(gaps) if gaps else self.steps
+
+    def expected_flops(self) -> float:
+        """Training and evaluation FLOPs of the run as its `stays` expect: each stay's steps and evaluations at its
+        length, the final scoring at the last."""
+        flops = [(forward_flops(self.model, length), steps) for length, steps in self.stays]
+        return (sum(f * (3 * steps * self.batch + steps / self.eval_every * self.eval_samples) for f, steps in flops)
+                + flops[-1][0] * self.final_samples)
 
 
 _NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")

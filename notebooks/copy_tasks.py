@@ -36,38 +36,35 @@
 # code's (noise 32 with $K = \min(L/2, 32)$). Two things are ours and stated in the box below: how often
 # it validates (the length can double only at a validation), and how a run ends once it is at 4,128.
 #
-# **What we run**, per task and per seed: the paper's model; the same model with α = 0 (*forget*, the
-# ablation that should fail); a one-layer regular transformer; and a GRU (or LSTM) twice, once with
-# the paper model's total parameters and once with its dense parameters (those outside its position
-# table, of which a run at a short length reads only the first rows). Every model of a task is
-# scored by one rule: accuracy at the curriculum's first length on the same fresh batches after the
-# same samples. Orderings are stated only where the seeds' intervals separate; a model whose mean
-# stays below twice chance did not learn, and no comparison is drawn with it.
+# **What we run**, per task: the paper's model once per seed; and, on the first seed's batches, the
+# same model with α = 0 (*forget*, the ablation that should fail), a one-layer regular transformer
+# and a GRU or LSTM of the paper model's size, each given the samples the box below names and
+# compared with the paper's model at the same samples. Each model is scored on fresh data only at
+# lengths it trained at; one that stays at chance is flagged.
 
 # %% tags=["parameters", "hide-input"]
 profile: str = "cpu"  # run profile, set by paperlib run; one of quick, cpu, paper
 tasks: str = "both"  # the tasks this execution trains and judges (the claims of a task left out are not run); one of both, copy, selective_copy
 copy_steps: int = 600  # most training steps of a copy run of the paper's model (the note's 5.76e4 samples are 900 steps at batch 64); range 1..10000000
 selective_steps: int = 600  # the same on selective copy (the note's 1.11e6 samples are 17,344 steps); range 1..10000000
-copy_compare_steps: int = 200  # steps after which every model of the copy comparison is scored at the first length; range 1..10000000
-selective_compare_steps: int = 600  # the same on selective copy; range 1..10000000
 cap_steps: int = 0  # end a run of the paper's model this many steps after it reached the cap, 0 never (a budget rule); range 0..10000000
 cap_patience: int = 0  # or after this many validations at the cap without a new lowest loss (it stopped falling), 0 never; range 0..100000
 stop_at_target: bool = False  # or at the first validation at the cap that reaches the registry's threshold (99 % copy, 98.5 % selective copy)
-seeds: int = 3  # seeds of every copy model, and of selective copy unless selective_seeds is set; range 1..100
-selective_seeds: int = 0  # seeds of every selective-copy model, 0 for as many as seeds; range 0..100
-baselines: bool = True  # train the forget ablation, the regular transformer and the two RNNs, once per seed
-baseline_cap: int = 4096  # the longest noise length of the regular transformer's and the RNNs' curriculum (its lr rule still reads cap); range 2..4096
+seeds: int = 3  # seeds of the paper's copy model, and of selective copy unless selective_seeds is set; range 1..100
+selective_seeds: int = 0  # seeds of the paper's selective-copy model, 0 for as many as seeds; range 0..100
+baselines: bool = True  # train the forget ablation, the regular transformer and the RNN on the first seed's batches
+baseline_budget: str = "full"  # the baselines' samples: the paper model's (first seed) in all, or to pass its first length; one of full, first_pass
+baseline_cap: int = 4096  # the longest noise length of the baselines' curriculum (its lr rule still reads cap); range 2..4096
 batch_size: int = 64  # sequences per training and evaluation batch (paper 64); range 1..4096
 lr: float = 5e-4  # Adam learning rate at the start (paper 5e-4); range 1e-7..1.0
 curriculum: str = "feb2026"  # the author's start: feb2026 (noise 128, K 32) or july2025 (noise 32, K min(L/2, 32)); one of feb2026, july2025
 cap: int = 4096  # the target noise length (4096 gives sequences of 4128); range 2..4096
 threshold: float = 0.3  # validation loss below which the noise length doubles; range 0.0..10.0
 lr_rule: str = "code"  # learning-rate rule of the curriculum (compounding code rule, note formula, or constant); one of code, note, none
-eval_every: int = 100  # training steps between validations (note 100, Feb-2026 code 500); range 1..1000000
-eval_batches: int = 100  # fresh batches per validation (note 100, Feb-2026 code 500); range 1..100000
-final_batches: int = 16  # fresh batches of every final accuracy (and of every model's score in the comparison); range 1..100000
-rnn: str = "gru"  # the classical baseline's cell, matched twice (total and dense parameters); one of gru, lstm
+eval_every: int = 25  # training steps between validations (note 100, Feb-2026 code 500); range 1..1000000
+eval_batches: int = 4  # fresh batches per validation (note 100, Feb-2026 code 500); range 1..100000
+final_batches: int = 16  # fresh batches of every final accuracy (and of the paper model's where it passes its first length); range 1..100000
+rnn: str = "gru"  # the classical baseline; one of gru, lstm
 benchmark_noise: int = 4096  # noise length of the step benchmark (levers of a faster step, where its time goes), 0 to skip it; range 0..4096
 device: str = "auto"  # auto picks cuda when available (bf16 autocast there); one of auto, cpu, cuda
 precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on the CPU; one of auto, fp32, bf16
@@ -95,12 +92,12 @@ from paperlib.chapters.copy_tasks import (
     METRICS,
     accounting_words,
     baseline_setup_words,
+    baseline_table,
+    baseline_words,
     claims_not_run,
-    comparison_table,
-    comparison_words,
-    deviations,
     doublings,
     ending,
+    expected_minutes,
     length_log,
     load_pilot,
     measured_once,
@@ -109,11 +106,10 @@ from paperlib.chapters.copy_tasks import (
     plot_alpha,
     plot_by_length,
     plot_curves,
-    plot_comparison,
+    plot_validation_accuracy,
     results,
     results_words,
     run_plan,
-    runs,
     seed_table,
     settings_from,
     speed_words,
@@ -127,7 +123,6 @@ from paperlib.chapters.copy_tasks import (
 )
 from paperlib.context import run_context
 from paperlib.data.synthetic import seq_len
-from paperlib.planning import forecast_words
 from paperlib.plots import use_book_style
 from paperlib.sweep import machine_cores
 from paperlib.training.device import configure_device
@@ -155,13 +150,11 @@ display(Markdown(this_run_words(values, settings, plan, n_workers, pilot)))
 # by the CPU's random-number generator) and bf16 autocast; the speeds (first table) are against this
 # run's own step. Loss and gradient differences (second table) are measured with dropout off (eval
 # mode), so they show only what precision changes. The third table is where the time of this run's
-# step goes, by torch's profiler; the fourth, the seconds of a step at every length of the curriculum
-# on the threads one training process has. Every step is timed on the threads of one training
-# process, by {glue:text}`clock_name` (on one thread, its CPU time, which other work on the
-# machine's cores does not change). A resumed run (`resume`) reads back the tables this device
-# measured before, so a plan's stages measure once. The forecast above the fourth table is the one
-# `paperlib run copy_tasks --plan` prints before anything runs: the committed table of step times
-# (methods page, cost model) at the steps each run is expected to take at each length.
+# step goes, by torch's profiler; the fourth, the seconds of a step at every length of the curriculum on the threads one
+# training process has, from which the expected minutes below are computed. Every step is timed on
+# the threads of one training process, by {glue:text}`clock_name` (on one thread, its CPU time, which
+# other work on the machine's cores does not change). A resumed run (`resume`) reads back the tables this device measured
+# before, so a plan's stages measure once.
 
 # %% tags=["hide-input"]
 if benchmark_noise:
@@ -189,27 +182,30 @@ else:
 
 # %% tags=["hide-input"]
 seconds = measured_once(partial(step_seconds, setup, {"recurrent": doublings(settings.start, cap),
-                                                     **{kind: [settings.start] for kind in
-                                                        ("regular", f"{rnn}_total", f"{rnn}_dense")}},
+                                                     "regular": [settings.start], rnn: [settings.start]},
                                  batch_size, dropout, worker_threads), resume)
-expected, line = forecast_words(runs(values), n_workers)
-metrics["expected_min"] = expected / 60
-print(line, file=sys.stderr, flush=True)
-display(Markdown(line))
+expected, most, how = expected_minutes(plan, settings, seconds, pilot, n_workers)
+metrics |= {"expected_min": expected, "expected_max_min": most}
+line = (f"Expected training time: about {expected:.1f} minutes, at most {most:.1f} (every paper-model run using "
+        f"its whole step budget at the cap), on {plural(n_workers, 'training process', 'training processes')} of "
+        f"{plural(worker_threads, 'thread')}; "
+        + "; ".join(how))
+print(line.rstrip("; "), file=sys.stderr, flush=True)
+display(Markdown(line.rstrip("; ") + "."))
 seconds.style.format("{:.2f}", na_rep="—")
 
 # %% [markdown]
 # ## 2. Training
 #
-# One cell trains every run of the plan: the paper model's copy seeds first (the longest), forget
-# once its seed's paper model has run. Runs are checkpointed every `checkpoint_every` steps and at the end, so
+# One cell trains every run of the plan: the paper model's seeds first, the baselines once the first
+# seed of their task has run. Runs are checkpointed every `checkpoint_every` steps and at the end, so
 # `-p resume true` continues an interrupted run (or reuses a finished one) on the same curve.
 
 # %% tags=["hide-input"]
 experiment = train_all(settings, plan, workers)
 Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on "
          f"{plural(n_workers, 'training process', 'training processes')} "
-         f"(expected {expected / 60:.1f}).")
+         f"(expected {expected:.1f}).")
 
 # %% [markdown]
 # ## 3. Results
@@ -217,11 +213,10 @@ Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on "
 # Token accuracy on {glue:text}`final_batches` fresh batches of {glue:text}`batch_size` sequences,
 # the same batches for every model at a given length. The paper's model is scored at the length
 # **every** seed reached; its interval is a 95 % Student-t interval **over seeds**; each seed's own
-# interval, in the tables, is over the batches. Each seed is also scored at the length it reached
-# itself ("accuracy there"): on selective copy the seeds stop at different lengths.
+# interval, in the tables, is over the batches.
 
 # %% tags=["hide-input"]
-metrics |= results(experiment, final_batches, batch_size, lr)
+metrics |= results(experiment, final_batches, batch_size)
 reasons, skipped = not_comparable_reasons(metrics, profile, tasks), claims_not_run(tasks)
 page = run_record(metrics, profile, reasons, values, skipped)  # what the sentences below are decided on
 glue("final_batches", final_batches, display=False)
@@ -275,26 +270,27 @@ for task in experiment.runs:
         {"best loss": "{:.4f}", "best acc": "{:.2%}", "steps": "{:,}"}).hide(axis="index"))
 
 # %% [markdown]
-# ## 6. Baselines at equal samples
+# ## 6. Baselines
 #
 # {glue:md}`baseline_setup:myst`
+#
+# Each is compared with the paper's model **at the same samples**, on the same final batches: where
+# the paper's model passed its first length when the budget is those samples, else at the longest
+# length both trained at. "Higher" or "lower" is said only where the baseline's interval over batches
+# excludes the paper model's score.
 
 # %% tags=["hide-input"]
 glue("baseline_setup", Markdown(baseline_setup_words(plan, settings, rnn)), display=False)
-glue("comparison_words", Markdown(comparison_words(experiment, page)), display=False)
+glue("baseline_words", Markdown(baseline_words(experiment, page)), display=False)
 for task in experiment.runs:
-    display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, every model of the comparison:"))
-    display(comparison_table(experiment, page, task).style.format(
-        {"parameters": "{:,}", "dense": "{:,}", "MACs/token": "{:,.0f}", "lr": "{:g}", "samples": "{:,}"}))
+    display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, each baseline against the paper's model:"))
+    display(baseline_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}))
 
 # %% [markdown]
-# (copy_tasks-comparison)=
+# {glue:md}`baseline_words:myst`
 
 # %% tags=["hide-input"]
-fig = plot_comparison(experiment)
-
-# %% [markdown]
-# {glue:md}`comparison_words:myst`
+fig = plot_validation_accuracy(experiment)
 
 # %% [markdown]
 # ## 7. α over training
@@ -311,11 +307,10 @@ fig = plot_alpha(experiment)
 # Decided by the rules of the claims registry, exactly as on the claims dashboard. A claim about
 # length 4,128 is *not comparable (budget)* when a seed did not get there, or ended below the
 # registry's threshold with fewer samples than the note's: its budget stopped short of the paper's
-# stopping point. Below the verdicts, everything this run does that the paper does not.
+# stopping point.
 
 # %% tags=["remove-input"]
 display(verdict_table(verdicts_for_run(list(CLAIM_TASKS), metrics, profile, reasons, not_run=skipped)))
-display(deviations(values, settings))
 
 # %% tags=["remove-cell"]
 metrics["train_wall_s"] = experiment.wall_s
@@ -324,8 +319,7 @@ record(metrics=metrics, not_comparable=reasons, not_run=skipped, setup=setup, co
        notes={"accuracy_ci": "paper model: 95 % Student-t interval over seeds; baselines: over the final evaluation "
                              "batches of one seed",
               "block": "K = 32 at every length" if curriculum == "feb2026" else "K = min(noise/2, 32) (July 2025)",
-              "comparison": "every model of a task over the same seeds, scored at the first length after the same "
-                            "samples; forget trained on for its seed's paper model's samples to its final length",
+              "budget": f"baselines: the first seed's batches and its samples ({baseline_budget})",
               "ended": {run.config.name: ending(run) for run in experiment.all_runs()},
               "workers": n_workers,
               "resumed_from_step": {run.config.name: run.resumed_at for run in experiment.all_runs()

@@ -55,14 +55,14 @@ from myst_nb import glue
 
 from paperlib.book.page import glue_metrics, wrapping
 from paperlib.book.records import record
-from paperlib.book.render import verdict_table, verdicts_for_run
+from paperlib.book.render import plural, verdict_table, verdicts_for_run
 from paperlib.book.runner import declared_parameters
 from paperlib.book.verdicts import not_comparable, run_record
 from paperlib.chapters.gamma_empirical import (
     BELOW_ONE, IN_BAND, METRICS, PILOT, WARMUP_PASSES, additive_table, additive_words, chapter_metrics, design_from,
     expected_precision, fit_additive_law, gamma_table, gamma_words, inconclusive_reasons, kgram_table, knee_table,
     ladder_table, measure, pilot_table, plot_additive_residuals, plot_kgrams, plot_knees, plot_learning_curves,
-    plot_sizes, plural, precision_words, published_table, published_words, read_pilot, run_counts, run_grid,
+    plot_sizes, precision_words, published_table, published_words, read_pilot, run_counts, run_grid,
     run_rows, runs_frame, runs_table, slices_table, train_run, training_stream, training_words, unigram_losses)
 from paperlib.context import run_context
 from paperlib.data.text import CharData, load_shakespeare

@@ -142,7 +142,9 @@ class Sweep:
     """The runs of `task` (a module-level function from a JSON-able config to a JSON-able result) for the
     chapter `name`, on the cluster at `scheduler` ("": a local cluster of `workers` processes, 0: one per
     core), started only when a run is not cached. `ran` and `cached` count runs; `from_cache` says, for each
-    config of the last `run`, whether its result was read from the cache."""
+    config of the last `run`, whether its result was read from the cache. The cache's hash names the task by its
+    module and qualified name, or by its ``cache_name`` attribute where it has one (a task moved to another module
+    keeps its old name there, and so its cached runs)."""
 
     def __init__(self, name: str, task: Task, scheduler: str = "", workers: int = 0):
         if workers < 0:
@@ -176,7 +178,7 @@ class Sweep:
 
     def path(self, config: Config) -> Path:
         """Where the result of `config` is cached: the hash covers the task's name and the config."""
-        name = f"{self.task.__module__}.{self.task.__qualname__}"
+        name = getattr(self.task, "cache_name", None) or f"{self.task.__module__}.{self.task.__qualname__}"
         return self.folder / f"{hashlib.sha256(f'{name} {_canonical(config)}'.encode()).hexdigest()[:16]}.json"
 
     def load(self, config: Config) -> dict[str, Any] | None:

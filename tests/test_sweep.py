@@ -90,6 +90,16 @@ def test_bad_input_is_refused_before_anything_runs(tmp_path):
         Sweep("test", square, workers=-1)
 
 
+def test_a_task_with_a_cache_name_keeps_the_key_of_the_task_it_names():
+    def moved(config: dict) -> dict:
+        return square(config)
+
+    config = {"x": 3}
+    assert Sweep("test", moved).path(config) != Sweep("test", square).path(config)
+    moved.cache_name = f"{square.__module__}.{square.__qualname__}"  # where it was defined before it moved
+    assert Sweep("test", moved).path(config) == Sweep("test", square).path(config)
+
+
 def test_the_scheduler_is_the_one_given_whatever_the_environment_says(monkeypatch):
     monkeypatch.setenv(SCHEDULER_ENV, "tcp://cluster:8786")  # a chapter passes its run context's on
     assert Sweep("test", square, scheduler="tcp://other:8786").where == "the Dask cluster at tcp://other:8786"

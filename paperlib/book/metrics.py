@@ -49,6 +49,21 @@ class Metric:
         return tuple(name for _, name, _, _ in string.Formatter().parse(self.pattern) if name)
 
 
+EXECUTION = (  # what an execution trained and what it read back finished: every chapter with a cache declares them
+    Metric("runs_trained_now", "runs", "runs this execution trained (in full or from a checkpoint on)"),
+    Metric("runs_loaded", "runs", "runs this execution read back finished from a checkpoint or cache"),
+    Metric("trained_worker_min", "minutes", "training minutes of the runs trained now, summed over processes"),
+    Metric("loaded_worker_min", "minutes", "training minutes the loaded runs took when they were trained"),
+)
+
+
+def execution_metrics(trained_s: Sequence[float], loaded_s: Sequence[float]) -> dict[str, float]:
+    """The `EXECUTION` metrics from each run trained now (its seconds of training in this execution) and each run
+    read back finished (its seconds of training when it was trained)."""
+    return {"runs_trained_now": len(trained_s), "runs_loaded": len(loaded_s),
+            "trained_worker_min": sum(trained_s) / 60, "loaded_worker_min": sum(loaded_s) / 60}
+
+
 class Declaration:
     """A chapter's metrics: each name or pattern once, with the values each pattern's field takes (a list of
     values, or a regular expression as a string)."""
@@ -78,7 +93,7 @@ class Declaration:
         undeclared = self.undeclared(names)
         if undeclared:
             raise UndeclaredMetric(f"{self.chapter} does not declare the metric(s) {', '.join(undeclared)}; declare "
-                                   f"them in paperlib/chapters/{self.chapter}.py (METRICS)")
+                                   f"them in the chapter paperlib.chapters.{self.chapter} (its METRICS)")
 
     @property
     def headline(self) -> tuple[Metric, ...]:

@@ -1,29 +1,49 @@
-"""One module per notebook, of the same name: the chapter's run plan (`runs(params)`), its declared metrics
-(`METRICS`), and the code that serves that chapter alone (its experiment, tables, figures and the prose that
-depends on numbers). Only the drivers (`paperlib.cli`, `paperlib.gpu`) and the tests reach a chapter by name."""
+"""One module (or package) per notebook, of the same name, that satisfies `Chapter`: the chapter's run plan
+(`runs(params)`), its declared metrics (`METRICS`), and the code that serves that chapter alone (its experiment,
+tables, figures and the prose that depends on numbers); a chapter that trains nothing also says what it computes
+(`work(params)`). Only the drivers (`paperlib.cli`, `paperlib.gpu`, `paperlib.planning`) and the tests reach a
+chapter by name, and no chapter imports another."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 from collections.abc import Mapping
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 from paperlib.book.metrics import Declaration
+from paperlib.training.plan import RunSpec
 
 
-def chapter(name: str) -> ModuleType:
-    """The module of the chapter (notebook) `name`."""
-    return importlib.import_module(f"{__name__}.{name}")
+@runtime_checkable
+class Chapter(Protocol):
+    """What the drivers read from a chapter's module: its declared metrics and its run plan."""
+
+    METRICS: Declaration
+
+    def runs(self, params: Mapping[str, Any]) -> list[RunSpec]:
+        """Every training run of the notebook with parameter values `params` (empty: it trains nothing; then the
+        module also has ``work(params) -> list[str]``, what it computes, which `paperlib.planning` prints)."""
+
+
+_REQUIRED = ("METRICS", "runs")
+
+
+def chapter(name: str) -> Chapter:
+    """The module of the chapter (notebook) `name`, checked against `Chapter`."""
+    module = importlib.import_module(f"{__name__}.{name}")
+    missing = [attribute for attribute in _REQUIRED if attribute not in vars(module)]
+    if missing:
+        raise TypeError(f"chapter {name!r} ({module.__name__}) lacks {', '.join(missing)}: a chapter module declares "
+                        "METRICS and runs(params) (paperlib.chapters.Chapter)")
+    return cast(Chapter, module)
 
 
 def declarations() -> dict[str, Declaration]:
     """The declared metrics (`METRICS`) of every chapter that declares them, by chapter."""
     from paperlib.book.runner import notebook_names
 
-    modules = {name: chapter(name) for name in notebook_names() if importlib.util.find_spec(f"{__name__}.{name}")}
-    return {name: module.METRICS for name, module in modules.items() if hasattr(module, "METRICS")}
+    return {name: chapter(name).METRICS for name in notebook_names() if importlib.util.find_spec(f"{__name__}.{name}")}
 
 
 def declared_record(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,23 +1,21 @@
-"""Chapter 'Copy and selective copy': the paper's model over seeds and its baselines over seeds, trained on fresh
-batches under the author's length curriculum; the chapter's run plan, its record keys, the step's cost, tables,
-figures and the prose that depends on numbers.
+"""Chapter 'Copy and selective copy': the paper's model over seeds and its baselines, trained on fresh batches
+under the author's length curriculum and scored at the lengths they trained at; the chapter's run plan, its
+record keys, the step's cost and the time it predicts, tables, figures and the prose that depends on numbers.
 
 Every model sees fresh batches from `paperlib.data.synthetic` at the length a `Curriculum` sets (methods
-page, copy data and curriculum), is validated on fresh batches seeded by its seed and the step (so models with
-one seed meet the same ones) and can be checkpointed and resumed. Models by role:
+page, copy data and curriculum), is validated on fresh batches seeded by its seed and the step (so a baseline
+with the paper model's seed meets the same ones) and can be checkpointed and resumed. Models by role:
 
-    recurrent  the paper's model: alpha learnable (copy) or fixed at 0.5 (selective copy)
+    recurrent  the paper's model: alpha learnable (copy) or fixed at 0.5 (selective copy); one run per seed
     forget     the same with alpha = 0, the ablation
     regular    a one-layer full-attention transformer of the same width
-    rnn_total  a GRU or LSTM with the paper model's total parameters
-    rnn_dense  one with its parameters outside the position table (its dense parameters)
+    rnn        a GRU or LSTM sized to the paper model's parameter count
 
-Every role trains once per seed. The comparison of a task is one scoring rule for every model: accuracy at the
-curriculum's first length on the same fresh batches after `compare` steps of the same curriculum (`ScoreAtStep`),
-so every model has seen the same samples. The paper's model trains on to its end rules at the cap (`StopAtCap`);
-a baseline trains the comparison's steps, except forget, which takes the steps its seed's paper model needed to
-reach its final length (is accumulating needed to get there?). Runs train in this process or as single-threaded
-worker processes (`paperlib.sweep`).
+`run_plan` lists every run from the notebook's parameters, and `runs` declares them as the chapter's run plan
+(`paperlib.training.plan`). The paper's model ends at the cap by the budget
+rules of `Settings` (`StopAtCap`); a baseline takes, on the first seed's batches, exactly the steps the paper
+model's first seed took in all (`baseline_budget` full) or to pass the first length (first_pass), and never
+stops early. Runs train in this process or as single-threaded worker processes (`paperlib.sweep`).
 """
 
 from __future__ import annotations
@@ -52,7 +50,7 @@ from paperlib.context import RunContext
 from paperlib.data.synthetic import N_DATA, copy_batch, copy_batches, seq_len
 from paperlib.hardware import scoped_threads
 from paperlib.models import n_params
-from paperlib.models.configs import ModelConfig, build_model, forward_flops
+from paperlib.models.configs import ModelConfig, build_model
 from paperlib.models.paper_configs import paper_config
 from paperlib.models.rnn import RNNConfig, hidden_for_params
 from paperlib.paths import profiles_dir
@@ -71,21 +69,18 @@ from paperlib.training.plan import RunSpec
 from paperlib.training.run import Checkpointing, checkpoint_path, train_resumable
 
 CopyTask = Literal["copy", "selective_copy"]
-ModelKind = Literal["recurrent", "forget", "regular", "gru_total", "gru_dense", "lstm_total", "lstm_dense"]
-Role = Literal["recurrent", "forget", "regular", "rnn_total", "rnn_dense"]
+ModelKind = Literal["recurrent", "forget", "regular", "gru", "lstm"]
+Role = Literal["recurrent", "forget", "regular", "rnn"]
 CurriculumName = Literal["feb2026", "july2025"]
-Budget = Literal["own", "compare", "reach"]  # the paper model's steps; the comparison's; its seed's steps to its length
+BaselineBudget = Literal["full", "first_pass"]
 COPY_TASKS: tuple[str, ...] = get_args(CopyTask)
 TASK_CHOICES: dict[str, tuple[str, ...]] = {"both": COPY_TASKS, **{task: (task,) for task in COPY_TASKS}}  # `tasks`
 CLAIM_TASKS = {"copy_4128": "copy", "selective_copy_4128": "selective_copy", "rt_accumulate": "copy"}  # page order
 MODEL_KINDS: tuple[str, ...] = get_args(ModelKind)
-BASELINES = ("forget", "regular", "rnn_total", "rnn_dense")
-ROLES = ("recurrent", *BASELINES)
+BASELINES = ("forget", "regular", "rnn")
 TASK_LABELS = {"copy": "copy", "selective_copy": "selective copy"}
-ROLE_COLOURS = {"recurrent": "C0", "forget": "C1", "regular": "C2", "rnn_total": "C3", "rnn_dense": "C4"}
+ROLE_COLOURS = {"recurrent": "C0", "forget": "C1", "regular": "C2", "rnn": "C3"}
 PAPER_PARAMS = 508_705  # the paper's copy model (methods page, parameter counts)
-POSITION_TABLES = ("wpe.weight",)  # the parameters a transformer reads by position (not dense)
-NEAR_THRESHOLD = (0.15, 0.6)  # validation losses whose standard error the record reports (the pass rule reads 0.3)
 CHANCE = 1 / 14  # 14 data symbols
 AT_CHANCE_BELOW = 2 * CHANCE  # a token accuracy below twice chance counts as not learned
 TARGET_ACC = {"copy": COPY_ACC_MIN, "selective_copy": SELECTIVE_COPY_ACC_MIN}  # the registry's thresholds
@@ -102,14 +97,12 @@ _STEP_BITS, _SEED_BITS = 23, 7  # validations up to step 8,388,607; seeds 0..127
 
 # --- record keys: every metric the chapter records, built here and nowhere else ---------------------------
 
-_PER_TASK = {  # metric: (unit, meaning, forms: "" plain, "seed" .seed{k}, "role" _{role}, "role_seed" _{role}.seed{k},
-    #                      "noise" .n{noise}[.seed{k}])
+_PER_TASK = {  # metric: (unit, meaning, forms: "" plain, "seed" .seed{k}, "role" _{role}, "noise" .n{noise}[.seed{k}])
     "acc": ("fraction", "token accuracy of the paper's model at the length every seed reached (mean over seeds)",
             ("", "seed")),
-    "acc_own_length": ("fraction", "a seed's token accuracy at its own final length, on fresh batches", ("seed",)),
-    "final_noise_len": ("tokens", "noise length reached (of several seeds: the shortest)", ("", "seed", "role")),
-    "seeds": ("seeds", "seeds of a model", ("", "role")),
-    "samples": ("samples", "training samples (of several seeds: the first's)", ("", "seed", "role", "role_seed")),
+    "final_noise_len": ("tokens", "noise length reached (every seed: the shortest)", ("", "seed", "role")),
+    "seeds": ("seeds", "seeds of the paper's model", ("",)),
+    "samples": ("samples", "training samples (first seed)", ("", "seed", "role")),
     "samples_to_final_len": ("samples", "samples before the curriculum set the final length", ("seed",)),
     "steps_at_cap": ("steps", "training steps at the cap", ("seed",)),
     "reached_target": ("flag", "1 when the run's validation accuracy reached the registry's threshold at the cap",
@@ -117,23 +110,21 @@ _PER_TASK = {  # metric: (unit, meaning, forms: "" plain, "seed" .seed{k}, "role
     "validations_to_pass": ("validations", "validations at a noise length up to the one that passed it (mean over "
                             "the seeds that passed)", ("noise",)),
     "samples_to_pass": ("samples", "training samples at a noise length until it passed (as above)", ("noise",)),
-    "train_s": ("seconds", "seconds in training steps (a model's seeds together)", ("", "role")),
-    "val_loss_se": ("nats", "median standard error over its batches of the paper model's validation loss, at "
-                    "validations whose loss is near the threshold", ("",)),
-    "compared_noise_len": ("tokens", "the noise length every model of the comparison is scored at", ("",)),
-    "compare_samples": ("samples", "the training samples after which every model of the comparison is scored", ("",)),
-    "acc_compared": ("fraction", "a model's accuracy in the comparison (mean over seeds)", ("role", "role_seed")),
-    "learned": ("flag", "1 when a model's mean accuracy in the comparison is at least twice chance", ("role",)),
-    "stalled": ("flag", "1 when every seed of a baseline failed to pass a length its seed's paper model passed with "
-                "the same samples", ("role",)),
-    "params": ("parameters", "a model's parameters", ("role",)),
-    "dense_params": ("parameters", "its parameters outside position tables", ("role",)),
-    "macs": ("multiply-adds", "its forward multiply-adds per token at the comparison's length", ("role",)),
-    "lr": ("learning rate", "its Adam learning rate at the start", ("role",)),
+    "train_s": ("seconds", "seconds in training steps (the paper model's seeds together)", ("", "role")),
+    "acc_own_len": ("fraction", "a baseline's accuracy at its own final length", ("role",)),
+    "acc_compared": ("fraction", "a baseline's accuracy where it is compared with the paper's model", ("role",)),
+    "paper_acc_compared": ("fraction", "the paper's model there, with the same samples", ("role",)),
+    "compared_noise_len": ("tokens", "the noise length of that comparison", ("role",)),
+    "stalled": ("flag", "1 when a baseline did not pass a length the paper's model passed with the same samples",
+                ("role",)),
+    "learned": ("flag", "1 when a baseline's accuracy at its own length is at least twice chance", ("role",)),
+    "reached": ("flag", "1 when a baseline trained at the paper model's final length", ("role",)),
+    "acc_at_paper_len": ("fraction", "a baseline's accuracy at the paper model's final length, when it trained there",
+                         ("role",)),
 }
 _WITH_CI = {("acc", ""), ("acc_compared", "role")}
 _FORMS = {"": "{task}_%s", "seed": "{task}_%s.seed{seed}", "role": "{task}_%s_{role}",
-          "role_seed": "{task}_%s_{role}.seed{seed}", "noise": "{task}_%s.n{noise}"}
+          "noise": "{task}_%s.n{noise}"}
 METRICS = Declaration("copy_tasks", [
     *(Metric(_FORMS[form] % name, unit, meaning, headline=(name, form) == ("acc", ""), ci=(name, form) in _WITH_CI)
       for name, (unit, meaning, forms) in _PER_TASK.items() for form in forms),
@@ -143,9 +134,11 @@ METRICS = Declaration("copy_tasks", [
     Metric("alpha_raw", "α", "its raw value"),
     Metric("step_s_paper", "seconds", "seconds of the paper model's fp32 step with dropout"),
     Metric("step_s_run", "seconds", "seconds of this run's step"),
-    Metric("expected_min", "minutes", "wall minutes of training the cost model forecast before training"),
+    Metric("expected_min", "minutes", "training minutes expected before training"),
+    Metric("expected_max_min", "minutes", "training minutes at most, expected before training"),
     Metric("train_wall_s", "seconds", "wall seconds of all the training"),
-], fields={"task": ["copy", "selective_copy"], "role": list(ROLES), "seed": r"\d+", "noise": r"\d+"})
+], fields={"task": ["copy", "selective_copy"], "role": ["forget", "regular", "rnn"], "seed": r"\d+",
+           "noise": r"\d+"})
 
 
 def key(task: str, metric: str, role: str = "", noise: int | None = None, seed: int | None = None) -> str:
@@ -170,33 +163,15 @@ def eval_seed(seed: int, purpose: Literal["validation", "final"], step: int = 0)
 
 def model_config(task: CopyTask, kind: ModelKind, dropout: float | None = None) -> ModelConfig:
     """The config of a `kind` model for `task` (see the module docstring); `dropout` replaces the paper's 0.05 in
-    the transformers (the RNN has none). An RNN `{cell}_total` has the paper model's parameters, `{cell}_dense`
-    its dense parameters (`dense_params`)."""
+    the transformers (the RNN has none)."""
     if task not in COPY_TASKS or kind not in MODEL_KINDS:
         raise ValueError(f"task must be one of {COPY_TASKS} and kind one of {MODEL_KINDS}; got {task!r}, {kind!r}")
-    if kind.endswith(("_total", "_dense")):
-        cell, match = kind.split("_")
-        target = PAPER_PARAMS if match == "total" else dense_params(build_model(paper_config(task, "recurrent")))
-        return RNNConfig(cell, hidden_for_params(target, cell))
+    if kind in ("gru", "lstm"):
+        return RNNConfig(kind, hidden_for_params(PAPER_PARAMS, kind))
     overrides = {} if dropout is None else {"dropout": dropout}
     if kind == "forget":
         return paper_config(task, "recurrent", alpha="forget", **overrides)
     return paper_config(task, kind, **overrides)
-
-
-def role_kind(role: Role, rnn: str) -> ModelKind:
-    """The model kind of a role (`rnn`: the RNN's cell, gru or lstm)."""
-    return f"{rnn}_{role.removeprefix('rnn_')}" if role.startswith("rnn_") else role  # type: ignore[return-value]
-
-
-def dense_params(model: nn.Module) -> int:
-    """Parameters outside position tables (`POSITION_TABLES`): what a model computes with at every position."""
-    return sum(p.numel() for name, p in model.named_parameters() if name not in POSITION_TABLES)
-
-
-def macs_per_token(config: ModelConfig, noise_len: int) -> float:
-    """Forward multiply-adds per token of a sequence at `noise_len` (half its forward FLOPs per token)."""
-    return forward_flops(config, seq_len(noise_len)) / seq_len(noise_len) / 2
 
 
 def make_model(task: CopyTask, kind: ModelKind, dropout: float | None = None) -> nn.Module:
@@ -247,9 +222,8 @@ def accuracy_ci(accs: Sequence[float]) -> tuple[float, float, float]:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One training run: a `kind` model in `role` on `task` with `seed`, at most `steps` steps, its curriculum up to
-    noise length `limit`, scored for the comparison after `compare` steps; a `reach` run's steps are set from its
-    seed's paper model (`baseline_steps`)."""
+    """One training run: a `kind` model in `role` on `task` with `seed`, at most `steps` steps, its curriculum
+    up to noise length `limit`; a baseline's steps are set from the paper model's first seed (`budget`)."""
 
     task: CopyTask
     role: Role
@@ -257,8 +231,7 @@ class RunConfig:
     seed: int
     steps: int
     limit: int
-    compare: int
-    budget: Budget = "own"
+    budget: Literal["own"] | BaselineBudget = "own"
 
     @property
     def name(self) -> str:
@@ -267,25 +240,19 @@ class RunConfig:
 
 def run_plan(values: Mapping[str, Any]) -> list[RunConfig]:
     """Every run of the chapter from the notebook's parameter `values`: per task it trains (`tasks`: both, or one
-    alone; a run's configuration is the same either way, so its checkpoint is too) the paper's model once per seed
-    (`seeds` for copy, `selective_seeds` or else `seeds` for selective copy) and, with `baselines`, every baseline
-    once per seed: forget to the cap with the steps its seed's paper model takes to reach its final length, the
-    others for the comparison's steps (`copy_compare_steps`, `selective_compare_steps`), their curriculum up to
-    `baseline_cap`."""
+    alone; a run's configuration is the same either way, so its checkpoint is too) the paper's model once per
+    seed (`seeds` for copy, `selective_seeds` or else `seeds` for selective copy), then, with `baselines`, the
+    forget ablation, the regular transformer and the RNN with the first seed, their curriculum up to
+    `baseline_cap`, their steps set by `baseline_budget` once the paper model's first seed has run."""
     plan = []
     for task in TASK_CHOICES[values["tasks"]]:
         steps = values["copy_steps" if task == "copy" else "selective_steps"]
-        compare = values["copy_compare_steps" if task == "copy" else "selective_compare_steps"]
-        if compare > steps:
-            raise ValueError(f"{task}: the comparison's {compare:,} steps exceed the paper model's {steps:,}")
         seeds = values["seeds"] if task == "copy" else values["selective_seeds"] or values["seeds"]
-        plan += [RunConfig(task, "recurrent", "recurrent", seed, steps, values["cap"], compare) for seed in range(seeds)]
+        plan += [RunConfig(task, "recurrent", "recurrent", seed, steps, values["cap"]) for seed in range(seeds)]
         if values["baselines"]:
             limit = min(values["baseline_cap"], values["cap"])
-            plan += [RunConfig(task, "forget", "forget", seed, steps, values["cap"], compare, "reach")
-                     for seed in range(seeds)]
-            plan += [RunConfig(task, role, role_kind(role, values["rnn"]), seed, compare, limit, compare, "compare")
-                     for role in BASELINES[1:] for seed in range(seeds)]
+            plan += [RunConfig(task, role, kind, 0, steps, limit, values["baseline_budget"])
+                     for role, kind in (("forget", "forget"), ("regular", "regular"), ("rnn", values["rnn"]))]
     return plan
 
 
@@ -318,64 +285,38 @@ class LengthCurriculum:
 
 def runs(params: Mapping[str, Any]) -> list[RunSpec]:
     """The chapter's plan from its parameters: one spec per `run_plan` entry, named as it trains (stage: the
-    task, family: the model's kind), at its longest length and its most steps, with the steps it is expected to
-    take at each length (`expected_schedule`), which the cost model reads."""
-    pilot = load_pilot()
-    return [_spec(config, params, pilot) for config in run_plan(params)]
+    task, family: the model's kind), at its longest length and its most steps (a baseline's: the paper model's,
+    of which its budget takes some once the first seed has run)."""
+    return [_spec(config, params) for config in run_plan(params)]
 
 
-def _spec(config: RunConfig, p: Mapping[str, Any], pilot: Mapping[str, Any] | None) -> RunSpec:
+def _spec(config: RunConfig, p: Mapping[str, Any]) -> RunSpec:
     batch = p["batch_size"]
     curriculum = LengthCurriculum(p["curriculum"], curriculum_start(p["curriculum"], p["cap"]), config.limit, p["cap"],
                                   p["threshold"], p["lr_rule"])
     task = (f"{TASK_LABELS[config.task]}: fresh batches, lengths {seq_len(curriculum.start):,} to "
             f"{seq_len(config.limit):,} by the {curriculum.name} curriculum")
-    schedule = tuple((seq_len(n), steps) for n, steps in expected_schedule(config, p, pilot).items())
     return RunSpec("copy_tasks", config.task, config.kind, config.seed,
                    model_config(config.task, config.kind, p["dropout"]), task, config.steps, batch,
                    seq_len(config.limit), OptimizerConfig(lr=p["lr"]), None,
                    tuple(validation_steps(config.steps, p["eval_every"])), p["eval_batches"] * batch,
-                   _final_scorings(config) * p["final_batches"] * batch, _ends_early(config, p), curriculum,
-                   schedule, p["precision"])
+                   _final_scorings(config, p) * p["final_batches"] * batch, _ends_early(config, p), curriculum)
 
 
-def expected_schedule(config: RunConfig, p: Mapping[str, Any], pilot: Mapping[str, Any] | None) -> dict[int, int]:
-    """The steps a run is expected to take at each noise length: the pilot's mean steps to pass each length (and at
-    the cap) rounded up to whole validation intervals (a length can change only at a validation), one interval
-    where the pilot has none, within the run's steps and the cap's step budget; a baseline is expected to stay at
-    the first length (forget for its seed's paper model's steps to the cap)."""
-    start, every = curriculum_start(p["curriculum"], p["cap"]), p["eval_every"]
-    paper = _pilot_schedule(pilot, config.task, p["curriculum"])
-    lengths = doublings(start, p["cap"] if config.role in ("recurrent", "forget") else config.limit)
-    intervals = {n: every * max(1, math.ceil(paper.get(n, every) / every)) for n in lengths}
-    if config.budget == "compare":
-        return {start: config.steps}
-    if config.budget == "reach":
-        return {start: min(max(sum(intervals[n] for n in lengths[:-1]), config.compare), config.steps)}
-    schedule, left = {}, config.steps
-    for n in lengths:
-        steps = intervals[n] if n < config.limit else (p["cap_steps"] or left)
-        if n == config.limit and (p["stop_at_target"] or p["cap_patience"]):
-            steps = min(steps, intervals[n])
-        schedule[n] = min(steps, left)
-        left -= schedule[n]
-        if not left:
-            break
-    return schedule
-
-
-def _final_scorings(config: RunConfig) -> int:
-    """Final scorings of a run at most: the comparison's, the paper model's at its own length and at the length
-    every seed reached."""
-    return 3 if config.role == "recurrent" else 1
+def _final_scorings(config: RunConfig, p: Mapping[str, Any]) -> int:
+    """Final scorings of a run at most: the paper model's where it first passes a length and at the length every
+    seed reached (and where each baseline with the full budget is compared); a baseline's at its own length,
+    where it is compared and at the paper model's length."""
+    if config.role != "recurrent":
+        return 3
+    return 2 + (len(BASELINES) if p["baselines"] and p["baseline_budget"] == "full" else 0)
 
 
 def _ends_early(config: RunConfig, p: Mapping[str, Any]) -> str:
-    """Why a run may take fewer than its steps: the paper model's end rules at the cap, forget's budget."""
-    if config.budget == "reach":
-        return "forget takes the steps its seed's paper model took to reach its final length"
+    """Why a run may take fewer than its steps: the paper model's end rules at the cap, a baseline's budget."""
     if config.role != "recurrent":
-        return ""
+        what = "to pass its first length" if config.budget == "first_pass" else "in all"
+        return f"a baseline takes the steps the paper model's first seed took {what}"
     rules = [f"at the registry's threshold of validation accuracy ({100 * COPY_ACC_MIN:g} % copy, "
              f"{100 * SELECTIVE_COPY_ACC_MIN:g} % selective copy)" if p["stop_at_target"] else "",
              f"after {p['cap_patience']} validations without a new lowest loss" if p["cap_patience"] else "",
@@ -416,17 +357,16 @@ class Settings:
         return curriculum_start(self.curriculum, self.cap)
 
     def callbacks(self, config: RunConfig) -> list[Callback]:
-        """The curriculum up to the run's limit, the comparison's score after its steps and, for the paper's
-        model, the end rules at that limit."""
+        """The curriculum up to the run's limit; for the paper's model, the end rules at that limit and its
+        score where it passes the first length (the baselines' comparison)."""
         curriculum = Curriculum(self.start, self.cap, self.threshold, self.lr_rule, N_DATA,
                                 block_cap=CURRICULA[self.curriculum][1], limit=config.limit, label=config.name)
-        score = ScoreAtStep(config.task, config.compare, self.start, self.final_batches, self.batch_size,
-                            CURRICULA[self.curriculum][1])
         if config.role != "recurrent":
-            return [curriculum, score]
+            return [curriculum]
         stop = StopAtCap(config.limit, self.cap_steps, TARGET_ACC[config.task] if self.stop_at_target else None,
                          self.cap_patience)
-        return [curriculum, stop, score]
+        return [curriculum, stop, ScoreAtFirstPass(config.task, self.start, self.final_batches, self.batch_size,
+                                                   CURRICULA[self.curriculum][1])]
 
     def meta(self, config: RunConfig) -> dict[str, Any]:
         """What identifies a run's checkpoint: everything that changes its numbers (not its most steps)."""
@@ -435,24 +375,25 @@ class Settings:
                 "cap": self.cap, "limit": config.limit, "seed": config.seed, "batch_size": self.batch_size,
                 "lr": self.lr, "lr_rule": self.lr_rule, "threshold": self.threshold, "eval_every": self.eval_every,
                 "eval_batches": self.eval_batches, "dropout": self.dropout, "precision": self.setup.precision,
-                "end_rules": rules, "compare": (config.compare, self.final_batches)}
+                "end_rules": rules, "first_pass_batches": self.final_batches if rules else None}
 
 
-class ScoreAtStep(Callback):
-    """Scores a model on the final evaluation's batches at the first length right after step `step`, whatever
-    length its curriculum has reached: the comparison's one scoring rule, the same for every model of a task."""
+class ScoreAtFirstPass(Callback):
+    """Scores the paper's model on the final evaluation's batches at the first length, at the validation where
+    its curriculum first leaves it: the point a baseline given the same samples is compared with."""
 
-    def __init__(self, task: CopyTask, step: int, start: int, n_batches: int, batch_size: int, block_cap: int | None):
-        self.task, self.step, self.start, self.n_batches, self.batch_size = task, step, start, n_batches, batch_size
+    def __init__(self, task: CopyTask, start: int, n_batches: int, batch_size: int, block_cap: int | None):
+        self.task, self.start, self.n_batches, self.batch_size = task, start, n_batches, batch_size
         self.block_cap = block_cap
 
-    def on_step(self, state: State, loss: torch.Tensor) -> None:
-        if state.step != self.step:
+    def on_eval(self, state: State, record: dict[str, float]) -> None:
+        changes = state.extra["length_changes"]
+        if "first_pass" in state.extra or not changes or changes[0]["step"] != state.step:
             return
         with scoring_at(state.model, self.start, self.block_cap) as model, state.setup.autocast():
             losses, accs = per_batch(model, self.task, self.start, self.n_batches, self.batch_size,
                                      eval_seed(state.seed, "final"))
-        state.extra["compared"] = {"step": state.step, "noise_len": self.start, "accs": accs, "losses": losses}
+        state.extra["first_pass"] = {"step": state.step, "noise_len": self.start, "accs": accs, "losses": losses}
 
 
 # --- a trained run -----------------------------------------------------------------------------------------
@@ -501,7 +442,9 @@ class CopyRun:
     @property
     def label(self) -> str:
         """The run as a reader names it."""
-        return f"{role_label(self.config.role, self.kind)}, seed {self.seed}"
+        if self.config.role == "recurrent":
+            return f"paper model, seed {self.seed}"
+        return {"forget": "forget (α = 0)", "regular": "regular transformer"}.get(self.config.role, self.kind.upper())
 
     @property
     def history(self) -> pd.DataFrame:
@@ -560,18 +503,9 @@ class CopyRun:
         return next((s.steps for s in self.stays if s.noise_len == self.config.limit), 0)
 
     @property
-    def compared(self) -> float:
-        """Its mean token accuracy in the comparison (`ScoreAtStep`)."""
-        if "compared" not in self.state.extra:
-            raise ValueError(f"{self.config.name} ended at step {self.state.step:,}, before the comparison's "
-                             f"{self.config.compare:,}")
-        return float(np.mean(self.state.extra["compared"]["accs"]))
-
-    def stalled_beside(self, paper: CopyRun) -> bool:
-        """Whether it failed to pass a length `paper` passed within its steps (and it ended short of its limit)."""
-        passed = {s.noise_len for s in paper.stays if s.outcome == "passed" and s.set_at + s.steps <= self.state.step}
-        own = {s.noise_len for s in self.stays if s.outcome == "passed"}
-        return bool(passed - own) and self.final_len < self.config.limit
+    def first_pass(self) -> dict[str, Any] | None:
+        """The paper model's score where it first passed a length (`ScoreAtFirstPass`), None if it never did."""
+        return self.state.extra.get("first_pass")
 
     @property
     def n_params(self) -> int:
@@ -602,8 +536,7 @@ def train_copy(config: RunConfig, settings: Settings, *, show_progress: bool = T
         losses, accs = per_batch(model, task, state.extra["noise_len"], s.eval_batches, s.batch_size,
                                  eval_seed(config.seed, "validation", state.step))
         alpha = alpha_of(model)
-        spread = {"val_loss_se": float(np.std(losses, ddof=1) / math.sqrt(len(losses)))} if len(losses) > 1 else {}
-        return {"val_loss": float(np.mean(losses)), "val_acc": float(np.mean(accs)), **spread,
+        return {"val_loss": float(np.mean(losses)), "val_acc": float(np.mean(accs)),
                 **({} if alpha is None else {"alpha": alpha})}
 
     def sample(st: State) -> Batch:
@@ -635,18 +568,12 @@ def load_run(config: RunConfig, settings: Settings, wall_s: float, resumed_at: i
     return CopyRun(config, state, settings.batch_size, wall_s, CURRICULA[settings.curriculum][1], resumed_at)
 
 
-def role_label(role: str, kind: str) -> str:
-    """A role as a reader names it."""
-    if role.startswith("rnn_"):
-        return f"{kind.split('_')[0].upper()} ({'total' if role == 'rnn_total' else 'dense'} parameters matched)"
-    return {"recurrent": "paper model", "forget": "forget (α = 0)", "regular": "regular transformer"}[role]
-
-
 @dataclass
 class Experiment:
-    """Every run of the chapter by task and role, each role once per seed."""
+    """Every run of the chapter by task and role: the paper's model once per seed, each baseline once."""
 
     runs: dict[str, dict[str, list[CopyRun]]]
+    baseline_budget: BaselineBudget = "full"
     wall_s: float = 0.0  # wall seconds of all the training (the runs overlap on several processes)
 
     def paper(self, task: str) -> list[CopyRun]:
@@ -656,39 +583,39 @@ class Experiment:
         """The noise length every seed of the paper's model reached: where its headline is scored."""
         return min(run.final_len for run in self.paper(task))
 
-    def roles(self, task: str) -> dict[str, list[CopyRun]]:
-        """Every role trained on `task` and its seeds, the paper's model first."""
-        return self.runs[task]
+    def baselines(self, task: str) -> dict[str, CopyRun]:
+        return {role: runs[0] for role, runs in self.runs[task].items() if role != "recurrent"}
 
     def all_runs(self) -> list[CopyRun]:
         return [run for task in self.runs.values() for runs in task.values() for run in runs]
 
 
-def baseline_steps(config: RunConfig, paper: CopyRun) -> int:
-    """A `reach` run's steps: those its seed's paper model took to reach its final length, at least the
-    comparison's."""
-    return max(paper.step_to_final_len, config.compare)
+def baseline_steps(config: RunConfig, first: CopyRun) -> int:
+    """A baseline's steps: the paper model's first seed's steps in all, or to pass its first length (all of them
+    when it never passed)."""
+    if config.budget == "first_pass" and first.first_pass is not None:
+        return first.first_pass["step"]
+    return first.state.step
 
 
 def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -> Experiment:
-    """Train every run of `plan`, a `reach` run once its seed's paper model has run: in this process (`workers` 1)
-    or on a local cluster of `workers` single-threaded processes (0: one per core), the paper model's copy runs
-    first (the longest), each run read back from its checkpoint (which parallel training needs). The runs the run
+    """Train every run of `plan`, the baselines once their task's first paper-model seed has run: in this process
+    (`workers` 1) or on a local cluster of `workers` single-threaded processes (0: one per core), the longest
+    runs first, each run read back from its checkpoint (which parallel training needs). The runs the run
     context's `only_runs` names train first, the others after them (where the first still to train raises
     `RunDeferred`), so a plan's stage trains all its own runs before it stops."""
     if workers != 1 and not settings.checkpointing.every:
         raise ValueError("training in worker processes needs checkpoint_every > 0: the runs come back through "
                          "their checkpoints")
-    own = sorted((c for c in plan if c.budget != "reach"),
-                 key=lambda c: (c.role != "recurrent", c.task != "copy", c.seed))
-    later = [c for c in plan if c.budget == "reach"]
+    own = sorted((c for c in plan if c.budget == "own"), key=lambda c: (c.task != "selective_copy", c.seed))
+    later = [c for c in plan if c.budget != "own"]
     runs: dict[RunConfig, CopyRun] = {}
     postponed: list[RunConfig] = []
 
     def follow_up(done: RunConfig, run: CopyRun) -> list[RunConfig]:
-        if done.role != "recurrent":
+        if done.role != "recurrent" or done.seed != own_first[done.task]:
             return []
-        return [replace(c, steps=baseline_steps(c, run)) for c in later if (c.task, c.seed) == (done.task, done.seed)]
+        return [replace(c, steps=baseline_steps(c, run)) for c in later if c.task == done.task]
 
     def admitted(configs: list[RunConfig]) -> list[RunConfig]:
         """The runs the run filter lets train now; the others wait until these are trained."""
@@ -698,12 +625,15 @@ def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -
     def read_back(config: RunConfig, result: dict[str, Any]) -> CopyRun:
         return load_run(config, settings, result["wall_s"], result["resumed_at"])
 
+    own_first = {c.task: min(o.seed for o in own if o.task == c.task) for c in own}
     began = time.perf_counter()
     _train_runs(admitted(own), lambda c, r: admitted(follow_up(c, r)), runs, settings, workers, read_back, len(plan))
     _train_runs(postponed, follow_up, runs, settings, workers, read_back, len(plan))
-    experiment = Experiment({}, time.perf_counter() - began)
+    budget = next((c.budget for c in later), "full")
+    experiment = Experiment({}, budget, time.perf_counter() - began)
     for config, run in sorted(runs.items(), key=lambda item: (COPY_TASKS.index(item[0].task),
-                                                                ROLES.index(item[0].role), item[0].seed)):
+                                                                ("recurrent", *BASELINES).index(item[0].role),
+                                                                item[0].seed)):
         experiment.runs.setdefault(config.task, {}).setdefault(config.role, []).append(run)
     return experiment
 
@@ -868,20 +798,63 @@ def load_pilot(path: Path = PILOT_FILE) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def expected_minutes(plan: Sequence[RunConfig], settings: Settings, seconds: pd.DataFrame,
+                     pilot: Mapping[str, Any] | None, workers: int) -> tuple[float, float, list[str]]:
+    """(expected, at most, how) minutes of training for `plan` on `workers` processes, from each step's CPU
+    seconds by length (`step_seconds`) and validations' forward passes (a third of a step per batch). Steps per
+    length are the pilot's means for this task and curriculum, else one validation interval; at the cap, the
+    pilot's steps there when it has them, else the budget there: "at most" always counts the budget. `how` says
+    where the pilot had no steps to offer."""
+    eval_share = 1 + settings.eval_batches / (3 * settings.eval_every)
+    how, costs = [], []
+    for config in plan:
+        schedule = _pilot_schedule(pilot, config.task, settings)
+        if config.budget != "own":
+            first = schedule.get(settings.start, settings.eval_every)
+            steps_at = {settings.start: first if config.budget == "first_pass" else config.steps}
+            costs.append((_cost(steps_at, seconds, config.kind), _cost(steps_at, seconds, config.kind)))
+            continue
+        lengths = doublings(settings.start, config.limit)
+        growing = {n: schedule.get(n, settings.eval_every) for n in lengths[:-1]}
+        room = max(config.steps - sum(growing.values()), 0)
+        budget = room if settings.cap_steps is None else min(room, settings.cap_steps)
+        at_cap = min(schedule.get(config.limit, budget), budget)
+        costs.append((_cost({**growing, config.limit: at_cap}, seconds, config.kind),
+                      _cost({**growing, config.limit: budget}, seconds, config.kind)))
+        if not all(n in schedule for n in lengths[:-1]):
+            how.append(config.name)
+    expected, most = (_schedule([c[i] * eval_share for c in costs], workers) / 60 for i in (0, 1))
+    note = [f"the pilot did not measure every length of {plural(len(how), 'run')}, which count one validation "
+            "interval there"]
+    return expected, most, note if how else []
+
+
 def doublings(start: int, limit: int) -> list[int]:
-    """The noise lengths a curriculum from `start` trains at up to `limit`."""
     lengths = [start]
     while lengths[-1] < limit:
         lengths.append(min(2 * lengths[-1], limit))
     return lengths
 
 
-def _pilot_schedule(pilot: Mapping[str, Any] | None, task: str, curriculum: str) -> dict[int, float]:
-    """Mean steps at each noise length over the pilot's runs of `task` under `curriculum` (lengths every run
+def _cost(steps_at: Mapping[int, float], seconds: pd.DataFrame, kind: str) -> float:
+    column = seconds[kind if kind in seconds else "recurrent"].dropna()
+    return sum(steps * float(np.interp(seq_len(n), column.index, column.values)) for n, steps in steps_at.items())
+
+
+def _schedule(costs: Sequence[float], workers: int) -> float:
+    """The makespan of `costs` on `workers` machines, the longest first, each to the machine free first."""
+    loads = [0.0] * max(workers, 1)
+    for cost in sorted(costs, reverse=True):
+        loads[loads.index(min(loads))] += cost
+    return max(loads)
+
+
+def _pilot_schedule(pilot: Mapping[str, Any] | None, task: str, settings: Settings) -> dict[int, float]:
+    """Mean steps at each noise length over the pilot's runs of `task` under this curriculum (lengths every run
     of the longest stage passed, and the steps at the cap where the pilot trained there)."""
     if pilot is None:
         return {}
-    runs = [r for r in pilot["runs"] if r["task"] == task and r["curriculum"] == curriculum]
+    runs = [r for r in pilot["runs"] if r["task"] == task and r["curriculum"] == settings.curriculum]
     if not runs:
         return {}
     longest = max(r["limit"] for r in runs)
@@ -937,7 +910,7 @@ def _pilot_stage(settings: Settings, steps: int, workers: int, limit: int, curri
             ours = replace(settings, curriculum=curriculum)
             if limit < settings.cap or task == "selective_copy":
                 ours = replace(ours, cap_steps=0, cap_patience=None, stop_at_target=False)
-            plan = [RunConfig(task, "recurrent", "recurrent", seed, steps, limit, steps) for seed in PILOT_SEEDS]
+            plan = [RunConfig(task, "recurrent", "recurrent", seed, steps, limit) for seed in PILOT_SEEDS]
             out += [(curriculum, run) for run in train_all(ours, plan, workers).all_runs()]
     return out
 
@@ -955,10 +928,9 @@ def settings_from(values: Mapping[str, Any], setup: DeviceSetup, context: RunCon
 
 # --- results and record -------------------------------------------------------------------------------------
 
-def results(experiment: Experiment, final_batches: int, batch_size: int, lr: float) -> dict[str, float]:
+def results(experiment: Experiment, final_batches: int, batch_size: int) -> dict[str, float]:
     """The chapter's metrics (keys from `key`): the paper's model scored at the length every seed reached, with a
-    95 % t-interval over seeds, each seed at its own final length, its per-length accounting and validation noise;
-    every role in the comparison (`role_metrics`)."""
+    95 % t-interval over seeds, its per-length accounting; each baseline compared where `compared_at` says."""
     metrics: dict[str, float] = {}
     for task in experiment.runs:
         paper, reached = experiment.paper(task), experiment.reached(task)
@@ -970,59 +942,17 @@ def results(experiment: Experiment, final_batches: int, batch_size: int, lr: flo
                     key(task, "train_s"): sum(r.state.train_time for r in paper)}
         for run, acc in zip(paper, accs):
             s = run.seed
-            metrics |= {key(task, "acc", seed=s): acc,
-                        key(task, "acc_own_length", seed=s): run.final_eval(run.final_len, final_batches,
-                                                                            batch_size)[0],
-                        key(task, "final_noise_len", seed=s): run.final_len,
+            metrics |= {key(task, "acc", seed=s): acc, key(task, "final_noise_len", seed=s): run.final_len,
                         key(task, "samples", seed=s): run.samples,
                         key(task, "samples_to_final_len", seed=s): run.samples_to_final_len,
                         key(task, "steps_at_cap", seed=s): run.steps_at_limit,
                         key(task, "reached_target", seed=s): float(run.cap_stop == "accuracy")}
         metrics |= pass_metrics(task, paper, batch_size)
-        se = validation_se(paper)
-        if se is not None:
-            metrics[key(task, "val_loss_se")] = se
-        for role, role_runs in experiment.roles(task).items():
-            metrics |= role_metrics(task, role, role_runs, paper, lr)
-        metrics |= {key(task, "compared_noise_len"): paper[0].state.extra["compared"]["noise_len"],
-                    key(task, "compare_samples"): paper[0].config.compare * batch_size}
+        for role, run in experiment.baselines(task).items():
+            metrics |= _baseline_metrics(experiment, role, run, final_batches, batch_size)
     if "copy" in experiment.runs:
         copy_model = experiment.paper("copy")[0].state.model
         metrics |= {"alpha": alpha_of(copy_model), "alpha_raw": copy_model.alpha_raw.item()}
-    return metrics
-
-
-def validation_se(runs: Sequence[CopyRun]) -> float | None:
-    """The median standard error over batches of the runs' validation losses near the threshold
-    (`NEAR_THRESHOLD`), None when no validation was there."""
-    near = [h["val_loss_se"] for run in runs for h in run.state.history
-            if "val_loss_se" in h and NEAR_THRESHOLD[0] <= h["val_loss"] <= NEAR_THRESHOLD[1]]
-    return float(np.median(near)) if near else None
-
-
-def role_metrics(task: CopyTask, role: str, runs: Sequence[CopyRun], paper: Sequence[CopyRun],
-                 lr: float) -> dict[str, float]:
-    """A role's comparison over its seeds (mean accuracy with a 95 % t-interval over seeds, each seed's), whether
-    it learned (mean at least twice chance), its size, multiply-adds and learning rate, its samples and length; a
-    baseline's stall beside its seed's paper model."""
-    accs = [run.compared for run in runs]
-    mean, low, high = accuracy_ci(accs)
-    model, noise = runs[0].state.model, runs[0].state.extra["compared"]["noise_len"]
-    metrics = {key(task, "acc_compared", role): mean, f"{key(task, 'acc_compared', role)}.ci_low": low,
-               f"{key(task, 'acc_compared', role)}.ci_high": high,
-               key(task, "learned", role): float(mean >= AT_CHANCE_BELOW), key(task, "seeds", role): len(runs),
-               key(task, "params", role): n_params(model), key(task, "dense_params", role): dense_params(model),
-               key(task, "macs", role): macs_per_token(model_config(task, runs[0].kind), noise),
-               key(task, "lr", role): lr, key(task, "samples", role): runs[0].samples,
-               key(task, "final_noise_len", role): min(run.final_len for run in runs),
-               key(task, "train_s", role): sum(run.state.train_time for run in runs)}
-    for run, acc in zip(runs, accs):
-        metrics |= {key(task, "acc_compared", role, seed=run.seed): acc,
-                    key(task, "samples", role, seed=run.seed): run.samples}
-    if role != "recurrent":
-        by_seed = {run.seed: run for run in paper}
-        metrics[key(task, "stalled", role)] = float(all(run.stalled_beside(by_seed[run.seed]) for run in runs
-                                                        if run.seed in by_seed))
     return metrics
 
 
@@ -1040,6 +970,46 @@ def pass_metrics(task: str, runs: Sequence[CopyRun], batch_size: int) -> dict[st
     for noise, stays in passed.items():
         metrics[key(task, "validations_to_pass", noise=noise)] = float(np.mean([s.validations for s in stays]))
         metrics[key(task, "samples_to_pass", noise=noise)] = float(np.mean([s.steps for s in stays])) * batch_size
+    return metrics
+
+
+def compared_at(experiment: Experiment, role: str, run: CopyRun, final_batches: int, batch_size: int
+                ) -> tuple[int, tuple[float, float, float], float]:
+    """Where a baseline meets the paper's model with the same samples, and both scores there (the baseline's
+    with its CI over batches): with the first-pass budget, at the first length, against the paper model's first
+    seed scored where it passed it (same batches); with the full budget, at the longer of the two final lengths
+    both trained at, against the paper seeds' final models."""
+    paper = experiment.paper(run.task)
+    first = paper[0].first_pass
+    if experiment.baseline_budget == "first_pass" and first is not None:
+        noise = first["noise_len"]
+        return noise, run.final_eval(noise, final_batches, batch_size), float(np.mean(first["accs"]))
+    noise = min(run.final_len, experiment.reached(run.task))
+    theirs = float(np.mean([p.final_eval(noise, final_batches, batch_size)[0] for p in paper]))
+    return noise, run.final_eval(noise, final_batches, batch_size), theirs
+
+
+def _baseline_metrics(experiment: Experiment, role: str, run: CopyRun, final_batches: int,
+                      batch_size: int) -> dict[str, float]:
+    """A baseline's length and cost, whether it learned, whether it stalled (did not pass a length the paper's
+    model passed with the same samples), and its comparison (`compared_at`)."""
+    task, reached = run.task, experiment.reached(run.task)
+    own = run.final_eval(run.final_len, final_batches, batch_size)
+    noise, ours, theirs = compared_at(experiment, role, run, final_batches, batch_size)
+    first_seed = experiment.paper(task)[0]
+    paper_passed = {s.noise_len for s in first_seed.stays
+                    if s.outcome == "passed" and s.set_at + s.steps <= run.state.step}
+    own_passed = {s.noise_len for s in run.stays if s.outcome == "passed"}
+    metrics = {key(task, "final_noise_len", role): run.final_len, key(task, "samples", role): run.samples,
+               key(task, "train_s", role): run.state.train_time, key(task, "acc_own_len", role): own[0],
+               key(task, "reached", role): float(run.trained_at(reached)),
+               key(task, "stalled", role): float(bool(paper_passed - own_passed) and run.final_len < run.config.limit),
+               key(task, "learned", role): float(own[0] >= AT_CHANCE_BELOW),
+               key(task, "compared_noise_len", role): noise, key(task, "acc_compared", role): ours[0],
+               f"{key(task, 'acc_compared', role)}.ci_low": ours[1],
+               f"{key(task, 'acc_compared', role)}.ci_high": ours[2], key(task, "paper_acc_compared", role): theirs}
+    if run.trained_at(reached):
+        metrics[key(task, "acc_at_paper_len", role)] = run.final_eval(reached, final_batches, batch_size)[0]
     return metrics
 
 
@@ -1078,14 +1048,12 @@ def claims_not_run(tasks: str) -> dict[str, str]:
 # --- tables -------------------------------------------------------------------------------------------------
 
 def seed_table(experiment: Experiment, task: str, final_batches: int, batch_size: int) -> pd.DataFrame:
-    """Per seed of the paper's model: its accuracy where every seed is scored, the length it reached and its accuracy
-    there, its samples, its steps at the cap and what ended it there."""
+    """Per seed of the paper's model: its accuracy where every seed is scored, the length it reached, its samples,
+    its steps at the cap and what ended it there."""
     reached = experiment.reached(task)
     rows = [{"seed": run.seed, "accuracy": _shown(run.final_eval(reached, final_batches, batch_size)),
-             "reached": seq_len(run.final_len), "accuracy there": _shown(run.final_eval(run.final_len, final_batches,
-                                                                                       batch_size)),
-             "samples": run.samples, f"steps at {seq_len(run.config.limit)}": run.steps_at_limit,
-             "ended because": ending(run)} for run in experiment.paper(task)]
+             "reached": seq_len(run.final_len), "samples": run.samples, f"steps at {seq_len(run.config.limit)}":
+             run.steps_at_limit, "ended because": ending(run)} for run in experiment.paper(task)]
     return pd.DataFrame(rows).set_index("seed")
 
 
@@ -1097,19 +1065,15 @@ def ending(run: CopyRun) -> str:
     return f"{run.state.step:,} steps ran out ({where})"
 
 
-def comparison_table(experiment: Experiment, record: Record, task: str) -> pd.DataFrame:
-    """Per role of the comparison: its parameters (all and dense), multiply-adds per token, learning rate, seeds,
-    accuracy (mean and 95 % interval over seeds, then each seed's) and the lengths its seeds reached."""
-    m, rows = record["metrics"], []
-    for role, runs in experiment.roles(task).items():
-        acc = key(task, "acc_compared", role)
-        rows.append({"model": role_label(role, runs[0].kind), "parameters": int(m[key(task, "params", role)]),
-                     "dense": int(m[key(task, "dense_params", role)]), "MACs/token": m[key(task, "macs", role)],
-                     "lr": m[key(task, "lr", role)], "seeds": len(runs),
-                     "accuracy": _shown((m[acc], m[f"{acc}.ci_low"], m[f"{acc}.ci_high"])),
-                     "per seed": ", ".join(f"{100 * run.compared:.1f}" for run in runs),
-                     "samples": runs[0].samples,
-                     "reached": ", ".join(str(seq_len(run.final_len)) for run in runs)})
+def baseline_table(experiment: Experiment, task: str, final_batches: int, batch_size: int) -> pd.DataFrame:
+    """Per baseline (first seed's batches): its accuracy where it is compared with the paper's model, the paper's
+    model there with the same samples, the length, its samples and how far its curriculum got (every model has
+    the paper model's size: `test_models_are_the_papers_size`)."""
+    rows = []
+    for role, run in experiment.baselines(task).items():
+        noise, ours, theirs = compared_at(experiment, role, run, final_batches, batch_size)
+        rows.append({"model": run.label, "accuracy": _shown(ours), "paper model": f"{100 * theirs:.2f} %",
+                     "at length": seq_len(noise), "samples": run.samples, "reached": seq_len(run.final_len)})
     return pd.DataFrame(rows).set_index("model")
 
 
@@ -1203,26 +1167,17 @@ def plot_by_length(experiment: Experiment, task: CopyTask, threshold: float) -> 
     return fig
 
 
-def plot_comparison(experiment: Experiment) -> Figure:
-    """Per task, every model's accuracy in the comparison: each seed a dot, the mean a bar with its 95 % interval
-    over seeds, beside chance and twice chance."""
-    fig, axes = page_figure(len(experiment.runs), row_height=3.0, squeeze=False)
+def plot_validation_accuracy(experiment: Experiment) -> Figure:
+    """Every model's validation accuracy against samples, each at its own curriculum length (first seed)."""
+    fig, axes = page_figure(len(experiment.runs), row_height=3.4, squeeze=False)
     for ax, task in zip(axes[:, 0], experiment.runs):
-        roles = experiment.roles(task)
-        for i, (role, runs) in enumerate(roles.items()):
-            accs = [run.compared for run in runs]
-            mean, low, high = accuracy_ci(accs)
-            err = None if math.isnan(low) else [[mean - low], [high - mean]]
-            ax.barh(i, mean, xerr=err, color=ROLE_COLOURS[role], alpha=0.5, capsize=3)
-            ax.plot(accs, [i] * len(accs), "o", color="black", ms=3)
-        ax.axvline(CHANCE, color="grey", lw=0.8, ls=":", label="chance")
-        ax.axvline(AT_CHANCE_BELOW, color="grey", lw=0.8, ls="--", label="twice chance")
-        ax.set_yticks(range(len(roles)), [role_label(role, runs[0].kind) for role, runs in roles.items()])
-        first = experiment.paper(task)[0]
-        ax.set(xlim=(0, 1.02), xlabel=f"token accuracy at length {seq_len(first.state.extra['compared']['noise_len'])}"
-               f" after {first.config.compare * first.batch_size:,} samples", title=TASK_LABELS[task])
-        ax.invert_yaxis()
-        ax.legend(loc="lower right")
+        for role, runs in experiment.runs[task].items():
+            h = runs[0].history
+            ax.plot(h["samples"], h["val_acc"], color=ROLE_COLOURS[role],
+                    label=f"{runs[0].label} (reached {seq_len(runs[0].final_len)})")
+        ax.axhline(CHANCE, color="grey", lw=0.8, ls=":", label="chance 1/14")
+        ax.set(xlabel="training samples", ylabel="validation token accuracy", ylim=(0, 1.02), title=TASK_LABELS[task])
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig
 
 
@@ -1253,8 +1208,8 @@ def this_run_words(values: Mapping[str, Any], settings: Settings, plan: Sequence
              + ("" if s.dropout == paper_dropout else f" (**the paper's is {paper_dropout:g}**)")
              + f", Adam from lr {s.lr:g} with the {s.lr_rule} rule, the {s.curriculum} curriculum from length "
              f"{seq_len(s.start)} to {full:,}, validated every {s.eval_every} steps on {s.eval_batches} fresh "
-             f"batch{'es' * (s.eval_batches != 1)} (the Note: every 100 steps on 100; the Feb-2026 code: every 500 "
-             f"on 500), so a length can double at most once every {s.eval_every} steps."]
+             f"batch{'es' * (s.eval_batches != 1)} (the note: every 100 steps on 100; the Feb-2026 code: every 500 on 500), so a length can "
+             f"double at most once every {s.eval_every} steps."]
     rules = [f"at its first validation there that reaches the registry's threshold ({100 * COPY_ACC_MIN:g} % copy, "
              f"{100 * SELECTIVE_COPY_ACC_MIN:g} % selective copy)" if s.stop_at_target else "",
              f"after {s.cap_patience} validations there without a new lowest loss" if s.cap_patience else "",
@@ -1278,28 +1233,22 @@ def this_run_words(values: Mapping[str, Any], settings: Settings, plan: Sequence
 
 
 def baseline_setup_words(plan: Sequence[RunConfig], settings: Settings, rnn: str) -> str:
-    """How the comparison is run: its one scoring rule, the baselines' seeds, samples, curriculum and learning
-    rate, and the author's regular model beside ours."""
+    """How the baselines are trained: their samples, their curriculum's limit and learning rate, and the author's
+    regular model beside ours."""
     baselines = [c for c in plan if c.role != "recurrent"]
     if not baselines:
         return "No baselines."
-    limit, full = max(c.limit for c in baselines if c.role != "forget"), seq_len(settings.cap)
-    compare = {c.task: c.compare for c in baselines}
-    steps = " and ".join(f"{compare[t] * settings.batch_size:,} samples ({compare[t]:,} steps) on {TASK_LABELS[t]}"
-                         for t in compare)
+    limit, full = baselines[0].limit, seq_len(settings.cap)
+    samples = ("the samples that seed needed to pass its first length" if baselines[0].budget == "first_pass"
+               else "as many samples as that seed took in all")
     cap = (f"their curriculum stops at length {seq_len(limit):,} but keeps the paper model's learning-rate rule "
-           f"(its divisor stays {settings.cap:,})" if limit < settings.cap else
+           f"(its divisor stays {settings.cap:,}), so their rate is the paper model's at every length they reach and "
+           "the full-length decay never applies to them" if limit < settings.cap else
            f"their curriculum runs to {full:,} like the paper model's")
-    return (f"**The comparison** has one scoring rule for every model: token accuracy at the first length "
-            f"({seq_len(settings.start)}) on the same {settings.final_batches} fresh batches after {steps}, the same "
-            f"curriculum for all, every model over the same seeds (a seed's batches are the same for every model), "
-            f"each at lr {settings.lr:g} (the paper's; not tuned per model). The paper's model is scored at that step "
-            f"of its own run. The regular transformer, a {rnn.upper()} with the paper model's total parameters and one "
-            f"with its dense parameters (those outside the position table) train those steps; {cap}. Forget (α = 0) "
-            "trains as many steps as its seed's paper model took to reach its final length, on the paper model's "
-            "curriculum to the cap, and is also scored at the comparison's step. The author's code trains its "
-            "regular model at the full length from the start, with no curriculum (and reports no numbers for it); "
-            "here it gets the same curriculum, so that it is compared at the same length.")
+    return (f"Baselines (forget, regular, {rnn.upper()}): the first seed's batches and {samples}, and no end rule; "
+            + cap + ". The author's code trains its regular model at the full length from the start, with no "
+            "curriculum (and reports no numbers for it); here it gets the same curriculum, so that it is compared "
+            "at the same lengths.")
 
 
 def pilot_words(pilot: Mapping[str, Any] | None, curriculum: str) -> str:
@@ -1369,38 +1318,27 @@ def _missing(value: float | None) -> bool:
 
 
 def accounting_words(experiment: Experiment, record: Record, eval_every: int) -> str:
-    """The samples the paper model's first seed used against the Note's count, in the unit that compares (rule
-    ``reference``): on copy, validations (the curriculum can only double at a validation, every length passed at
-    its first validations, so the cadence sets the count); on selective copy, samples (its seeds spend thousands of
-    steps at a length, far more than one validation interval, so the samples limit it, not the cadence)."""
+    """The samples to reach the cap against the Note's count, told in validations (the comparable unit: the
+    curriculum can only double at a validation, and the Note validated every 100 steps): the first seed's samples
+    against those the Note's validations take at this run's cadence (rule ``reference``)."""
     words = []
     for task in experiment.runs:
         runs = experiment.paper(task)
         passed = [[s for s in run.stays if s.outcome == "passed"] for run in runs]
         firsts = [p[0].validations for p in passed if p]
         later = [s for p in passed for s in p[1:]]
-        samples = int(record["metrics"][key(task, "samples")])
-        first = (f"needed {', '.join(map(str, firsts))} validations to pass their first length"
-                 if firsts else "passed no length")
-        quick = (f", and passed {sum(s.validations == 1 for s in later)} of the {len(later)} later lengths they passed "
-                 "at the first validation there" if later else "")
-        if task == "selective_copy":
-            words.append(f"On {TASK_LABELS[task]} the paper model's seeds {first}{quick}. Counted in samples (the "
-                         f"unit that limits this task): its first seed trained on {samples:,}, " + decided(
-                             "reference", record, [f"={key(task, 'samples')}", f"={NOTE_TASK_SAMPLES[task]:.17g}"],
-                             {"lower": f"{samples / NOTE_TASK_SAMPLES[task]:.1%} of the Note's "
-                                       f"{NOTE_TASK_SAMPLES[task]:,.0f}.",
-                              "not separated": f"as many as the Note's {NOTE_TASK_SAMPLES[task]:,.0f}.",
-                              "higher": f"more than the Note's {NOTE_TASK_SAMPLES[task]:,.0f}."}))
-            continue
         note = NOTE_TASK_SAMPLES[task] / NOTE_COPY_BATCH / NOTE_COPY_EVAL_EVERY
         total = int((runs[0].history["step"] > 0).sum())
         per_validation = runs[0].batch_size * eval_every  # samples between two validations here
+        samples = int(record["metrics"][key(task, "samples")])
+        first = (f"needed {', '.join(map(str, firsts))} validations to pass their first length"
+                 if firsts else "passed no length")
         at_note = (f"the Note's {note:,.4g} (its {NOTE_TASK_SAMPLES[task]:,.0f} samples at a validation every "
                    f"{NOTE_COPY_EVAL_EVERY} steps of {NOTE_COPY_BATCH})")
         intervals = f"{samples / per_validation:,.4g} validation interval{'s' * (samples != per_validation)}"
-        words.append(f"On {TASK_LABELS[task]} the paper model's seeds {first}{quick}. Counted in validations (the "
-                     f"unit that compares across cadences here): its first seed validated {total} "
+        quick = (f", and passed {sum(s.validations == 1 for s in later)} of the {len(later)} later lengths they passed "
+                 "at the first validation there" if later else "")
+        words.append(f"On {TASK_LABELS[task]} the paper model's seeds {first}{quick}. Its first seed validated {total} "
                      f"time{'s' * (total != 1)} in training (every {eval_every} "
                      f"steps of {runs[0].batch_size}, {samples:,} samples): " + decided(
                          "reference", record, [f"={key(task, 'samples')}", f"={note * per_validation:.17g}"],
@@ -1410,63 +1348,33 @@ def accounting_words(experiment: Experiment, record: Record, eval_every: int) ->
     return " ".join(words)
 
 
-def comparison_words(experiment: Experiment, record: Record) -> str:
-    """Per task and baseline: its size, its accuracy over seeds beside the paper model's in the comparison (rule
-    ``equal_samples``: 'higher' or 'lower' only where the two 95 % intervals over seeds do not overlap, and only
-    when both learned, rule ``check``), and whether it stalled (``check``)."""
+def baseline_words(experiment: Experiment, record: Record) -> str:
+    """Per task and baseline: its samples, its accuracy beside the paper model's at the same samples where they are
+    compared (rule ``equal_samples``: 'higher' or 'lower' only when the baseline's interval over batches excludes
+    the paper model's score, read as a point), whether it learned and whether it stalled (rule ``check``)."""
     metrics, words = record["metrics"], []
     for task in experiment.runs:
-        paper = key(task, "acc_compared", "recurrent")
-        samples, length = int(metrics[key(task, "compare_samples")]), seq_len(int(metrics[key(task, "compared_noise_len")]))
-        words.append(f"**{TASK_LABELS[task].capitalize()}**, every model after {samples:,} samples, scored at length "
-                     f"{length}: the paper model {_shown_ci(metrics, paper)}.")
-        for role, runs in experiment.roles(task).items():
-            if role == "recurrent":
-                continue
-            name = role_label(role, runs[0].kind)
-            size = (f"{int(metrics[key(task, 'params', role)]):,} parameters, "
-                    f"{int(metrics[key(task, 'dense_params', role)]):,} dense, "
-                    f"{metrics[key(task, 'macs', role)]:,.0f} multiply-adds per token")
-            told = f"{name} ({size}): {_shown_ci(metrics, key(task, 'acc_compared', role))}"
-            both = metrics[key(task, "learned", role)] == 1 and metrics[key(task, "learned", "recurrent")] == 1
-            if both:
-                words.append(told + ", " + decided("equal_samples", record, [key(task, "acc_compared", role), paper], {
-                    "higher": "higher than the paper model's.", "lower": "lower than the paper model's.",
-                    "not separated": "not separated from the paper model's (the seeds' intervals overlap)."}))
+        for role, run in experiment.baselines(task).items():
+            m = {name: metrics[key(task, name, role)] for name in ("samples", "compared_noise_len", "acc_compared",
+                                                                   "paper_acc_compared")}
+            low, high = (metrics[f"{key(task, 'acc_compared', role)}.ci_{p}"] for p in ("low", "high"))
+            theirs, length = m["paper_acc_compared"], seq_len(int(m["compared_noise_len"]))
+            told = (f"{TASK_LABELS[task].capitalize()}, {run.label}, with {int(m['samples']):,} samples: "
+                    f"{100 * m['acc_compared']:.1f} % at length {length:,}")
+            there = f"the paper model's {100 * theirs:.1f} % there with the same samples"
+            if _missing(low):
+                words.append(f"{told} (one batch: no interval), beside {there}; no comparison is drawn.")
             else:
-                words.append(told + "; " + decided("check", record, [key(task, "learned", role)], {
-                    "holds": "the paper model's mean is below twice chance, so no comparison is drawn.",
-                    "fails": f"its mean is below twice chance ({100 * AT_CHANCE_BELOW:.1f} %): it did not learn in "
-                             "these samples, so no comparison is drawn."}))
+                words.append(f"{told} (95 % CI over batches {100 * low:.1f}–{100 * high:.1f} %), " + decided(
+                    "equal_samples", record, [key(task, "acc_compared", role), f"={key(task, 'paper_acc_compared', role)}"],
+                    {"higher": f"higher than {there}.", "lower": f"lower than {there}.",
+                     "not separated": f"not separated from {there}."}))
+            words.append(decided("check", record, [key(task, "learned", role)], {
+                "holds": f"At its own final length it scores at least twice chance ({100 * AT_CHANCE_BELOW:.1f} %).",
+                "fails": f"At its own final length it stayed below twice chance ({100 * AT_CHANCE_BELOW:.1f} %): it "
+                         "did not learn."}))
             if metrics[key(task, "stalled", role)]:
                 words.append(decided("check", record, [key(task, "stalled", role)], {
-                    "holds": "Every seed of it failed to pass a length its seed's paper model passed with the same "
-                             "samples (it stalled).",
+                    "holds": "It did not pass a length the paper's model passed with those samples (it stalled).",
                     "fails": "It did not stall."}))
     return " ".join(words)
-
-
-def _shown_ci(metrics: Mapping[str, float], name: str) -> str:
-    """A recorded accuracy with its 95 % interval over seeds, in percent."""
-    return _shown((metrics[name], metrics[f"{name}.ci_low"], metrics[f"{name}.ci_high"])) + " (95 % CI over seeds)"
-
-
-def deviations(values: Mapping[str, Any], settings: Settings) -> pd.DataFrame:
-    """What this run does that the Note or the author's code does not: every setting a verdict depends on."""
-    s, paper_dropout = settings, paper_config("copy", "recurrent").dropout
-    ends = [f"{100 * COPY_ACC_MIN:g} / {100 * SELECTIVE_COPY_ACC_MIN:g} % validation accuracy" if s.stop_at_target
-            else "", f"{s.cap_patience} validations without a new lowest loss" if s.cap_patience else "",
-            f"{s.cap_steps:,} steps" if s.cap_steps else ""]
-    rows = [("validation", f"every {s.eval_every} steps on {s.eval_batches} fresh batches",
-             "Note: every 100 steps on 100; Feb-2026 code: every 500 on 500"),
-            ("dropout", f"{s.dropout:g}", f"{paper_dropout:g}"),
-            ("precision", s.setup.precision, "not stated (a GPU)"),
-            ("step budget", f"copy {values['copy_steps']:,}, selective copy {values['selective_steps']:,} steps of "
-                            f"{s.batch_size}", f"Note: {NOTE_TASK_SAMPLES['copy']:,.0f} and "
-                                               f"{NOTE_TASK_SAMPLES['selective_copy']:,.0f} samples"),
-            ("end at the cap", "first of: " + "; ".join(e for e in ends if e) if any(ends) else "none",
-             "none: the code trains on to its step count"),
-            ("start length", f"{seq_len(s.start)} ({s.curriculum})", "Feb-2026 code 160; July-2025 code 64"),
-            ("learning rate", f"{s.lr:g} for every model, the {s.lr_rule} rule", "5e-4, the code's rule"),
-            ("baselines", "forget, regular, GRU/LSTM (two matchings), ours", "none reported")]
-    return pd.DataFrame(rows, columns=["setting", "this run", "the paper"]).set_index("setting")

@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 
 from paperlib.atomic import atomic_write_json
 from paperlib.book.records import hardware, source_revision
-from paperlib.chapters.gamma_empirical import PILOT, Design, censored, parse_rungs, train_run
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.paths import display_path
 from paperlib.sweep import Sweep
+from paperlib.training.slice_runs import PILOT, Design, censored, parse_rungs, train_run
 
 
 def build_parser() -> argparse.ArgumentParser:

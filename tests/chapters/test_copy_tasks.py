@@ -16,12 +16,11 @@ from paperlib.book.verdicts import run_record
 from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters import copy_tasks
 from paperlib.chapters.copy_tasks import (AT_CHANCE_BELOW, METRICS, PAPER_PARAMS, CopyRun, Experiment, RunConfig, Settings,
-                                          StepVariant, accounting_words, alpha_of, baseline_steps, claims_not_run,
-                                          comparison_words, dense_params, deviations, eval_seed, expected_schedule, key,
-                                          length_log, make_model, not_comparable_reasons, pass_metrics, results,
-                                          run_plan, scoring_at, speed_words, step_benchmark, step_breakdown,
-                                          step_seconds, step_variants, this_run_words, train_all, train_copy,
-                                          validation_se)
+                                          StepVariant, accounting_words, alpha_of, baseline_steps, baseline_words,
+                                          claims_not_run, eval_seed, expected_minutes, key, length_log, make_model,
+                                          not_comparable_reasons, pass_metrics, results, run_plan, scoring_at,
+                                          speed_words, step_benchmark, step_breakdown, step_seconds, step_variants,
+                                          this_run_words, train_all, train_copy)
 from paperlib.context import RunContext
 from paperlib.data.synthetic import copy_batch
 from paperlib.models import n_params
@@ -68,13 +67,9 @@ def test_eval_seed_refuses_what_it_cannot_keep_apart():
 
 def test_models_are_the_papers_size():
     assert n_params(make_model("copy", "recurrent")) == PAPER_PARAMS == 508_705
-    dense = dense_params(make_model("copy", "recurrent"))
-    assert dense == PAPER_PARAMS - 4128 * 96  # everything but the position table
-    for cell in ("gru", "lstm"):
-        assert abs(n_params(make_model("selective_copy", f"{cell}_total")) - PAPER_PARAMS) <= 0.01 * PAPER_PARAMS
-        assert abs(n_params(make_model("copy", f"{cell}_dense")) - dense) <= 0.02 * dense
-        assert dense_params(make_model("copy", f"{cell}_dense")) == n_params(make_model("copy", f"{cell}_dense"))
-    assert alpha_of(make_model("copy", "forget")) is None and alpha_of(make_model("copy", "gru_total")) is None
+    for kind in ("gru", "lstm"):
+        assert abs(n_params(make_model("selective_copy", kind)) - PAPER_PARAMS) <= 0.01 * PAPER_PARAMS
+    assert alpha_of(make_model("copy", "forget")) is None and alpha_of(make_model("copy", "gru")) is None
     fixed = make_model("selective_copy", "recurrent")  # alpha fixed at 0.5: a buffer, not a parameter
     assert alpha_of(fixed) == 0.5 and n_params(fixed) == PAPER_PARAMS - 1
     with pytest.raises(ValueError, match="kind"):
@@ -82,15 +77,15 @@ def test_models_are_the_papers_size():
 
 
 def hand_built(changes, history_lengths, step=20, batch_size=8, seed=3, kind="recurrent", losses=None, limit=4096,
-               task="copy", role=None, extra=None, compare=10):
+               task="copy", role=None, extra=None):
     """A run validated every 10 steps at the given noise lengths, with the curriculum's log `changes`."""
     losses = losses or [1.0] * len(history_lengths)
     history = [{"step": 10 * i, "time": 1.0 * i, "noise_len": n, "val_loss": loss, "val_acc": 1 - loss / 2}
                for i, (n, loss) in enumerate(zip(history_lengths, losses))]
     state = SimpleNamespace(history=history, step=step, extra={"length_changes": changes, **(extra or {})},
                             model=nn.Linear(1, 1), setup=CPU, seed=seed, train_time=2.0)
-    role = role or ("rnn_" + kind.split("_")[1] if kind.startswith(("gru", "lstm")) else kind)
-    return CopyRun(RunConfig(task, role, kind, seed, step, limit, compare), state, batch_size, wall_s=1.0)
+    role = role or ("recurrent" if kind == "recurrent" else "rnn" if kind in ("gru", "lstm") else kind)
+    return CopyRun(RunConfig(task, role, kind, seed, step, limit), state, batch_size, wall_s=1.0)
 
 
 def test_a_change_logged_at_the_last_validation_is_not_a_length_reached():
@@ -156,7 +151,7 @@ def test_length_log_names_every_model_and_says_what_happened_at_the_cap():
                        losses=[2.0, 0.5, 0.2, 0.05, 0.02], extra={"cap_stop": {"step": 40, "reason": "accuracy"}})
     forget = hand_built([], [32, 32, 32], kind="forget", limit=64)
     log = length_log(Experiment({"copy": {"recurrent": [paper], "forget": [forget]}}))
-    assert log["model"].tolist() == ["paper model, seed 3", "paper model, seed 3", "forget (α = 0), seed 3"]
+    assert log["model"].tolist() == ["paper model, seed 3", "paper model, seed 3", "forget (α = 0)"]
     assert log["left"].tolist() == ["passed (2 validations)", "ended: accuracy reached the threshold", "steps ran out"]
     assert log["best loss"].tolist()[1] == 0.02  # below the threshold at the cap, and not called "not passed"
 
@@ -187,132 +182,83 @@ def fake_scores(monkeypatch, acc_by_length: dict):
     monkeypatch.setattr(CopyRun, "final_eval", final_eval)
 
 
-def compared(*accs):
-    return {"compared": {"step": 10, "noise_len": 32, "accs": list(accs), "losses": [0.2] * len(accs)}}
-
-
-def paper_and_baselines(regular=(0.845, 0.85, 0.84), rnn=(0.9, 0.95, 0.92)):
-    """Three seeds of every role, scored in the comparison after 10 steps at noise 32 (two batches each)."""
+def paper_and_baselines():
     grow = [{"step": 10, "from": 32, "to": 64}]
     alpha = nn.Parameter(torch.tensor(0.7))
-    paper = [hand_built(grow, [32, 32, 64], seed=s, extra=compared(0.8, 0.9)) for s in range(3)]
+    first = {"first_pass": {"step": 10, "noise_len": 32, "accs": [0.9, 0.8], "losses": [0.2, 0.3]}}
+    paper = [hand_built(grow, [32, 32, 64], seed=s, extra=first) for s in (0, 1)]
     paper[0].state.model.alpha, paper[0].state.model.alpha_raw = alpha, alpha
-    forget = [hand_built([], [32, 32, 32], seed=s, kind="forget", extra=compared(0.07, 0.07)) for s in range(3)]
-    regular_runs = [hand_built(grow, [32, 32, 64], seed=s, kind="regular", extra=compared(a, a))
-                    for s, a in enumerate(regular)]
-    gru = [hand_built([], [32, 32, 32], seed=s, kind="gru_total", limit=32, extra=compared(a, a))
-           for s, a in enumerate(rnn)]
-    return {"copy": {"recurrent": paper, "forget": forget, "regular": regular_runs, "rnn_total": gru}}
+    forget = hand_built([], [32, 32, 32], seed=0, kind="forget")  # never got past 32
+    regular = hand_built(grow, [32, 32, 64], seed=0, kind="regular")
+    capped = hand_built([], [32, 32, 32], seed=0, kind="gru", limit=32)  # its curriculum could not go further
+    return {"copy": {"recurrent": paper, "forget": [forget], "regular": [regular], "rnn": [capped]}}
 
 
-def model_free(monkeypatch):
-    """Role metrics of hand-built runs: a stand-in model's size and multiply-adds."""
-    monkeypatch.setattr(copy_tasks, "macs_per_token", lambda config, noise: 1000.0)
-
-
-def test_results_score_every_seed_of_every_role_by_one_rule(monkeypatch):
-    model_free(monkeypatch)
-    fake_scores(monkeypatch, {("recurrent", s): {32: 1.0, 64: acc} for s, acc in enumerate((0.98, 0.96, 0.97))})
-    m = results(Experiment(paper_and_baselines()), final_batches=2, batch_size=8, lr=5e-4)
-    assert m["copy_final_noise_len"] == 64 and m["copy_seeds"] == 3
+def test_results_score_the_paper_model_over_seeds_and_baselines_at_the_same_samples(monkeypatch):
+    fake_scores(monkeypatch, {("recurrent", 0): {32: 1.0, 64: 0.98}, ("recurrent", 1): {32: 1.0, 64: 0.96},
+                              ("forget", 0): {32: 0.07}, ("regular", 0): {32: 0.5, 64: 0.3}, ("gru", 0): {32: 0.9}})
+    m = results(Experiment(paper_and_baselines(), "full"), final_batches=2, batch_size=8)
+    assert m["copy_final_noise_len"] == 64 and m["copy_seeds"] == 2
     assert m["copy_acc"] == pytest.approx(0.97)
-    low, high = mean_ci([0.98, 0.96, 0.97])[1:]
+    low, high = mean_ci([0.98, 0.96])[1:]
     assert (m["copy_acc.ci_low"], m["copy_acc.ci_high"]) == (pytest.approx(low), pytest.approx(min(high, 1.0)))
-    assert m["copy_acc.seed1"] == 0.96 and m["copy_acc_own_length.seed1"] == 0.96
-    assert m["copy_compared_noise_len"] == 32 and m["copy_compare_samples"] == 80
-    assert m["copy_acc_compared_recurrent"] == pytest.approx(0.85) and m["copy_seeds_rnn_total"] == 3
-    assert m["copy_acc_compared_regular.seed2"] == 0.84 and m["copy_lr_forget"] == 5e-4
-    assert (m["copy_learned_forget"], m["copy_learned_regular"]) == (0.0, 1.0)
-    assert (m["copy_stalled_forget"], m["copy_stalled_regular"], m["copy_stalled_rnn_total"]) == (1.0, 0.0, 0.0)
+    assert m["copy_acc.seed1"] == 0.96 and m["copy_final_noise_len.seed0"] == 64
+    assert "copy_acc_at_paper_len_forget" not in m and m["copy_reached_forget"] == 0.0 and m["copy_learned_forget"] == 0.0
+    assert m["copy_compared_noise_len_forget"] == 32 and m["copy_paper_acc_compared_forget"] == 1.0
+    assert m["copy_acc_at_paper_len_regular"] == 0.3 and m["copy_reached_regular"] == 1.0
+    assert (m["copy_stalled_forget"], m["copy_stalled_regular"], m["copy_stalled_rnn"]) == (1.0, 0.0, 0.0)
     assert m["copy_validations_to_pass.n32"] == 1 and m["copy_samples_to_pass.n32"] == 80
     assert m["alpha"] == pytest.approx(0.7)
     assert 0.07 < AT_CHANCE_BELOW < 0.3
+    first_pass = results(Experiment(paper_and_baselines(), "first_pass"), final_batches=2, batch_size=8)
+    assert first_pass["copy_compared_noise_len_regular"] == 32  # at the first length, against the pass-time score
+    assert first_pass["copy_paper_acc_compared_regular"] == pytest.approx(0.85)
+    assert first_pass["copy_acc_compared_regular"] == 0.5
 
 
-def test_a_seed_is_scored_at_its_own_final_length(monkeypatch):
-    model_free(monkeypatch)
-    runs = {"selective_copy": {"recurrent": [
-        hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], seed=0, task="selective_copy",
-                   extra=compared(0.5)),
-        hand_built([], [32, 32, 32], seed=1, task="selective_copy", extra=compared(0.4))]}}
-    fake_scores(monkeypatch, {("recurrent", 0): {32: 0.9, 64: 0.6}, ("recurrent", 1): {32: 0.7}})
-    m = results(Experiment(runs), final_batches=2, batch_size=8, lr=5e-4)
-    assert m["selective_copy_final_noise_len"] == 32 and m["selective_copy_acc.seed0"] == 0.9  # where both are
-    assert m["selective_copy_acc_own_length.seed0"] == 0.6 and m["selective_copy_acc_own_length.seed1"] == 0.7
-
-
-def test_comparison_words_say_not_separated_unless_the_seeds_intervals_separate(monkeypatch):
-    model_free(monkeypatch)
-    fake_scores(monkeypatch, {("recurrent", s): {32: 1.0, 64: 0.98} for s in range(3)})
-    experiment = Experiment(paper_and_baselines())
-    page = run_record(METRICS.view(results(experiment, final_batches=2, batch_size=8, lr=5e-4)), "cpu")
-    words = comparison_words(experiment, page)
-    assert "every model after 80 samples, scored at length 64: the paper model 85.00" in words
+def test_baseline_words_say_higher_or_lower_only_where_the_interval_excludes_the_paper_model(monkeypatch):
+    fake_scores(monkeypatch, {("recurrent", 0): {32: 1.0, 64: 0.98}, ("recurrent", 1): {32: 1.0, 64: 0.96},
+                              ("forget", 0): {32: 0.07}, ("regular", 0): {32: 0.845, 64: 0.3}, ("gru", 0): {32: 0.9}})
+    experiment = Experiment(paper_and_baselines(), "first_pass")
+    page = run_record(METRICS.view(results(experiment, final_batches=2, batch_size=8)), "cpu")
+    words = baseline_words(experiment, page)
+    assert "forget (α = 0), with 160 samples: 7.0 % at length 64" in words
+    assert "regular transformer, with 160 samples: 84.5 % at length 64" in words
+    assert "GRU, with 160 samples: 90.0 % at length 64" in words
     marked = {(m.rule, m.outcome, m.keys[0]): m.text for m in marked_in_myst(words)}
-    assert marked[("equal_samples", "not separated", "copy_acc_compared_regular")].startswith("not separated")
-    assert marked[("equal_samples", "higher", "copy_acc_compared_rnn_total")] == "higher than the paper model's."
+    assert marked[("equal_samples", "lower", "copy_acc_compared_forget")].startswith("lower than the paper model's")
+    assert marked[("equal_samples", "not separated", "copy_acc_compared_regular")].startswith("not separated from")
+    assert marked[("equal_samples", "higher", "copy_acc_compared_rnn")] == (
+        "higher than the paper model's 85.0 % there with the same samples.")
     assert "it did not learn" in marked[("check", "fails", "copy_learned_forget")]
-    assert ("equal_samples", "lower", "copy_acc_compared_forget") not in marked  # no ordering with a model at chance
-    assert ("check", "holds", "copy_stalled_forget") in marked
+    assert ("check", "holds", "copy_stalled_forget") in marked and ("check", "holds", "copy_learned_rnn") in marked
     assert recheck_myst(words, page) == []
-    spread = Experiment(paper_and_baselines(rnn=(0.99, 0.6, 0.95)))  # its mean is higher, its interval wide
-    page = run_record(METRICS.view(results(spread, final_batches=2, batch_size=8, lr=5e-4)), "cpu")
-    marked = {(m.rule, m.outcome, m.keys[0]) for m in marked_in_myst(comparison_words(spread, page))}
-    assert ("equal_samples", "not separated", "copy_acc_compared_rnn_total") in marked
 
 
-def test_validation_noise_is_read_near_the_threshold():
-    run = hand_built([], [32, 32, 32], losses=[2.0, 0.3, 0.1])
-    for h, se in zip(run.state.history, (0.1, 0.004, 0.001)):
-        h["val_loss_se"] = se
-    assert validation_se([run]) == 0.004 and validation_se([hand_built([], [32])]) is None
-
-
-def test_forget_gets_its_seeds_paper_model_steps_to_reach_its_length():
-    paper = hand_built([{"step": 10, "from": 32, "to": 64}, {"step": 30, "from": 64, "to": 128}],
-                       [32, 32, 64, 64, 128], step=40)
-    config = RunConfig("copy", "forget", "forget", 0, 999, 4096, 5, "reach")
-    assert baseline_steps(config, paper) == 30
-    assert baseline_steps(replace(config, compare=35), paper) == 35  # never fewer than the comparison's
-    assert baseline_steps(config, hand_built([], [32, 32, 32], step=40)) == 5
+def test_a_baseline_gets_the_first_seeds_samples_in_all_or_to_pass_its_first_length():
+    first = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], step=40,
+                       extra={"first_pass": {"step": 10, "noise_len": 32, "accs": [1.0], "losses": [0.1]}})
+    config = RunConfig("copy", "forget", "forget", 0, 999, 64, "first_pass")
+    assert baseline_steps(config, first) == 10
+    assert baseline_steps(replace(config, budget="full"), first) == 40
+    never = hand_built([], [32, 32, 32], step=40)
+    assert baseline_steps(config, never) == 40
 
 
 def test_the_run_plan_lists_every_run_from_the_parameters():
-    values = {"copy_steps": 100, "selective_steps": 200, "copy_compare_steps": 50, "selective_compare_steps": 200,
-              "seeds": 3, "selective_seeds": 2, "baselines": True, "baseline_cap": 1024, "rnn": "gru", "cap": 4096,
-              "tasks": "both"}
+    values = {"copy_steps": 100, "selective_steps": 200, "seeds": 3, "selective_seeds": 2, "baselines": True,
+              "baseline_cap": 1024, "baseline_budget": "first_pass", "rnn": "gru", "cap": 4096, "tasks": "both"}
     plan = run_plan(values)
-    assert [(c.task, c.seed) for c in plan if c.role == "recurrent"] == [
-        ("copy", 0), ("copy", 1), ("copy", 2), ("selective_copy", 0), ("selective_copy", 1)]
-    copy = [c for c in plan if c.task == "copy" and c.role != "recurrent"]
-    assert sorted({c.kind for c in copy}) == ["forget", "gru_dense", "gru_total", "regular"]
-    assert all(sorted(c.seed for c in copy if c.kind == kind) == [0, 1, 2] for kind in ("forget", "gru_dense"))
-    assert {(c.steps, c.limit, c.budget) for c in copy if c.kind != "forget"} == {(50, 1024, "compare")}
-    assert {(c.limit, c.budget) for c in copy if c.kind == "forget"} == {(4096, "reach")}
-    assert {c.compare for c in plan if c.task == "copy"} == {50}
+    assert [(c.task, c.role, c.seed) for c in plan if c.role == "recurrent"] == [
+        ("copy", "recurrent", 0), ("copy", "recurrent", 1), ("copy", "recurrent", 2),
+        ("selective_copy", "recurrent", 0), ("selective_copy", "recurrent", 1)]
+    baselines = [c for c in plan if c.role != "recurrent"]
+    assert [c.kind for c in baselines] == ["forget", "regular", "gru"] * 2
+    assert {(c.limit, c.budget, c.seed) for c in baselines} == {(1024, "first_pass", 0)}
     assert {c.steps for c in plan if c.task == "selective_copy"} == {200}
     assert len(run_plan({**values, "baselines": False, "selective_seeds": 0})) == 6
     assert run_plan({**values, "tasks": "copy"}) == [c for c in plan if c.task == "copy"]
     assert run_plan({**values, "tasks": "selective_copy"}) == [c for c in plan if c.task == "selective_copy"]
-    with pytest.raises(ValueError, match="comparison"):
-        run_plan({**values, "copy_compare_steps": 101})
-
-
-def test_the_schedule_counts_the_pilots_steps_per_length_in_whole_validation_intervals():
-    values = {**plan_run("copy_tasks", "cpu").parameters, "cap": 512, "eval_every": 100, "cap_steps": 300}
-    stays = [{"noise_len": 128, "steps": 150, "outcome": "passed", "cap_stop": None},
-             {"noise_len": 256, "steps": 25, "outcome": "passed", "cap_stop": None},
-             {"noise_len": 512, "steps": 25, "outcome": "limit", "cap_stop": "accuracy"}]
-    pilot = {"runs": [{"task": "copy", "curriculum": "feb2026", "limit": 512, "stays": stays}]}
-    paper = RunConfig("copy", "recurrent", "recurrent", 0, 1000, 512, 200)
-    assert expected_schedule(paper, values, pilot) == {128: 200, 256: 100, 512: 100}
-    assert expected_schedule(paper, {**values, "stop_at_target": False}, pilot) == {128: 200, 256: 100, 512: 300}
-    assert expected_schedule(replace(paper, steps=250), values, pilot) == {128: 200, 256: 50}
-    assert expected_schedule(paper, values, None) == {128: 100, 256: 100, 512: 100}
-    forget = replace(paper, role="forget", kind="forget", budget="reach")
-    assert expected_schedule(forget, values, pilot) == {128: 300}  # it is expected to stall at the first length
-    assert expected_schedule(replace(paper, role="regular", kind="regular", steps=200, budget="compare"), values,
-                             pilot) == {128: 200}
 
 
 def test_a_task_trained_alone_has_the_same_runs_and_checkpoints_as_in_the_whole_chapter():
@@ -336,12 +282,11 @@ def test_the_claims_of_a_task_left_out_are_not_run_with_why():
 def test_curricula_set_the_start_and_block_rule():
     assert make_settings().start == 128 and make_settings(curriculum="july2025").start == 32
     assert make_settings(cap=64).start == 64
-    config = RunConfig("copy", "recurrent", "recurrent", 0, 10, 4096, 10)
+    config = RunConfig("copy", "recurrent", "recurrent", 0, 10, 4096)
     curriculum = make_settings(curriculum="july2025").callbacks(config)[0]
     assert curriculum.block(32) == 16 and curriculum.limit == 4096
-    baseline = make_settings().callbacks(replace(config, role="regular", kind="regular", limit=1024))
-    assert len(baseline) == 2 and baseline[0].limit == 1024 and baseline[0].cap == 4096  # no end rules
-    assert baseline[1].step == 10 and baseline[1].start == 128  # scored after the comparison's steps
+    baseline = make_settings().callbacks(replace(config, role="forget", kind="forget", limit=1024))
+    assert len(baseline) == 1 and baseline[0].limit == 1024 and baseline[0].cap == 4096  # no end rules
     with pytest.raises(ValueError, match="curriculum"):
         make_settings(curriculum="march")
 
@@ -352,7 +297,7 @@ def tiny_settings(checkpointing: Checkpointing, **overrides) -> Settings:
 
 
 def tiny(steps: int, checkpointing: Checkpointing) -> CopyRun:
-    config = RunConfig("copy", "recurrent", "recurrent", 0, steps, 64, 2)
+    config = RunConfig("copy", "recurrent", "recurrent", 0, steps, 64)
     return train_copy(config, tiny_settings(checkpointing), show_progress=False)
 
 
@@ -371,28 +316,20 @@ def test_a_resumed_run_continues_bitwise(isolated_cache):
     assert untimed(resumed) == untimed(straight) and resumed.state.extra == straight.state.extra
 
 
-def test_the_paper_model_ends_at_the_cap_by_the_rule_and_every_model_is_scored_at_the_comparisons_step(
-        isolated_cache):
+def test_the_paper_model_ends_at_the_cap_by_the_rule_and_baselines_follow_the_first_seed(isolated_cache):
     settings = tiny_settings(Checkpointing(), cap_steps=4)
-    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 50, 64, 3),
-            RunConfig("copy", "forget", "forget", 0, 50, 64, 3, "reach"),
-            RunConfig("copy", "regular", "regular", 0, 3, 64, 3, "compare")]
+    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 50, 64),
+            RunConfig("copy", "forget", "forget", 0, 50, 64, "first_pass")]
     experiment = train_all(settings, plan)
-    paper, forget = experiment.paper("copy")[0], experiment.roles("copy")["forget"][0]
+    paper, forget = experiment.paper("copy")[0], experiment.baselines("copy")["forget"]
     assert paper.cap_stop == "steps" and paper.state.step == 4 and paper.steps_at_limit == 4
-    assert forget.state.step == 3 and forget.cap_stop is None  # reached at once: the comparison's steps
-    for run in experiment.all_runs():
-        scored = run.state.extra["compared"]
-        assert (scored["step"], scored["noise_len"], len(scored["accs"])) == (3, 32, 1)
-    assert experiment.roles("copy")["regular"][0].state.step == 3
-    short = train_all(settings, [RunConfig("copy", "regular", "regular", 1, 2, 64, 3, "compare")])
-    with pytest.raises(ValueError, match="before the comparison"):
-        short.all_runs()[0].compared
+    assert paper.first_pass["step"] == 0 and len(paper.first_pass["accs"]) == 1  # threshold 10 passes at step 0
+    assert forget.state.step == 0 and forget.cap_stop is None  # the samples the paper model needed to pass: none
 
 
 def test_a_run_filter_trains_its_own_runs_and_baselines_before_it_defers_the_others(isolated_cache):
-    plan = [RunConfig(task, "recurrent", "recurrent", 0, 4, 64, 2) for task in ("copy", "selective_copy")]
-    plan.append(RunConfig("copy", "forget", "forget", 0, 4, 64, 2, "reach"))
+    plan = [RunConfig(task, "recurrent", "recurrent", 0, 4, 64) for task in ("copy", "selective_copy")]
+    plan.append(RunConfig("copy", "forget", "forget", 0, 4, 64))
     settings = tiny_settings(Checkpointing(every=2), context=RunContext(only_runs=("copy-*",)))
     with pytest.raises(RunDeferred, match="selective_copy-recurrent-seed0"):
         train_all(settings, plan)
@@ -402,11 +339,10 @@ def test_a_run_filter_trains_its_own_runs_and_baselines_before_it_defers_the_oth
 
 def test_workers_train_the_same_runs_and_read_them_back(isolated_cache):
     settings = tiny_settings(Checkpointing(every=2), cap_steps=4)
-    plan = [RunConfig("copy", "recurrent", "recurrent", seed, 50, 64, 2) for seed in (0, 1)]
+    plan = [RunConfig("copy", "recurrent", "recurrent", seed, 50, 64) for seed in (0, 1)]
     here, there = train_all(settings, plan), train_all(settings, plan, workers=2)
     for a, b in zip(here.paper("copy"), there.paper("copy")):
         assert a.state.step == b.state.step and a.state.extra["length_changes"] == b.state.extra["length_changes"]
-        assert a.state.extra["compared"] == b.state.extra["compared"]
         assert all(torch.equal(x, y) for x, y in zip(a.state.model.state_dict().values(),
                                                      b.state.model.state_dict().values()))
     with pytest.raises(ValueError, match="checkpoint_every"):
@@ -430,37 +366,42 @@ def test_claims_at_4128_are_not_comparable_short_of_it_or_of_the_notes_samples()
     assert list(not_comparable_reasons(copy_only, "cpu", "copy")) == ["copy_4128", "rt_accumulate"]
 
 
+def test_the_estimate_counts_the_pilots_steps_per_length_and_the_budget_at_the_cap():
+    settings = make_settings(cap=512, eval_every=10, eval_batches=3, cap_steps=100)
+    seconds = pd.DataFrame({"recurrent": [1.0, 2.0, 4.0, 8.0]}, index=[160, 288, 544, 1056])
+    stays = [{"noise_len": 128, "steps": 50, "outcome": "passed", "cap_stop": None},
+             {"noise_len": 256, "steps": 20, "outcome": "passed", "cap_stop": None},
+             {"noise_len": 512, "steps": 30, "outcome": "limit", "cap_stop": "accuracy"}]
+    pilot = {"runs": [{"task": "copy", "curriculum": "feb2026", "limit": 512, "stays": stays}]}
+    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 1000, 512)]
+    expected, most, how = expected_minutes(plan, settings, seconds, pilot, workers=1)
+    share = 1 + 3 / 30  # three validation batches of a third of a step every ten steps
+    assert expected == pytest.approx((50 * 1 + 20 * 2 + 30 * 4) * share / 60)
+    assert most == pytest.approx((50 * 1 + 20 * 2 + 100 * 4) * share / 60) and how == []
+    none, _, how = expected_minutes(plan, settings, seconds, None, workers=1)
+    assert none == pytest.approx((10 * 1 + 10 * 2 + 100 * 4) * share / 60) and how
+    two, _, _ = expected_minutes(plan * 2, settings, seconds, pilot, workers=2)
+    assert two == pytest.approx(expected)
+
+
 def test_this_run_states_cadence_end_rules_baselines_and_the_pilot():
     values = {"profile": "cpu", "rnn": "gru"}
     settings = make_settings(eval_every=25, eval_batches=4, dropout=0.0, cap_steps=400, cap_patience=8,
-                             stop_at_target=True)
-    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 2000, 4096, 200),
-            RunConfig("copy", "forget", "forget", 0, 2000, 4096, 200, "reach"),
-            RunConfig("copy", "regular", "regular", 0, 200, 1024, 200, "compare")]
+                        stop_at_target=True)
+    plan = [RunConfig("copy", "recurrent", "recurrent", 0, 2000, 4096),
+            RunConfig("copy", "forget", "forget", 0, 2000, 1024, "first_pass")]
     pilot = {"samples_to_decide": {"feb2026": 1000.0, "july2025": 2000.0}, "chosen": "feb2026",
              "decides_at_noise": 256, "command": "x"}
     words = this_run_words(values, settings, plan, 2, pilot)
     for part in ("validated every 25 steps on 4 fresh batches", "at most once every 25 steps",
                  "(**the paper's is 0.05**)", "98.5 % selective copy", "after 8 validations there without a new lowest",
-                 "or 400 steps after it got there", "after 12,800 samples (200 steps) on copy",
-                 "stops at length 1,056", "its divisor stays 4,096", "with no curriculum", "not tuned per model",
-                 "its seed's paper model took to reach its final length",
+                 "or 400 steps after it got there", "the samples that seed needed to pass its first length",
+                 "stops at length 1,056", "its divisor stays 4,096", "with no curriculum",
                  "after 1,000 samples from the feb2026 start", "this run uses it", "2 training processes",
                  "This execution trains **copy only**", "1 seed on copy, at most 2,000 steps"):
         assert part in words, part
     both = this_run_words(values, settings, [*plan, replace(plan[0], task="selective_copy")], 2, pilot)
     assert "1 seeds on copy and 1 on selective copy, at most 2,000 and 2,000 steps" in both and "copy only" not in both
-
-
-def test_the_deviations_name_every_setting_of_ours():
-    values = {"copy_steps": 2000, "selective_steps": 300}
-    table = deviations(values, make_settings(eval_every=100, eval_batches=24, dropout=0.0, cap_steps=200,
-                                             stop_at_target=True))
-    assert table.index.tolist() == ["validation", "dropout", "precision", "step budget", "end at the cap",
-                                    "start length", "learning rate", "baselines"]
-    assert table.loc["validation", "this run"] == "every 100 steps on 24 fresh batches"
-    assert table.loc["dropout", "this run"] == "0" and table.loc["dropout", "the paper"] == "0.05"
-    assert "200 steps" in table.loc["end at the cap", "this run"]
 
 
 def test_step_benchmark_times_each_variant_from_the_same_weights_and_compares_outputs():
@@ -487,9 +428,9 @@ def test_step_variants_name_the_runs_own_step():
 
 
 def test_step_seconds_and_breakdown_time_the_models_the_estimate_reads():
-    table = step_seconds(CPU, {"recurrent": [32, 64], "gru_dense": [32]}, batch_size=2, dropout=0.0, threads=1)
-    assert table.index.tolist() == [64, 96] and sorted(table.columns) == ["gru_dense", "recurrent"]
-    assert (table["recurrent"] > 0).all() and table["gru_dense"].isna().tolist() == [False, True]
+    table = step_seconds(CPU, {"recurrent": [32, 64], "gru": [32]}, batch_size=2, dropout=0.0, threads=1)
+    assert table.index.tolist() == [64, 96] and sorted(table.columns) == ["gru", "recurrent"]
+    assert (table["recurrent"] > 0).all() and table["gru"].isna().tolist() == [False, True]
     parts = step_breakdown(CPU, 64, batch_size=2, dropout=0.0, threads=1)
     assert parts.index.tolist() == ["matrix products", "attention", "everything else"] and (parts > 0).all()
 
@@ -518,11 +459,8 @@ def test_accounting_words_count_validations_against_the_notes_cadence():
     more = run_record(METRICS.view({"copy_samples": 64 * 10 * 12}), "cpu")
     assert "12 validation intervals, more than the Note's 9" in accounting_words(
         Experiment({"copy": {"recurrent": [run]}}), more, eval_every=10)
-    selective = hand_built([], [128, 128, 128], step=300, batch_size=64, task="selective_copy")
-    page = run_record(METRICS.view({"selective_copy_samples": selective.samples}), "cpu")
-    words = accounting_words(Experiment({"selective_copy": {"recurrent": [selective]}}), page, eval_every=100)
-    assert "Counted in samples (the unit that limits this task): its first seed trained on 19,200, " in words
-    assert "1.7% of the Note's 1,110,000. <reference;lower;=selective_copy_samples,=1110000>" in words
+
+
 
 
 def test_a_step_table_is_measured_once_per_device_when_resumed(isolated_cache):

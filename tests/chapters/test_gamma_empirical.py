@@ -11,12 +11,13 @@ import pytest
 import torch
 
 import paperlib.chapters.gamma_empirical as chapter
+import paperlib.chapters.gamma_empirical.analysis as analysis
 from paperlib.atomic import atomic_write_json
 from paperlib.book.claims import CLAIMS_BY_ID
 from paperlib.book.verdicts import NOT_REPRODUCED, REPRODUCED, judge, not_comparable, run_record
 from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters.gamma_empirical import (
-    BELOW_ONE, CHUNK, IN_BAND, METRICS, RUN_COLUMNS, WARMUP_PASSES, Cache, Design, Rung, _corpus, additive_table,
+    BELOW_ONE, CHUNK, IN_BAND, METRICS, RUN_COLUMNS, WARMUP_PASSES, Cache, Design, Rung, additive_table,
     additive_words, additivity_test, censored, chapter_metrics, corpus_sizes, expected_precision, fit_additive_law, frame_from_rows,
     gamma_table, gamma_words, inconclusive_reasons, kgram_table, knee_table, ladder_table, measure, parse_ladder,
     pilot_lrs, plot_additive_residuals, plot_kgrams, plot_knees, plot_learning_curves, plot_sizes, published_table,
@@ -26,6 +27,7 @@ from paperlib.data.text import load_shakespeare
 from paperlib.paths import book_dir
 from paperlib.scaling.knee import find_knees, knee_epsilon, knee_slope, pooled_seed_sd, simulate_runs
 from paperlib.sweep import Sweep
+from paperlib.training.slice_runs import _corpus
 
 LADDER = "16x2,20x2,24x2,30x2,36x2,44x2,54x2,66x2"
 E, A, B, ALPHA, BETA = 1.2, 56.0, 40.0, 0.5, 0.3  # the synthetic law: N*_f grows as D^(β/α) = D^0.6
@@ -101,6 +103,11 @@ def test_a_rerun_finds_every_run_cached(isolated_cache):
     assert all(again.from_cache) and cache == Cache(0, len(run_plan(d)), 0.0, 2.0 * len(run_plan(d)))
 
 
+def test_the_runs_keep_the_cache_key_they_had_when_train_run_lived_in_the_chapter_module():
+    assert train_run.__module__ == "paperlib.training.slice_runs"
+    assert train_run.cache_name == "paperlib.chapters.gamma_empirical.train_run"  # every cached run's key hashes it
+
+
 def test_one_real_run_stops_keeps_its_best_weights_and_scores_the_whole_split(one_torch_thread):
     text, provenance = load_shakespeare()
     d = design(sizes=(2048,), starts="0", sha=provenance.sha256)
@@ -147,7 +154,7 @@ ONE_START = {"alpha": (0.5,), "beta": (0.5,), "e": (0.0,), "a": (5.0,), "b": (5.
 def measured():
     """The whole analysis of a noisy synthetic grid: knees, γ, the additive law (from one start) and metrics."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(chapter, "FIT_STARTS", ONE_START)
+        patch.setattr(analysis, "FIT_STARTS", ONE_START)
         frame = synthetic()
         result = measure(frame, 100, 0)
         law = fit_additive_law(frame)

@@ -13,7 +13,6 @@ import torch
 import paperlib.chapters.gamma_empirical as chapter
 import paperlib.chapters.gamma_empirical.analysis as analysis
 from paperlib.atomic import atomic_write_json
-from paperlib.book.claims import CLAIMS_BY_ID
 from paperlib.book.verdicts import NOT_REPRODUCED, REPRODUCED, judge, not_comparable, run_record
 from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters.gamma_empirical import (
@@ -21,7 +20,7 @@ from paperlib.chapters.gamma_empirical import (
     additive_words, additivity_test, censored, chapter_metrics, corpus_sizes, expected_precision, fit_additive_law, frame_from_rows,
     gamma_table, gamma_words, inconclusive_reasons, kgram_table, knee_table, ladder_table, measure, parse_ladder,
     pilot_lrs, plot_additive_residuals, plot_kgrams, plot_knees, plot_learning_curves, plot_sizes, published_table,
-    published_words, run_counts, run_grid, run_plan, run_rows, runs_frame, runs_table, slice_ladders, slices_table,
+    published_words, run_grid, run_plan, run_rows, runs_frame, runs_table, slice_ladders, slices_table,
     train_run, training_stream, training_words)
 from paperlib.data.text import load_shakespeare
 from paperlib.paths import book_dir

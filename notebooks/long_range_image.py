@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -78,7 +78,7 @@ from paperlib.context import run_context
 from paperlib.data.images import load_images
 from paperlib.plots import use_book_style
 from paperlib.training.device import configure_device
-from paperlib.training.run import Checkpointing
+from paperlib.training.run import Checkpointing, execution
 
 use_book_style()
 run_ctx = run_context()
@@ -188,6 +188,7 @@ display(Markdown(in_words(run_record(metrics, profile, reasons, budget), provena
                           seeds)))
 
 # %% tags=["remove-cell"]
+metrics |= execution(run for runs in trained.values() for run in runs)
 glue_metrics(metrics)
 record(metrics=metrics, context=run_ctx, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"dataset": provenance.dataset + (" (substitute for CIFAR-10)" if provenance.substitute else ""),

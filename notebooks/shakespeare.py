@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -74,7 +74,7 @@ from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models.ngram import NGram
 from paperlib.plots import use_book_style
 from paperlib.training.device import configure_device
-from paperlib.training.run import Checkpointing
+from paperlib.training.run import Checkpointing, execution
 
 use_book_style()
 run_ctx = run_context()
@@ -239,6 +239,7 @@ display(verdict_table(verdicts_for_run(claim_ids, metrics, profile, reasons, par
 display(Markdown(in_words(run_record(metrics, profile, reasons, budget), better, alpha_model)))
 
 # %% tags=["remove-cell"]
+metrics |= execution(run for runs in trained.values() for run in runs)
 glue_metrics(metrics)
 record(metrics=metrics, context=run_ctx, datasets=[provenance], not_comparable=reasons, setup=setup,
        notes={"val_loss_recurrent": f"the better of the two forget variants ({better}); CI: Student t over seeds",

@@ -20,7 +20,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from paperlib.book.metrics import Declaration, Metric
+from paperlib.book.metrics import EXECUTION, Declaration, Metric
 from paperlib.book.page import deviations
 from paperlib.book.paper_numbers import NOTE_IMAGE_ACC
 from paperlib.book.wording import Record, decided, decided_verdict
@@ -73,6 +73,7 @@ METRICS = Declaration("long_range_image", [
            "improving on validation when the budget ran out"),
     Metric("params_{model}", "parameters", "trainable parameters"),
     Metric("alpha_{model}", "α", "the learnable α at the end, mean over seeds (models with a learnable α)"),
+    *EXECUTION,
 ], fields={"model": MODEL_LABELS})
 
 

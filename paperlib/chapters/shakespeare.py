@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from torch import Tensor, nn
 
-from paperlib.book.metrics import Declaration, Metric
+from paperlib.book.metrics import EXECUTION, Declaration, Metric
 from paperlib.book.page import deviations
 from paperlib.book.paper_numbers import FORGET_ALPHA_MAX, NOTE_SHAKESPEARE_LOSS
 from paperlib.book.wording import Record, decided, decided_verdict
@@ -93,6 +93,7 @@ METRICS = Declaration("shakespeare", [
     Metric("alpha_final_{alpha_model}", "α", "the learnable α at the end, mean over seeds"),
     Metric("trained_{alpha_model}", "0 or 1", "1 when every seed ended at least "
            f"{LEARNED_MARGIN} nats below the 1-gram's validation loss"),
+    *EXECUTION,
 ], fields={"model": MODEL_LABELS, "alpha_model": ALPHA_MODELS, "order": r"[1-9]"})
 
 

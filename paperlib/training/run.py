@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from paperlib.book.metrics import execution_metrics
 from paperlib.context import RunContext
 from paperlib.models import n_params
 from paperlib.models.configs import ModelConfig, build_model
@@ -135,3 +136,19 @@ def fit(spec: RunSpec, setup: DeviceSetup, sample: Sampler, loss_fn: LossFn, *, 
     history["samples"] = history["step"] * spec.batch
     history["train_flops"] = history["samples"] * spec.forward_flops
     return Run(spec, state, history.assign(model=spec.name), resumed)
+
+
+def execution(runs: Iterable[Run]) -> dict[str, float]:
+    """What this execution trained and what it read back finished from checkpoints
+    (`paperlib.book.metrics.execution_metrics`): a run resumed at its last step was loaded (its training seconds
+    are those it took when trained); any other run was trained now, for its seconds since the step it resumed
+    from."""
+    trained, loaded = [], []
+    for run in runs:
+        if run.resumed_at is not None and run.resumed_at >= run.state.step:
+            loaded.append(run.state.train_time)
+            continue
+        before = next((h["time"] for h in run.state.history if h["step"] == run.resumed_at), 0.0)
+        trained.append(run.state.train_time - before)
+    return execution_metrics(trained, loaded)
+

@@ -164,3 +164,20 @@ def test_train_resumable_saves_under_the_run_name_and_resumes_from_its_file(chec
     resumed, state = go(5, resume=True)
     assert resumed == 3 and state.step == 5
     assert checkpoint.resume(path, fresh_state(cfg), meta) == 5  # saved again at the end
+
+
+def test_execution_counts_runs_trained_now_and_runs_read_back_finished():
+    from types import SimpleNamespace
+
+    from paperlib.training.run import execution
+
+    def run(step, resumed_at, train_time, history):
+        return SimpleNamespace(resumed_at=resumed_at, state=SimpleNamespace(step=step, train_time=train_time,
+                                                                           history=history))
+
+    fresh = run(10, None, 60.0, [{"step": 0, "time": 0.0}, {"step": 10, "time": 60.0}])
+    partly = run(10, 5, 120.0, [{"step": 5, "time": 90.0}, {"step": 10, "time": 120.0}])  # 30 s of it now
+    finished = run(10, 10, 600.0, [{"step": 10, "time": 600.0}])
+    m = execution([fresh, partly, finished])
+    assert (m["runs_trained_now"], m["runs_loaded"]) == (2, 1)
+    assert m["trained_worker_min"] == 1.5 and m["loaded_worker_min"] == 10.0

@@ -43,6 +43,7 @@ from paperlib.book.parameters import (
     validate,
 )
 from paperlib.book.records import complete_record, write_record
+from paperlib.chapters import declarations
 from paperlib.book.render import run_summary
 from paperlib.context import RunContext
 from paperlib.paths import display_path, notebooks_dir, profiles_dir, project_root
@@ -155,6 +156,13 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, co
         if not part_path.is_file():
             raise NotebookFailed(f"notebook {plan.notebook!r} ran but never called paperlib.book.records.record()")
         part = json.loads(part_path.read_text())
+        declared = declarations().get(plan.notebook)
+        undeclared = declared.undeclared(part["metrics"]) if declared else []
+        if undeclared:
+            os.replace(scratch, failed)
+            raise NotebookFailed(f"notebook {plan.notebook!r} recorded metrics its chapter does not declare: "
+                                 f"{', '.join(undeclared)} (declare them in paperlib.chapters.{plan.notebook}'s "
+                                 f"METRICS)\nthe failed run is kept at {shown / failed.name}", "UndeclaredMetric")
         rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at)
         atomic_write_text(final, nbformat.writes(finish_page(nbformat.read(scratch, as_version=4), rec,
                                                              shown / final.name)))

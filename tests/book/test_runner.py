@@ -77,6 +77,24 @@ def test_the_run_context_reaches_the_notebook_and_this_process_keeps_its_environ
     assert dict(os.environ) == before
 
 
+@pytest.mark.slow
+def test_a_record_with_a_metric_its_chapter_does_not_declare_fails_and_keeps_the_previous_output(
+        tmp_path, monkeypatch, write_notebook):
+    from paperlib.book.metrics import Declaration, Metric
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "echo.ipynb", 'profile: str = "cpu"  # profile\n',
+                   "from paperlib.book.records import record\nfrom paperlib.context import run_context\n"
+                   "record({'declared': 1.0, 'stray': 2.0}, context=run_context())")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
+    monkeypatch.setattr(runner, "declarations", lambda: {"echo": Declaration("echo", [Metric("declared", "x", "x")])})
+    out = tmp_path / "book"
+    with pytest.raises(NotebookFailed, match="does not declare: stray"):
+        execute(RunPlan("echo", "quick", {"profile": "quick"}), out, context=RunContext())
+    assert (out / "echo.failed.ipynb").is_file() and not (out / "results").exists()
+
+
 def test_the_plan_lists_every_parameter_the_run_uses():
     plan = plan_run("scaling_law", "quick")
     assert set(plan.parameters) == {"profile", "grid", "n_bootstrap", "seed", "drop_highest_loss"}

@@ -76,14 +76,12 @@ def step_key(spec: RunSpec) -> str:
 
 
 def predict(spec: RunSpec, table: Mapping[str, Any]) -> Prediction:
-    """The run's expected training and evaluation seconds on the table's machine: each of its `stays` (length,
-    steps) at the step time measured at that length, its evaluations there, and the final scoring."""
+    """The run's expected training and evaluation seconds on the table's machine: each of its `stay_costs` (length,
+    steps, samples evaluated) at the step and evaluation times measured at that length."""
     seconds, bases = 0.0, set()
-    for i, (length, steps) in enumerate(spec.stays):
-        at = replace(spec, length=length)
-        step, evaluated, basis = _step_seconds(at, table)
-        evals = steps / spec.eval_every * spec.eval_samples + (spec.final_samples if i == len(spec.stays) - 1 else 0)
-        seconds += steps * step + evals * evaluated
+    for length, steps, evaluated in spec.stay_costs():
+        step_s, sample_s, basis = _step_seconds(replace(spec, length=length), table)
+        seconds += steps * step_s + evaluated * sample_s
         bases.add(basis)
     return Prediction(seconds, "; ".join(sorted(bases)))
 
@@ -129,9 +127,10 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
     if not plan:
         return _describe_work(name, profile, params, module.work(params), table, machine)
     predictions = [predict(spec, table) for spec in plan]
+    workers = params.get("workers", 1) or os.cpu_count() or 1
     lines = [f"{name} ({profile}): {len(plan)} runs, {sum(s.steps for s in plan):,} steps at most, "
              f"{sum(s.flops() for s in plan):.2g} FLOPs at most",
-             "  " + forecast_words(plan, params.get("workers", 1) or os.cpu_count() or 1, table)[1],
+             "  " + _forecast(plan, [p.seconds for p in predictions], workers, machine)[1],
              f"  {'stage':<16} {'model':<20} {'what':<22} {'seeds':>5} {'params':>9} {'steps':>8} {'batch':>5} "
              f"{'length':>6} {'FLOPs/run':>9} {'min/run':>7}  basis"]
     for group in _groups(plan):
@@ -152,12 +151,16 @@ def forecast_words(plan: Sequence[RunSpec], workers: int, table: Mapping[str, An
     table's step times, `predict`, scheduled by `makespan`), and a sentence with it, the single-thread total and
     the expected time on one GPU (expected FLOPs at the GPU's peak and MFU, `paperlib.gpu.estimate`)."""
     table = load_step_times() if table is None else table
-    cpu_s = [predict(spec, table).seconds for spec in plan]
+    machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
+    return _forecast(plan, [predict(spec, table).seconds for spec in plan], workers, machine)
+
+
+def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, machine: str) -> tuple[float, str]:
+    """`forecast_words` from each run's predicted single-thread seconds `cpu_s`."""
     wall = makespan(cpu_s, workers)
     gpu = load_throughput()
     flops = sum(spec.expected_flops() for spec in plan)
     gpu_s = flops / (gpu.peak * gpu.fraction("default"))
-    machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
     on = f"on {workers} single-threaded processes" if workers > 1 else "on one thread"
     return wall, (f"Expected: about {_duration(wall)} of training and evaluation {on} of this CPU's kind ({machine}; "
                   f"{_duration(sum(cpu_s))} on one thread), and about {_duration(gpu_s)} on one GPU ({flops:.2g} "

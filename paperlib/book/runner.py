@@ -43,8 +43,8 @@ from paperlib.book.parameters import (
     validate,
 )
 from paperlib.book.records import complete_record, write_record
-from paperlib.chapters import declarations
 from paperlib.book.render import run_summary
+from paperlib.chapters import declarations
 from paperlib.context import RunContext
 from paperlib.paths import display_path, notebooks_dir, profiles_dir, project_root
 

@@ -100,12 +100,19 @@ class RunSpec:
         gaps = [b - a for a, b in zip(self.eval_steps, self.eval_steps[1:])]
         return min(gaps) if gaps else self.steps
 
-    def expected_flops(self) -> float:
-        """Training and evaluation FLOPs of the run as its `stays` expect: each stay's steps and evaluations at its
-        length, the final scoring at the last."""
-        flops = [(forward_flops(self.model, length), steps) for length, steps in self.stays]
-        return (sum(f * (3 * steps * self.batch + steps / self.eval_every * self.eval_samples) for f, steps in flops)
-                + flops[-1][0] * self.final_samples)
+    def stay_costs(self) -> list[tuple[int, int, float]]:
+        """Each of its `stays` (length, steps) with the samples it is expected to evaluate there: without a
+        `schedule`, every evaluation and the final scoring (`eval_total`); with one, an evaluation every `eval_every`
+        steps and the final scoring at the last stay."""
+        if self.schedule is None:
+            return [(self.length, self.steps, self.eval_total)]
+        last = len(self.schedule) - 1
+        return [(length, steps, steps / self.eval_every * self.eval_samples + (self.final_samples if i == last else 0))
+                for i, (length, steps) in enumerate(self.schedule)]
 
+    def expected_flops(self) -> float:
+        """Training and evaluation FLOPs of the run as its `stay_costs` expect (`flops` without a schedule)."""
+        return sum(forward_flops(self.model, length) * (3 * steps * self.batch + evaluated)
+                   for length, steps, evaluated in self.stay_costs())
 
 _NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")

@@ -342,19 +342,22 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("rt_accumulate", "Accumulating beats forgetting on copy", "empirical", LLM_PAPER,
           "Recurrent transformers accumulate history for long-range tasks: accumulate succeeds where forget (α = 0) fails.",
           "accumulate 100 %, forget not reported", "copy_tasks",
-          ("copy_acc", "copy_stalled_forget", "copy_acc_compared_forget", "copy_compared_noise_len_forget"),
-          (f"copy accuracy ≥ {100 * COPY_ACC_MIN:g} % with accumulate, while α = 0, trained on the same batches with "
-           "the samples the accumulate model needed (to pass its first length in the cpu profile, all of them in the "
-           "paper profile), either fails to pass a length accumulate passed with those samples or scores "
-           f"< {100 * FORGET_COPY_ACC_MAX:g} % where the two are compared at equal samples"),
+          ("copy_acc", "copy_final_noise_len", "copy_stalled_forget", "copy_acc_own_len_forget",
+           "copy_final_noise_len_forget"),
+          (f"copy accuracy ≥ {100 * COPY_ACC_MIN:g} % with accumulate at the length every seed reached, while α = 0, "
+           "one run per seed on that seed's batches with as many steps as that seed's accumulate model took to reach "
+           "its final length, either leaves on every seed a length unpassed that accumulate passed with those "
+           f"samples, or scores < {100 * FORGET_COPY_ACC_MAX:g} % at its own final length (the whole 95 % interval "
+           "over seeds)"),
           lambda m: m["copy_acc"] >= COPY_ACC_MIN and (bool(m["copy_stalled_forget"])
-                                                       or m["copy_acc_compared_forget"] < FORGET_COPY_ACC_MAX),
-          lambda m: f"{100 * m['copy_acc']:.1f} % vs {100 * m['copy_acc_compared_forget']:.1f} % (forget, at length "
-                    f"{seq_len(int(m['copy_compared_noise_len_forget']))}"
-                    + (", which it did not pass)" if m["copy_stalled_forget"] else ")"),
+                                                       or m["copy_acc_own_len_forget.ci_high"] < FORGET_COPY_ACC_MAX),
+          lambda m: (f"{100 * m['copy_acc']:.1f} % at length {seq_len(int(m['copy_final_noise_len'])):,} vs "
+                     f"{100 * m['copy_acc_own_len_forget']:.1f} % (forget, at most length "
+                     f"{seq_len(int(m['copy_final_noise_len_forget'])):,}"
+                     + (", every seed stalled)" if m["copy_stalled_forget"] else ")")),
           headline="Accumulating history (α = 0.5) learns copy where forgetting it (α = 0) fails.",
           provenance="paper", budget=_COPY_SAMPLES, stated_beside=_COPY_CADENCE,
-          caveat="The paper reports no forget run: the comparison is ours, with the same samples and curriculum."),
+          caveat="The paper reports no forget run: the comparison is ours, with each seed's samples and curriculum."),
     Claim("lra_image", "Long-range image classification (LRA Image)", "empirical", LLM_PAPER,
           "On LRA Image (grayscale CIFAR-10, 1024 tokens) a 53.6K-parameter block-recurrent layer reaches 43.09 %, "
           "against 42.9 % for a 4-layer transformer.",

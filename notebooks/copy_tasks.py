@@ -218,7 +218,8 @@ display(Markdown(f"This run: {forecast}\n\nThe paper profile's selective copy ({
 experiment = train_all(settings, plan, workers)
 metrics |= execution(experiment.all_runs())
 Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on "
-         f"{plural(n_workers, 'training process', 'training processes')} (forecast {expected_s / 60:.1f}); "
+         f"{plural(n_workers, 'training process', 'training processes')} of {setup.description} (forecast "
+         f"{expected_s / 60:.1f} on the step table's CPU); "
          f"{plural(int(metrics['runs_trained_now']), 'run')} trained now, {int(metrics['runs_loaded'])} read back "
          f"finished from checkpoints ({metrics['loaded_worker_min']:.1f} minutes when they were trained).")
 

@@ -162,9 +162,12 @@ def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, mac
     flops = sum(spec.expected_flops() for spec in plan)
     gpu_s = flops / (gpu.peak * gpu.fraction("default"))
     on = f"on {workers} single-threaded processes" if workers > 1 else "on one thread"
-    return wall, (f"Expected: about {_duration(wall)} of training and evaluation {on} of this CPU's kind ({machine}; "
-                  f"{_duration(sum(cpu_s))} on one thread), and about {_duration(gpu_s)} on one GPU ({flops:.2g} "
-                  f"FLOPs at {gpu.peak / 1e12:.0f} TFLOP/s, {gpu.source}).")
+    here = cpu_model()
+    other = "" if machine.startswith(here) else (f" This machine is {here}, not the table's CPU: CPU types differ by up "
+                                                 "to 2× in such steps.")
+    return wall, (f"Expected: about {_duration(wall)} of training and evaluation {on} of the step table's CPU "
+                  f"({machine}; {_duration(sum(cpu_s))} on one thread), and about {_duration(gpu_s)} on one GPU "
+                  f"({flops:.2g} FLOPs at {gpu.peak / 1e12:.0f} TFLOP/s, {gpu.source}).{other}")
 
 
 def _groups(plan: Sequence[RunSpec]) -> list[list[RunSpec]]:

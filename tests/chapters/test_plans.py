@@ -68,22 +68,26 @@ def test_the_image_plan_gives_the_regular_model_the_recurrent_ones_compute_when_
 @pytest.mark.parametrize("profile", PROFILES)
 def test_the_copy_plan_names_every_run_as_it_trains_with_the_model_it_trains(profile):
     from paperlib.chapters.copy_tasks import make_model, run_plan, runs
+    from paperlib.chapters.copy_tasks.metrics import TASK_CHOICES
     from paperlib.models.configs import build_model
 
     p = params("copy_tasks", profile)
     configs, plan = run_plan(p), runs(p)
     assert [s.name for s in plan] == [c.name for c in configs]
-    assert [(s.stage, s.family, s.seed) for s in plan] == [(c.task, c.kind, c.seed) for c in configs]
+    assert [(s.stage, s.family, s.seed) for s in plan] == [(c.task, c.family, c.seed) for c in configs]
+    limit = min(p["limit"], p["cap"])
     for task, seeds in (("copy", p["seeds"]), ("selective_copy", p["selective_seeds"] or p["seeds"])):
         assert sorted(s.seed for s in plan if s.stage == task and s.family == "recurrent") == list(range(seeds))
         baselines = [s for s in plan if s.stage == task and s.family != "recurrent"]
-        assert [(s.family, s.seed) for s in baselines] == [(k, 0) for k in ("forget", "regular", p["rnn"])] * p["baselines"]
-        assert all(s.length == min(p["baseline_cap"], p["cap"]) + 32 and s.ends_early.startswith("a baseline")
-                   for s in baselines)
-    for spec in plan:
-        assert str(build_model(spec.model)) == str(make_model(spec.stage, spec.family, p["dropout"]))
-        assert spec.steps == p["copy_steps" if spec.stage == "copy" else "selective_steps"]
-    assert plan[0].length == p["cap"] + 32 and plan[0].curriculum.limit == p["cap"]
+        families = ("forget", "regular", f"{p['rnn']}_total", f"{p['rnn']}_dense")
+        expected = [(f, k) for k in range(seeds) for f in families] if task in TASK_CHOICES[p["baselines"]] else []
+        assert [(s.family, s.seed) for s in baselines] == expected
+        compare = p["copy_compare_steps" if task == "copy" else "selective_compare_steps"]
+        assert all(s.steps == compare for s in baselines if s.family != "forget")
+    for config, spec in zip(configs, plan):
+        assert str(build_model(spec.model)) == str(make_model(config.task, config.role, config.rnn, p["dropout"]))
+        assert spec.length == limit + 32 and spec.curriculum.limit == limit
+        assert sum(steps for _, steps in spec.schedule) <= spec.steps  # the forecast never exceeds the budget
 
 
 @pytest.mark.parametrize("profile", PROFILES)

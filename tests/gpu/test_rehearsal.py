@@ -25,7 +25,8 @@ from paperlib.paths import project_root
 
 pytestmark = pytest.mark.slow
 
-TINY_COPY = {"copy_steps": 4, "selective_steps": 4, "cap_steps": 2, "seeds": 1, "baselines": True,
+TINY_COPY = {"copy_steps": 4, "selective_steps": 4, "copy_compare_steps": 2, "selective_compare_steps": 2,
+             "cap_steps": 2, "seeds": 1, "baselines": "both",
              "batch_size": 4, "curriculum": "july2025", "cap": 64, "threshold": 10.0, "eval_every": 2,
              "eval_batches": 1, "final_batches": 1, "benchmark_noise": 0, "threads": 1, "checkpoint_every": 2}
 STAND_IN_MODULE = "rehearsal_carried_stack"  # what the stand-in wheel installs; the kernel stack imports after it
@@ -130,7 +131,8 @@ def test_the_device_path_decides_copy_in_stage_one_then_resumes_on_a_fresh_copy_
     within_limits(first / "OUT")
     names = packed_names(first / "OUT")
     trained = sorted(re.sub(r"-[0-9a-f]{12}\.pt$", "", Path(n).name) for n in names if n.endswith(".pt"))
-    assert trained == ["copy-forget-seed0", "copy-gru-seed0", "copy-recurrent-seed0", "copy-regular-seed0"]
+    assert trained == ["copy-forget-seed0", "copy-gru_dense-seed0", "copy-gru_total-seed0", "copy-recurrent-seed0",
+                       "copy-regular-seed0"]
     assert any("/measured/step_seconds-" in n for n in names)  # the step table this device measured travels
     assert {"copy_tasks.ipynb", "results/copy_tasks.json"} <= set(names)  # stage 1's page and record come back
     summary = (first / "OUT" / plan.SUMMARY).read_text()

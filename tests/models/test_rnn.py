@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from paperlib.chapters.copy_tasks import PAPER_PARAMS, make_model
+from paperlib.chapters.copy_tasks.metrics import PAPER_PARAMS
+from paperlib.chapters.copy_tasks.models import make_model
 from paperlib.models import n_params
 from paperlib.models.rnn import RNNModel, hidden_for_params, rnn_params
 
@@ -21,7 +22,7 @@ def test_sized_to_the_paper_copy_model(cell, hidden):
     assert abs(rnn_params(cell, 16, hidden) - PAPER_PARAMS) / PAPER_PARAMS < 0.01
     for other in (hidden - 1, hidden + 1):  # the closest width, not just a close one
         assert abs(rnn_params(cell, 16, other) - PAPER_PARAMS) >= abs(rnn_params(cell, 16, hidden) - PAPER_PARAMS)
-    assert n_params(make_model("copy", cell)) == rnn_params(cell, 16, hidden)
+    assert n_params(make_model("copy", "rnn_total", cell)) == rnn_params(cell, 16, hidden)
 
 
 @pytest.mark.parametrize("target, cell, n_layer", [(1, "gru", 1), (10_000, "lstm", 3), (2_000_000, "gru", 2)])

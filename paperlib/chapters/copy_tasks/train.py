@@ -1,0 +1,374 @@
+"""Training the copy chapter's runs: how every run is trained, validated, compared and ended (`Settings`), a trained
+run (`CopyRun`), and every run of the plan in dependency order (`train_all`)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from paperlib.context import RunContext
+from paperlib.data.synthetic import N_DATA, copy_batch
+from paperlib.models import n_params
+from paperlib.sweep import run_tasks
+from paperlib.training import checkpoint
+from paperlib.training.curriculum import Curriculum, LrRule, StopAtCap, step_reaching
+from paperlib.training.device import DeviceSetup, configure_device
+from paperlib.training.loop import Batch, Callback, State, init
+from paperlib.training.losses import model_loss
+from paperlib.training.optim import OptimizerConfig
+from paperlib.training.run import Checkpointing, checkpoint_path, train_resumable
+from paperlib.chapters.copy_tasks.metrics import (COPY_TASKS, CURRICULA, CopyTask, CurriculumName, ROLES, TARGET_ACC,
+                                                  TASK_LABELS)
+from paperlib.chapters.copy_tasks.models import (accuracy_ci, alpha_of, eval_seed, make_model, per_batch, role_label,
+                                                 scoring_at)
+from paperlib.chapters.copy_tasks.plan import RunConfig, compare_steps, curriculum_start, validation_steps
+
+
+@dataclass
+class Settings:
+    """How every run of a chapter is trained, validated, compared and ended (from the notebook's parameters:
+    `settings_from`)."""
+
+    setup: DeviceSetup
+    batch_size: int
+    lr: float
+    curriculum: CurriculumName  # the author's start and block rule (see CURRICULA)
+    cap: int  # the target noise length (the learning-rate rule's divisor)
+    threshold: float  # validation loss below which the length doubles
+    lr_rule: LrRule  # see `paperlib.training.curriculum`
+    eval_every: int  # steps between validations
+    eval_batches: int  # fresh batches per validation
+    final_batches: int  # fresh batches of a final score (and of every model's where it is compared)
+    compare_steps: Mapping[str, int]  # per task: the steps after which every model is compared (`ScoreAtStep`)
+    dropout: float | None  # None keeps the paper's 0.05
+    cap_steps: int | None  # end a paper-model run this many steps after it reached its limit (None: no such end)
+    cap_patience: int | None  # ... or after this many validations there without a new lowest loss
+    stop_at_target: bool  # ... or at a validation there that reaches the registry's threshold
+    checkpointing: Checkpointing
+    context: RunContext  # the run's deadline and run filter (`paperlib.context`)
+
+    def __post_init__(self) -> None:
+        if self.curriculum not in CURRICULA:
+            raise ValueError(f"curriculum must be one of {sorted(CURRICULA)}, got {self.curriculum!r}")
+
+    @property
+    def start(self) -> int:
+        """The curriculum's first noise length (never past the cap)."""
+        return curriculum_start(self.curriculum, self.cap)
+
+    def callbacks(self, config: RunConfig) -> list[Callback]:
+        """The curriculum up to the run's limit and the comparison's score (every run); the paper model's end
+        rules at its limit."""
+        block_cap = CURRICULA[self.curriculum][1]
+        curriculum = Curriculum(self.start, self.cap, self.threshold, self.lr_rule, N_DATA, block_cap=block_cap,
+                                limit=config.limit, label=config.name)
+        compared = ScoreAtStep(config.task, self.compare_steps[config.task], self.start, self.final_batches,
+                               self.batch_size, block_cap)
+        if config.role != "recurrent":
+            return [curriculum, compared]
+        stop = StopAtCap(config.limit, self.cap_steps, TARGET_ACC[config.task] if self.stop_at_target else None,
+                         self.cap_patience)
+        return [curriculum, stop, compared]
+
+    def meta(self, config: RunConfig) -> dict[str, Any]:
+        """What identifies a run's checkpoint: everything that changes its numbers (not its most steps)."""
+        rules = (self.cap_steps, self.cap_patience, self.stop_at_target) if config.role == "recurrent" else None
+        return {"task": config.task, "family": config.family, "curriculum": self.curriculum, "start": self.start,
+                "cap": self.cap, "limit": config.limit, "seed": config.seed, "batch_size": self.batch_size,
+                "lr": self.lr, "lr_rule": self.lr_rule, "threshold": self.threshold, "eval_every": self.eval_every,
+                "eval_batches": self.eval_batches, "dropout": self.dropout, "precision": self.setup.precision,
+                "end_rules": rules, "compared": (self.compare_steps[config.task], self.final_batches)}
+
+
+class ScoreAtStep(Callback):
+    """The one scoring rule of a comparison: right after `step` training steps (a validation step), the model is
+    scored on the final evaluation's fresh batches of its seed at the first length, wherever its curriculum has
+    got to; every model of a task, each seed, is scored so."""
+
+    def __init__(self, task: CopyTask, step: int, start: int, n_batches: int, batch_size: int, block_cap: int | None):
+        self.task, self.step, self.start, self.n_batches, self.batch_size = task, step, start, n_batches, batch_size
+        self.block_cap = block_cap
+
+    def on_eval(self, state: State, record: dict[str, float]) -> None:
+        if state.step != self.step or "compared" in state.extra:
+            return
+        with scoring_at(state.model, self.start, self.block_cap) as model, state.setup.autocast():
+            losses, accs = per_batch(model, self.task, self.start, self.n_batches, self.batch_size,
+                                     eval_seed(state.seed, "final"))
+        state.extra["compared"] = {"step": state.step, "noise_len": self.start, "accs": accs, "losses": losses}
+
+
+@dataclass
+class LengthStay:
+    """What a run did at one noise length: when it got there, its steps and validations there, and how it
+    left (passed: the curriculum doubled; limit: it ended at its limit by a rule or its budget; budget: its
+    steps ran out before it passed)."""
+
+    noise_len: int
+    set_at: int
+    steps: int
+    validations: int
+    best_loss: float
+    best_acc: float
+    outcome: Literal["passed", "limit", "budget"]
+    seconds: float  # in training steps there
+    cap_stop: str | None = None  # at the limit: the rule that ended the run (CAP_STOPS), None for its budget
+
+
+@dataclass
+class CopyRun:
+    """One trained model: its plan entry, its state (history, curriculum log in `state.extra`) and its cost."""
+
+    config: RunConfig
+    state: State
+    batch_size: int
+    wall_s: float  # this session's seconds in training, validations included
+    block_cap: int | None = None  # the curriculum's block rule (CURRICULA), which scoring at a length follows
+    resumed_at: int | None = None  # the step a checkpoint resumed from
+    scores: dict[tuple[int, int, int], tuple[float, float, float]] = field(default_factory=dict, repr=False)
+
+    @property
+    def task(self) -> CopyTask:
+        return self.config.task
+
+    @property
+    def seed(self) -> int:
+        return self.state.seed
+
+    @property
+    def label(self) -> str:
+        """The run as a reader names it."""
+        return f"{role_label(self.config.role, self.config.rnn)}, seed {self.seed}"
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """One row per validation, with the training samples seen by then."""
+        df = pd.DataFrame(self.state.history)
+        return df.assign(samples=df["step"] * self.batch_size)
+
+    @property
+    def final_len(self) -> int:
+        """The longest noise length this model trained and was validated at (the length reached)."""
+        return int(self.state.history[-1]["noise_len"])
+
+    def trained_at(self, noise_len: int) -> bool:
+        """Whether the curriculum trained this model at `noise_len` (a length it passed through or reached)."""
+        return any(int(h["noise_len"]) == noise_len and h["step"] > 0 for h in self.state.history)
+
+    @property
+    def samples(self) -> int:
+        return self.state.step * self.batch_size
+
+    @property
+    def step_to_final_len(self) -> int:
+        """The step at which the curriculum first set the final length (0: it started there)."""
+        return step_reaching(self.state, self.final_len) or 0
+
+    @property
+    def samples_to_final_len(self) -> int:
+        """Training samples before the curriculum first set the final length."""
+        return self.step_to_final_len * self.batch_size
+
+    @property
+    def cap_stop(self) -> str | None:
+        """The rule that ended the run at its limit (a key of CAP_STOPS), None when its budget ended it."""
+        return self.state.extra.get("cap_stop", {}).get("reason")
+
+    @property
+    def stays(self) -> list[LengthStay]:
+        """Per noise length trained at, in order: its `LengthStay` (the curriculum's log)."""
+        passed = {c["from"]: c["step"] for c in self.state.extra["length_changes"]}
+        h = self.history
+        clock = dict(zip(h["step"], h["time"]))  # training seconds by the step of each validation
+        stays = []
+        for length, g in h[h["step"] > 0].groupby("noise_len", sort=True):
+            length, set_at = int(length), step_reaching(self.state, int(length)) or 0
+            left = passed.get(length, int(g["step"].iloc[-1]))
+            outcome = "passed" if length in passed else "limit" if length == self.config.limit else "budget"
+            there = g[g["step"] <= left]
+            stays.append(LengthStay(length, set_at, left - set_at, len(there), float(there["val_loss"].min()),
+                                    float(there["val_acc"].max()), outcome, clock[left] - clock[set_at],
+                                    self.cap_stop if outcome == "limit" else None))
+        return stays
+
+    @property
+    def steps_at_limit(self) -> int:
+        """Training steps at the run's limit (0 when it never got there)."""
+        return next((s.steps for s in self.stays if s.noise_len == self.config.limit), 0)
+
+    @property
+    def compared(self) -> float:
+        """Its mean accuracy where every model of its task is compared (`ScoreAtStep`), NaN when it stopped before."""
+        scored = self.state.extra.get("compared")
+        return math.nan if scored is None else float(np.mean(scored["accs"]))
+
+    @property
+    def n_params(self) -> int:
+        return n_params(self.state.model)
+
+    def final_eval(self, noise_len: int, n_batches: int, batch_size: int) -> tuple[float, float, float]:
+        """Token accuracy on fresh batches at `noise_len`: (mean, 95 % CI low, high) over the batches,
+        the Student-t interval clipped to [0, 1]. Kept in `scores`, so asking again costs nothing."""
+        key_ = (noise_len, n_batches, batch_size)
+        if key_ not in self.scores:
+            with scoring_at(self.state.model, noise_len, self.block_cap) as model, self.state.setup.autocast():
+                _, acc = per_batch(model, self.task, noise_len, n_batches, batch_size, eval_seed(self.seed, "final"))
+            self.scores[key_] = accuracy_ci(acc)
+        return self.scores[key_]
+
+
+def _new_state(config: RunConfig, settings: Settings) -> State:
+    return init(lambda: make_model(config.task, config.role, config.rnn, settings.dropout),
+                OptimizerConfig(lr=settings.lr), config.seed, settings.setup)
+
+
+def train_copy(config: RunConfig, settings: Settings, *, show_progress: bool = True) -> CopyRun:
+    """Train the run `config` under `settings` (resuming it from its checkpoint when asked)."""
+    s, state = settings, _new_state(config, settings)
+    task = config.task
+
+    def validate(model: nn.Module) -> dict[str, float]:
+        losses, accs = per_batch(model, task, state.extra["noise_len"], s.eval_batches, s.batch_size,
+                                 eval_seed(config.seed, "validation", state.step))
+        alpha = alpha_of(model)
+        se = float(np.std(losses, ddof=1) / math.sqrt(len(losses))) if len(losses) > 1 else math.nan
+        return {"val_loss": float(np.mean(losses)), "val_loss_se": se, "val_acc": float(np.mean(accs)),
+                **({} if alpha is None else {"alpha": alpha})}
+
+    def sample(st: State) -> Batch:
+        return copy_batch(s.batch_size, st.extra["noise_len"], selective=task == "selective_copy",
+                          generator=st.generator)
+
+    began = time.perf_counter()
+    resumed = train_resumable(state, sample, model_loss(), config.steps, chapter="copy_tasks", name=config.name,
+                              meta=s.meta(config), checkpointing=s.checkpointing, context=s.context,
+                              callbacks=s.callbacks(config),
+                              eval_steps=validation_steps(config.steps, s.eval_every), evaluate=validate,
+                              show_progress=show_progress,
+                              desc=f"{TASK_LABELS[task]} {config.family} seed {config.seed}")
+    return CopyRun(config, state, s.batch_size, time.perf_counter() - began, CURRICULA[s.curriculum][1], resumed)
+
+
+def train_in_worker(config: RunConfig, settings: Settings) -> dict[str, Any]:
+    """`train_copy` in a worker process on the worker's threads; the run comes back through its checkpoint."""
+    here = configure_device(settings.setup.device.type, 0, settings.setup.precision, settings.setup.compile_layers)
+    run = train_copy(config, replace(settings, setup=here), show_progress=False)
+    return {"wall_s": run.wall_s, "resumed_at": run.resumed_at, "step": run.state.step, "where": here.description}
+
+
+def load_run(config: RunConfig, settings: Settings, wall_s: float, resumed_at: int | None) -> CopyRun:
+    """The run a worker trained, read back from its checkpoint."""
+    state = _new_state(config, settings)
+    path = checkpoint_path("copy_tasks", config.name, settings.meta(config))
+    if checkpoint.resume(path, state, settings.meta(config)) is None:
+        raise FileNotFoundError(f"{config.name}: the worker's checkpoint {path} is missing or unreadable")
+    return CopyRun(config, state, settings.batch_size, wall_s, CURRICULA[settings.curriculum][1], resumed_at)
+
+
+@dataclass
+class Experiment:
+    """Every run of the chapter by task and role, each role once per seed."""
+
+    runs: dict[str, dict[str, list[CopyRun]]]
+    wall_s: float = 0.0  # wall seconds of all the training (the runs overlap on several processes)
+
+    def paper(self, task: str) -> list[CopyRun]:
+        return self.runs[task]["recurrent"]
+
+    def reached(self, task: str) -> int:
+        """The noise length every seed of the paper's model reached: where its headline is scored."""
+        return min(run.final_len for run in self.paper(task))
+
+    def baselines(self, task: str) -> dict[str, list[CopyRun]]:
+        return {role: runs for role, runs in self.runs[task].items() if role != "recurrent"}
+
+    def all_runs(self) -> list[CopyRun]:
+        return [run for task in self.runs.values() for runs in task.values() for run in runs]
+
+
+def baseline_steps(config: RunConfig, paper: CopyRun, compare: int) -> int:
+    """A baseline's steps: forget's are its seed's paper model's steps to reach its final length, at least the
+    comparison's `compare`; the others keep theirs (the comparison's)."""
+    return max(compare, paper.step_to_final_len) if config.budget == "reach" else config.steps
+
+
+def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -> Experiment:
+    """Train every run of `plan`, each seed's baselines once its task's paper model of that seed has run: in this
+    process (`workers` 1) or on a local cluster of `workers` single-threaded processes (0: one per core), each run
+    read back from its checkpoint (which parallel training needs). The runs the run context's `only_runs` names
+    train first, the others after them (where the first still to train raises `RunDeferred`), so a plan's stage
+    trains all its own runs before it stops."""
+    if workers != 1 and not settings.checkpointing.every:
+        raise ValueError("training in worker processes needs checkpoint_every > 0: the runs come back through "
+                         "their checkpoints")
+    own = sorted((c for c in plan if c.role == "recurrent"), key=lambda c: (c.task != "selective_copy", c.seed))
+    later = [c for c in plan if c.role != "recurrent"]
+    runs: dict[RunConfig, CopyRun] = {}
+    postponed: list[RunConfig] = []
+
+    def follow_up(done: RunConfig, run: CopyRun) -> list[RunConfig]:
+        if done.role != "recurrent":
+            return []
+        compare = settings.compare_steps[done.task]
+        return [replace(c, steps=baseline_steps(c, run, compare)) for c in later
+                if c.task == done.task and c.seed == done.seed]
+
+    def admitted(configs: list[RunConfig]) -> list[RunConfig]:
+        """The runs the run filter lets train now; the others wait until these are trained."""
+        postponed.extend(c for c in configs if settings.context.deferred(c.name))
+        return [c for c in configs if not settings.context.deferred(c.name)]
+
+    def read_back(config: RunConfig, result: dict[str, Any]) -> CopyRun:
+        return load_run(config, settings, result["wall_s"], result["resumed_at"])
+
+    began = time.perf_counter()
+    _train_runs(admitted(own), lambda c, r: admitted(follow_up(c, r)), runs, settings, workers, read_back, len(plan))
+    _train_runs(postponed, follow_up, runs, settings, workers, read_back, len(plan))
+    experiment = Experiment({}, time.perf_counter() - began)
+    for config, run in sorted(runs.items(), key=lambda item: (COPY_TASKS.index(item[0].task),
+                                                                ROLES.index(item[0].role), item[0].seed)):
+        experiment.runs.setdefault(config.task, {}).setdefault(config.role, []).append(run)
+    return experiment
+
+
+def _train_runs(configs: list[RunConfig], then: Callable[[RunConfig, CopyRun], list[RunConfig]],
+                runs: dict[RunConfig, CopyRun], settings: Settings, workers: int,
+                read_back: Callable[[RunConfig, dict[str, Any]], CopyRun], total: int) -> None:
+    """Train `configs` in order, and what `then` adds as each finishes, into `runs`: here (`workers` 1) or on a
+    local cluster (`total`: the runs its progress counts)."""
+    if not configs:
+        return
+    if workers == 1:
+        queue = list(configs)
+        while queue:
+            config = queue.pop(0)
+            runs[config] = train_copy(config, settings)
+            queue += then(config, runs[config])
+        return
+
+    def done(config: RunConfig, result: dict[str, Any]) -> list[RunConfig]:
+        runs[config] = read_back(config, result)
+        return then(config, runs[config])
+
+    run_tasks(partial(train_in_worker, settings=settings), configs, done, workers=workers, desc="copy runs",
+              total=total)
+
+
+def settings_from(values: Mapping[str, Any], setup: DeviceSetup, context: RunContext) -> Settings:
+    """The chapter's `Settings` from its notebook parameters (`values`), device set-up and run context."""
+    return Settings(setup, batch_size=values["batch_size"], lr=values["lr"], curriculum=values["curriculum"],
+                    cap=values["cap"], threshold=values["threshold"], lr_rule=values["lr_rule"],
+                    eval_every=values["eval_every"], eval_batches=values["eval_batches"],
+                    final_batches=values["final_batches"],
+                    compare_steps={task: compare_steps(values, task) for task in COPY_TASKS}, dropout=values["dropout"],
+                    cap_steps=values["cap_steps"] or None, cap_patience=values["cap_patience"] or None,
+                    stop_at_target=values["stop_at_target"],
+                    checkpointing=Checkpointing(values["checkpoint_every"], values["resume"]), context=context)

@@ -22,7 +22,7 @@
 # **100 %** token accuracy on copy after 5.76e4 samples and **99.6 %** on selective copy after 1.11e6
 # samples, at length 4,128, with a single 508.7K-parameter layer (width 96, 6 heads, blocks of
 # $K = 32$, α learnable on copy and fixed at 0.5 on selective copy). This page's run is
-# {glue:md}`configuration:myst`.
+# {glue:text}`configuration`.
 #
 # **The tasks** (the S4 / Mamba generator): 16 data tokens drawn from 14 symbols, then $L$ noise
 # tokens, then 16 markers; the model must output the 16 data tokens at the markers. In *selective
@@ -116,6 +116,7 @@ from paperlib.chapters.copy_tasks import (
     scaled_down_words,
     seed_table,
     settings_from,
+    size_table,
     speed_words,
     step_benchmark,
     step_breakdown,
@@ -242,7 +243,7 @@ glue("results_words", Markdown(results_words(experiment, page) + " " + own_lengt
 for task in experiment.runs:
     display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, the paper's model per seed:"))
     display(wrapping(seed_table(experiment, task, final_batches, batch_size).style.format({"samples": "{:,}"}),
-                     ["ended because"]))
+                     ["ended"]))
 
 # %% [markdown]
 # {glue:md}`results_words:myst`
@@ -288,8 +289,8 @@ if "copy" in experiment.runs:
     fig = plot_by_length(experiment, "copy", threshold)
 log = length_log(experiment)
 for task in experiment.runs:
-    display(log[log["task"] == task.replace("_", " ")].drop(columns="task").style.format(
-        {"best loss": "{:.4f}", "best acc": "{:.2%}", "steps": "{:,}"}).hide(axis="index"))
+    display(wrapping(log[log["task"] == task.replace("_", " ")].drop(columns="task").style.format(
+        {"best loss": "{:.4f}", "best acc": "{:.2%}", "steps": "{:,}"}).hide(axis="index"), ["model", "left"], 10))
 
 # %% [markdown]
 # ## 6. Every model by one scoring rule
@@ -305,8 +306,9 @@ for task in experiment.runs:
 glue("comparison_words", Markdown(comparison_words(experiment, page) or "No baselines were trained in this run."),
      display=False)
 for task in experiment.runs:
-    display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, where every model is compared:"))
+    display(Markdown(f"**{task.replace('_', ' ').capitalize()}**, every model's accuracy and size:"))
     display(wrapping(comparison_table(page, task, rnn).style, ["at its own final length"]))
+    display(wrapping(size_table(page, task, rnn).style))
 fig = plot_comparison(experiment)
 
 # %% [markdown]

@@ -33,7 +33,7 @@ from paperlib.chapters.copy_tasks.steps import (measured_once, read_measured, st
                                                 step_clock, step_seconds, step_variants)
 from paperlib.chapters.copy_tasks.tables import (comparison_table, deviations, ending, length_log, pass_table,
                                                  plot_alpha, plot_by_length, plot_comparison, plot_curves,
-                                                 seed_table)
+                                                 seed_table, size_table)
 from paperlib.chapters.copy_tasks.train import settings_from, train_all
 from paperlib.chapters.copy_tasks.words import (accounting_words, comparison_words, own_length_words,
                                                 results_words, scaled_down_words, speed_words, this_run_words,
@@ -44,5 +44,5 @@ __all__ = ["CLAIM_TASKS", "MEASURED", "METRICS", "PILOT_FILE", "accounting_words
            "load_pilot", "make_model", "measured_once", "model_config", "not_comparable_reasons", "own_length_words",
            "pass_table", "pilot", "plot_alpha", "plot_by_length", "plot_comparison", "plot_curves", "read_measured",
            "results", "results_words", "run_plan", "runs", "scaled_down_words", "seed_table", "settings_from",
-           "speed_words", "step_benchmark", "step_breakdown", "step_clock", "step_seconds", "step_variants",
+           "size_table", "speed_words", "step_benchmark", "step_breakdown", "step_clock", "step_seconds", "step_variants",
            "this_run_words", "train_all", "validation_words"]

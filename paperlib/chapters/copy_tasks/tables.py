@@ -27,14 +27,14 @@ from paperlib.chapters.copy_tasks.words import end_rules_words
 
 def seed_table(experiment: Experiment, task: str, final_batches: int, batch_size: int) -> pd.DataFrame:
     """Per seed of the paper's model: its accuracy where every seed is scored and at its own final length, the
-    length it reached, its samples, its steps at the limit and what ended it there."""
-    reached = experiment.reached(task)
+    length it reached, its samples and what ended it there (its steps at each length are in `length_log`)."""
+    reached, runs = experiment.reached(task), experiment.paper(task)
+    apart = any(run.final_len != reached for run in runs)  # else its own length is where every seed is scored
     rows = [{"seed": run.seed, f"accuracy at {seq_len(reached):,}": _shown(run.final_eval(reached, final_batches,
                                                                                             batch_size)),
              "reached": seq_len(run.final_len),
-             "accuracy there": _shown(run.final_eval(run.final_len, final_batches, batch_size)),
-             "samples": run.samples, f"steps at {seq_len(run.config.limit):,}": run.steps_at_limit,
-             "ended because": ending(run)} for run in experiment.paper(task)]
+             **({"accuracy there": _shown(run.final_eval(run.final_len, final_batches, batch_size))} if apart else {}),
+             "samples": run.samples, "ended": ending(run)} for run in runs]
     return pd.DataFrame(rows).set_index("seed")
 
 
@@ -47,22 +47,31 @@ def ending(run: CopyRun) -> str:
 
 
 def comparison_table(record: Record, task: str, rnn: RnnCell) -> pd.DataFrame:
-    """Every model of `task` where they are compared, from the record: its accuracy (mean and 95 % interval over
-    seeds), its parameters in all and outside the position table, its multiply-adds per token, its learning rate,
-    and a baseline's accuracy at its own final length at the end of its budget."""
+    """Every model of `task` where they are compared, from the record: its accuracy there (mean and 95 % interval
+    over seeds) and, for a baseline, at its own final length at the end of its budget."""
     m, rows = record["metrics"], []
-    for role in ROLES:
-        if m.get(key(task, "params", role)) is None:
-            continue
-        acc = "paper_acc_compared" if role == "recurrent" else "acc_compared"
-        name = key(task, acc) if role == "recurrent" else key(task, acc, role)
-        own = key(task, "acc_own_len", role) if role != "recurrent" else None
-        rows.append({"model": role_label(role, rnn), "accuracy where compared": _shown_metric(m, name),
-                     "parameters": f"{int(m[key(task, 'params', role)]):,}",
-                     "dense parameters": f"{int(m[key(task, 'dense_params', role)]):,}",
-                     "MACs per token": f"{m[key(task, 'macs', role)]:,.0f}", "lr": f"{m[key(task, 'lr', role)]:g}",
-                     "at its own final length": _shown_metric(m, own) if own else "see the seeds' table"})
+    for role in _compared_roles(m, task):
+        where = key(task, "paper_acc_compared") if role == "recurrent" else key(task, "acc_compared", role)
+        own = _shown_metric(m, key(task, "acc_own_len", role)) if role != "recurrent" else "the seeds' table"
+        rows.append({"model": role_label(role, rnn), "where compared": _shown_metric(m, where),
+                     "at its own final length": own})
     return pd.DataFrame(rows).set_index("model")
+
+
+def size_table(record: Record, task: str, rnn: RnnCell) -> pd.DataFrame:
+    """Every model of `task` compared, from the record: its parameters in all and outside its position table, its
+    multiply-adds per token at the compared length, and its learning rate."""
+    m = record["metrics"]
+    rows = [{"model": role_label(role, rnn), "parameters": f"{int(m[key(task, 'params', role)]):,}",
+             "dense parameters": f"{int(m[key(task, 'dense_params', role)]):,}",
+             "MACs per token": f"{m[key(task, 'macs', role)]:,.0f}", "lr": f"{m[key(task, 'lr', role)]:g}"}
+            for role in _compared_roles(m, task)]
+    return pd.DataFrame(rows).set_index("model")
+
+
+def _compared_roles(m: Mapping[str, Any], task: str) -> list[str]:
+    """The roles of `task` the record compares."""
+    return [role for role in ROLES if m.get(key(task, "params", role)) is not None]
 
 
 def pass_table(experiment: Experiment) -> pd.DataFrame:
@@ -126,7 +135,7 @@ def deviations(values: Mapping[str, Any], settings: Settings) -> pd.DataFrame:
 
 def _shown(acc: tuple[float, float, float]) -> str:
     """An accuracy and its CI, in percent."""
-    return f"{100 * acc[0]:.2f} [{100 * acc[1]:.2f}, {100 * acc[2]:.2f}] %"
+    return f"{100 * acc[0]:.1f} [{100 * acc[1]:.1f}, {100 * acc[2]:.1f}] %"
 
 
 def _shown_metric(m: Mapping[str, Any], name: str) -> str:
@@ -201,13 +210,19 @@ def plot_comparison(experiment: Experiment) -> Figure:
         ax.axvline(CHANCE, color="grey", lw=0.8, ls=":", label="chance 1/14")
         ax.axvline(AT_CHANCE_BELOW, color="grey", lw=0.8, ls="--", label="twice chance")
         first = experiment.paper(task)[0]
-        ax.set_yticks(range(len(roles)), [role_label(r, first.config.rnn) for r in roles])
+        ax.set_yticks(range(len(roles)), [_short_label(r, first.config.rnn) for r in roles])
         ax.set(xlim=(0, 1.02), xlabel="token accuracy where compared (dots: seeds; bar: 95 % interval of the mean)",
                title=f"{TASK_LABELS[task]}: every model after {first.state.extra.get('compared', {}).get('step', '?')} "
                      f"steps, at length {seq_len(int(first.history['noise_len'].iloc[0]))}")
         ax.invert_yaxis()
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="lower right")
     return fig
+
+
+def _short_label(role: str, rnn: str) -> str:
+    """A model's name short enough for a figure's axis."""
+    return {"recurrent": "paper model", "forget": "forget (α = 0)", "regular": "regular",
+            "rnn_total": f"{rnn.upper()} (total)", "rnn_dense": f"{rnn.upper()} (dense)"}[role]
 
 
 def plot_alpha(experiment: Experiment) -> Figure:

@@ -10,6 +10,12 @@ import pandas as pd
 from scipy import stats
 
 
+def standard_error(values: Sequence[float]) -> float:
+    """The standard error of the mean (sample standard deviation over √n); NaN for fewer than 2 values."""
+    x = np.asarray(values, dtype=float)
+    return float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
+
+
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high): the Student-t interval of the mean; the bounds are NaN for fewer than 2 values."""
     x = np.asarray(values, dtype=float)

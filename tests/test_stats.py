@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paperlib.stats import ci_table, fit_power, mean_ci, paired_diff_ci, percentile_interval, wilson_interval
+from paperlib.stats import ci_table, fit_power, mean_ci, paired_diff_ci, percentile_interval, standard_error, wilson_interval
 
 
 def test_mean_ci_by_hand():
@@ -69,3 +69,8 @@ def test_fit_power_with_two_points_has_no_interval_and_fewer_is_refused():
     assert math.isnan(fit_power(np.array([1, 2]), np.array([1, 4])).ci_low)
     with pytest.raises(ValueError):
         fit_power(np.array([1, 2]), np.array([1, 4]), n_min=2)
+
+
+def test_standard_error_is_the_sample_sd_over_root_n_and_nan_for_one_value():
+    assert standard_error([1.0, 2.0, 3.0, 6.0]) == pytest.approx(np.std([1, 2, 3, 6], ddof=1) / 2)
+    assert math.isnan(standard_error([4.0]))

@@ -57,6 +57,12 @@ EXECUTION = (  # what an execution trained and what it read back finished: every
 )
 
 
+def with_ci(name: str, value: float, interval: tuple[float, float]) -> dict[str, float]:
+    """Metric `name` with the bounds of its 95 % interval (``NAME.ci_low``, ``NAME.ci_high``)."""
+    low, high = interval
+    return {name: value, f"{name}{CI_SUFFIXES[0]}": low, f"{name}{CI_SUFFIXES[1]}": high}
+
+
 def execution_metrics(trained_s: Sequence[float], loaded_s: Sequence[float]) -> dict[str, float]:
     """The `EXECUTION` metrics from each run trained now (its seconds of training in this execution) and each run
     read back finished (its seconds of training when it was trained)."""

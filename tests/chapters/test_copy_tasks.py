@@ -15,7 +15,7 @@ from paperlib.book.runner import plan_run
 from paperlib.book.verdicts import run_record
 from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters import copy_tasks
-from paperlib.chapters.copy_tasks import train as copy_training
+from paperlib.chapters.copy_tasks import models as copy_models
 from paperlib.chapters.copy_tasks.metrics import AT_CHANCE_BELOW, METRICS, PAPER_PARAMS, RNN_MATCHED, key
 from paperlib.chapters.copy_tasks.models import alpha_of, eval_seed, make_model, model_facts, scoring_at
 from paperlib.chapters.copy_tasks.plan import RunConfig, compare_steps, expected_schedule, run_plan
@@ -119,7 +119,7 @@ def test_final_eval_is_a_clipped_t_interval_over_batches_and_is_cached(monkeypat
         calls.append((task, noise_len, n_batches, batch_size, seed))
         return torch.zeros(n_batches), torch.tensor(accs)
 
-    monkeypatch.setattr(copy_training, "per_batch", fake_per_batch)
+    monkeypatch.setattr(copy_models, "per_batch", fake_per_batch)
     run = hand_built([], [64])
     mean, low, high = run.final_eval(64, 3, 5)
     exact = mean_ci(torch.tensor(accs).tolist())
@@ -139,13 +139,6 @@ def test_scoring_follows_the_july_block_rule_and_restores_the_model():
     assert model.block == 32 and model.training
     with scoring_at(model, 32, block_cap=None) as scored:
         assert scored.block == 32  # Feb 2026: the model's own K at every length
-
-
-def test_trained_at_is_every_length_the_curriculum_trained_at():
-    run = hand_built([{"step": 10, "from": 32, "to": 64}, {"step": 20, "from": 64, "to": 128}], [32, 32, 64])
-    assert run.trained_at(32) and run.trained_at(64)
-    assert not run.trained_at(128)  # set at the last validation, never trained
-    assert not hand_built([], [32]).trained_at(32)  # only the validation before the first step
 
 
 def test_stays_count_steps_validations_and_how_each_length_was_left():

@@ -7,7 +7,7 @@ from typing import Literal, get_args
 
 
 from paperlib.book.metrics import EXECUTION, Declaration, Metric
-from paperlib.book.paper_numbers import (COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN)
+from paperlib.book.paper_numbers import COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN
 from paperlib.paths import profiles_dir
 
 

@@ -16,13 +16,12 @@ from paperlib.models.paper_configs import paper_config
 from paperlib.models.rnn import RNNConfig, hidden_for_params
 from paperlib.stats import mean_ci
 from paperlib.training.curriculum import block_for
+from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import score
 from paperlib.chapters.copy_tasks.metrics import COPY_TASKS, CopyTask, RNN_MATCHED, ROLES, RnnCell, Role
 
 
 _PURPOSES = {"validation": 0, "final": 1}
-
-
 _STEP_BITS, _SEED_BITS = 23, 7  # validations up to step 8,388,607; seeds 0..127
 
 
@@ -61,11 +60,13 @@ def family(role: Role, rnn: RnnCell) -> str:
     return role.replace("rnn", rnn) if role in RNN_MATCHED else role
 
 
-def role_label(role: Role, rnn: RnnCell) -> str:
-    """The model in `role` as a reader names it."""
-    return {"recurrent": "paper model", "forget": "forget (α = 0)", "regular": "regular transformer",
-            "rnn_total": f"{rnn.upper()}, total parameters matched",
-            "rnn_dense": f"{rnn.upper()}, dense parameters matched"}[role]
+def role_label(role: Role, rnn: RnnCell, short: bool = False) -> str:
+    """The model in `role` as a reader names it (`short`: short enough for a figure's axis)."""
+    if role in RNN_MATCHED:
+        matched = role.removeprefix("rnn_")
+        return f"{rnn.upper()} ({matched})" if short else f"{rnn.upper()}, {matched} parameters matched"
+    return {"recurrent": "paper model", "forget": "forget (α = 0)",
+            "regular": "regular" if short else "regular transformer"}[role]
 
 
 def model_facts(task: CopyTask, role: Role, rnn: RnnCell, noise_len: int) -> dict[str, float]:
@@ -92,6 +93,14 @@ def per_batch(model: nn.Module, task: CopyTask, noise_len: int, n_batches: int, 
                            generator=torch.Generator().manual_seed(seed))
     scores = score(model, batches)
     return scores.batch_losses.tolist(), scores.per_group(scores.correct(), n_batches).tolist()
+
+
+def final_scores(model: nn.Module, setup: DeviceSetup, task: CopyTask, noise_len: int, n_batches: int,
+                 batch_size: int, seed: int, block_cap: int | None) -> tuple[list[float], list[float]]:
+    """(loss, token accuracy) of each of the final evaluation's `n_batches` fresh batches of run `seed` at
+    `noise_len`, the model scored as its curriculum's block rule gives there (`scoring_at`)."""
+    with scoring_at(model, noise_len, block_cap) as scored, setup.autocast():
+        return per_batch(scored, task, noise_len, n_batches, batch_size, eval_seed(seed, "final"))
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from paperlib.book.paper_numbers import (COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN)
+from paperlib.book.paper_numbers import COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN
 from paperlib.data.synthetic import seq_len
 from paperlib.training.curriculum import LrRule
 from paperlib.training.optim import OptimizerConfig
@@ -139,13 +139,19 @@ def _ends_early(config: RunConfig, p: Mapping[str, Any]) -> str:
         return "forget takes the steps its seed's paper model took to reach its final length"
     if config.budget == "compare":
         return ""
-    rules = [f"at the registry's threshold of validation accuracy ({100 * COPY_ACC_MIN:g} % copy, "
-             f"{100 * SELECTIVE_COPY_ACC_MIN:g} % selective copy)" if p["stop_at_target"] else "",
-             f"after {p['cap_patience']} validations without a new lowest loss" if p["cap_patience"] else "",
-             f"{p['cap_steps']:,} steps after it got there" if p["cap_steps"] else ""]
-    rules = [rule for rule in rules if rule]
-    limit = seq_len(min(p["limit"], p["cap"]))
-    return f"at length {limit:,} the paper model ends at the first of: " + "; ".join(rules) if rules else ""
+    rules = end_rules(p["stop_at_target"], p["cap_patience"], p["cap_steps"])
+    return f"at length {seq_len(config.limit):,} the paper model ends at the first of: " + "; ".join(rules) if rules \
+        else ""
+
+
+def end_rules(stop_at_target: bool, cap_patience: int | None, cap_steps: int | None) -> list[str]:
+    """The paper model's end rules at its limit, in words, in the order `StopAtCap` tries them (patience or steps
+    0 or None: no such rule)."""
+    rules = [f"at its first validation there that reaches the registry's threshold ({100 * COPY_ACC_MIN:g} % copy, "
+             f"{100 * SELECTIVE_COPY_ACC_MIN:g} % selective copy)" if stop_at_target else "",
+             f"after {cap_patience} validations there without a new lowest loss" if cap_patience else "",
+             f"{cap_steps:,} steps after it got there" if cap_steps else ""]
+    return [rule for rule in rules if rule]
 
 
 def expected_schedule(config: RunConfig, p: Mapping[str, Any], pilot: Mapping[str, Any] | None

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from paperlib.book.paper_numbers import (NOTE_COPY_NOISE, NOTE_TASK_SAMPLES)
+from paperlib.book.metrics import with_ci
+from paperlib.book.paper_numbers import NOTE_COPY_NOISE, NOTE_TASK_SAMPLES
 from paperlib.book.verdicts import not_comparable
 from paperlib.data.synthetic import seq_len
 from paperlib.chapters.copy_tasks.metrics import (AT_CHANCE_BELOW, AT_LENGTH_CLAIMS, CLAIM_TASKS, NEAR_THRESHOLD,
@@ -26,8 +27,8 @@ def results(experiment: Experiment, final_batches: int, batch_size: int, lr: flo
         paper, reached = experiment.paper(task), experiment.reached(task)
         accs = [run.final_eval(reached, final_batches, batch_size)[0] for run in paper]
         mean, low, high = accuracy_ci(accs)
-        metrics |= {key(task, "acc"): mean, f"{key(task, 'acc')}.ci_low": low, f"{key(task, 'acc')}.ci_high": high,
-                    key(task, "final_noise_len"): reached, key(task, "seeds"): len(paper),
+        metrics |= with_ci(key(task, "acc"), mean, (low, high))
+        metrics |= {key(task, "final_noise_len"): reached, key(task, "seeds"): len(paper),
                     key(task, "samples"): paper[0].samples,
                     key(task, "samples_share"): paper[0].samples / NOTE_TASK_SAMPLES[task],
                     key(task, "train_s"): sum(r.state.train_time for r in paper)}
@@ -88,27 +89,23 @@ def comparison_metrics(experiment: Experiment, task: str, final_batches: int, ba
     every seed stalled (left a length unpassed that its seed's paper model passed with the same samples)."""
     paper = {run.seed: run for run in experiment.paper(task)}
     some = next(iter(paper.values()))
-    compare, start, rnn = some.state.extra.get("compared", {}).get("step"), some.history["noise_len"].iloc[0], \
-        some.config.rnn
-    if compare is None:
+    scored = some.state.extra.get("compared")
+    if scored is None:
         return {}
-    metrics = {key(task, "compare_steps"): compare, key(task, "compared_noise_len"): int(start)}
-    mean, low, high = accuracy_ci([run.compared for run in paper.values()])
-    metrics |= {key(task, "paper_acc_compared"): mean, f"{key(task, 'paper_acc_compared')}.ci_low": low,
-                f"{key(task, 'paper_acc_compared')}.ci_high": high}
+    start, rnn = scored["noise_len"], some.config.rnn
+    metrics = {key(task, "compare_steps"): scored["step"], key(task, "compared_noise_len"): start}
     for role, runs in {"recurrent": list(paper.values()), **experiment.baselines(task)}.items():
-        means = [run.compared for run in runs]
-        metrics |= {key(task, name, role): value for name, value in model_facts(task, role, rnn, int(start)).items()}
-        metrics |= {key(task, "lr", role): lr, key(task, "learned", role): float(np.mean(means) >= AT_CHANCE_BELOW)}
+        mean, low, high = accuracy_ci([run.compared for run in runs])
+        metrics |= {key(task, name, role): value for name, value in model_facts(task, role, rnn, start).items()}
+        metrics |= {key(task, "lr", role): lr, key(task, "learned", role): float(mean >= AT_CHANCE_BELOW)}
         if role == "recurrent":
+            metrics |= with_ci(key(task, "paper_acc_compared"), mean, (low, high))
             continue
-        mean, low, high = accuracy_ci(means)
-        own = accuracy_ci([run.final_eval(run.final_len, final_batches, batch_size)[0] for run in runs])
-        metrics |= {key(task, "acc_compared", role): mean, f"{key(task, 'acc_compared', role)}.ci_low": low,
-                    f"{key(task, 'acc_compared', role)}.ci_high": high,
-                    key(task, "acc_own_len", role): own[0], f"{key(task, 'acc_own_len', role)}.ci_low": own[1],
-                    f"{key(task, 'acc_own_len', role)}.ci_high": own[2],
-                    key(task, "final_noise_len", role): max(run.final_len for run in runs),
+        own, own_low, own_high = accuracy_ci([run.final_eval(run.final_len, final_batches, batch_size)[0]
+                                              for run in runs])
+        metrics |= with_ci(key(task, "acc_compared", role), mean, (low, high))
+        metrics |= with_ci(key(task, "acc_own_len", role), own, (own_low, own_high))
+        metrics |= {key(task, "final_noise_len", role): max(run.final_len for run in runs),
                     key(task, "train_s", role): sum(run.state.train_time for run in runs),
                     key(task, "stalled", role): float(all(stalled(run, paper[run.seed]) for run in runs))}
         for run in runs:

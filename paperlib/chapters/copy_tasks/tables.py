@@ -210,19 +210,13 @@ def plot_comparison(experiment: Experiment) -> Figure:
         ax.axvline(CHANCE, color="grey", lw=0.8, ls=":", label="chance 1/14")
         ax.axvline(AT_CHANCE_BELOW, color="grey", lw=0.8, ls="--", label="twice chance")
         first = experiment.paper(task)[0]
-        ax.set_yticks(range(len(roles)), [_short_label(r, first.config.rnn) for r in roles])
+        ax.set_yticks(range(len(roles)), [role_label(r, first.config.rnn, short=True) for r in roles])
         ax.set(xlim=(0, 1.02), xlabel="token accuracy where compared (dots: seeds; bar: 95 % interval of the mean)",
                title=f"{TASK_LABELS[task]}: every model after {first.state.extra.get('compared', {}).get('step', '?')} "
                      f"steps, at length {seq_len(int(first.history['noise_len'].iloc[0]))}")
         ax.invert_yaxis()
         ax.legend(loc="lower right")
     return fig
-
-
-def _short_label(role: str, rnn: str) -> str:
-    """A model's name short enough for a figure's axis."""
-    return {"recurrent": "paper model", "forget": "forget (α = 0)", "regular": "regular",
-            "rnn_total": f"{rnn.upper()} (total)", "rnn_dense": f"{rnn.upper()} (dense)"}[role]
 
 
 def plot_alpha(experiment: Experiment) -> Figure:

@@ -16,7 +16,7 @@ from torch import nn
 
 from paperlib.context import RunContext
 from paperlib.data.synthetic import N_DATA, copy_batch
-from paperlib.models import n_params
+from paperlib.stats import standard_error
 from paperlib.sweep import run_tasks
 from paperlib.training import checkpoint
 from paperlib.training.curriculum import Curriculum, LrRule, StopAtCap, step_reaching
@@ -27,8 +27,8 @@ from paperlib.training.optim import OptimizerConfig
 from paperlib.training.run import Checkpointing, checkpoint_path, train_resumable
 from paperlib.chapters.copy_tasks.metrics import (COPY_TASKS, CURRICULA, CopyTask, CurriculumName, ROLES, TARGET_ACC,
                                                   TASK_LABELS)
-from paperlib.chapters.copy_tasks.models import (accuracy_ci, alpha_of, eval_seed, make_model, per_batch, role_label,
-                                                 scoring_at)
+from paperlib.chapters.copy_tasks.models import (accuracy_ci, alpha_of, eval_seed, final_scores, make_model,
+                                                 per_batch, role_label)
 from paperlib.chapters.copy_tasks.plan import RunConfig, compare_steps, curriculum_start, validation_steps
 
 
@@ -100,9 +100,8 @@ class ScoreAtStep(Callback):
     def on_eval(self, state: State, record: dict[str, float]) -> None:
         if state.step != self.step or "compared" in state.extra:
             return
-        with scoring_at(state.model, self.start, self.block_cap) as model, state.setup.autocast():
-            losses, accs = per_batch(model, self.task, self.start, self.n_batches, self.batch_size,
-                                     eval_seed(state.seed, "final"))
+        losses, accs = final_scores(state.model, state.setup, self.task, self.start, self.n_batches, self.batch_size,
+                                    state.seed, self.block_cap)
         state.extra["compared"] = {"step": state.step, "noise_len": self.start, "accs": accs, "losses": losses}
 
 
@@ -159,10 +158,6 @@ class CopyRun:
         """The longest noise length this model trained and was validated at (the length reached)."""
         return int(self.state.history[-1]["noise_len"])
 
-    def trained_at(self, noise_len: int) -> bool:
-        """Whether the curriculum trained this model at `noise_len` (a length it passed through or reached)."""
-        return any(int(h["noise_len"]) == noise_len and h["step"] > 0 for h in self.state.history)
-
     @property
     def samples(self) -> int:
         return self.state.step * self.batch_size
@@ -210,18 +205,14 @@ class CopyRun:
         scored = self.state.extra.get("compared")
         return math.nan if scored is None else float(np.mean(scored["accs"]))
 
-    @property
-    def n_params(self) -> int:
-        return n_params(self.state.model)
-
     def final_eval(self, noise_len: int, n_batches: int, batch_size: int) -> tuple[float, float, float]:
         """Token accuracy on fresh batches at `noise_len`: (mean, 95 % CI low, high) over the batches,
         the Student-t interval clipped to [0, 1]. Kept in `scores`, so asking again costs nothing."""
         key_ = (noise_len, n_batches, batch_size)
         if key_ not in self.scores:
-            with scoring_at(self.state.model, noise_len, self.block_cap) as model, self.state.setup.autocast():
-                _, acc = per_batch(model, self.task, noise_len, n_batches, batch_size, eval_seed(self.seed, "final"))
-            self.scores[key_] = accuracy_ci(acc)
+            _, accs = final_scores(self.state.model, self.state.setup, self.task, noise_len, n_batches, batch_size,
+                                   self.seed, self.block_cap)
+            self.scores[key_] = accuracy_ci(accs)
         return self.scores[key_]
 
 
@@ -239,8 +230,7 @@ def train_copy(config: RunConfig, settings: Settings, *, show_progress: bool = T
         losses, accs = per_batch(model, task, state.extra["noise_len"], s.eval_batches, s.batch_size,
                                  eval_seed(config.seed, "validation", state.step))
         alpha = alpha_of(model)
-        se = float(np.std(losses, ddof=1) / math.sqrt(len(losses))) if len(losses) > 1 else math.nan
-        return {"val_loss": float(np.mean(losses)), "val_loss_se": se, "val_acc": float(np.mean(accs)),
+        return {"val_loss": float(np.mean(losses)), "val_loss_se": standard_error(losses), "val_acc": float(np.mean(accs)),
                 **({} if alpha is None else {"alpha": alpha})}
 
     def sample(st: State) -> Batch:

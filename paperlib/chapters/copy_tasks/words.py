@@ -9,9 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from paperlib.book.paper_numbers import (COPY_ACC_MIN, NOTE_COPY_ACC, NOTE_COPY_BATCH, NOTE_COPY_EVAL_EVERY,
-                                         NOTE_SELECTIVE_COPY_SAMPLES, NOTE_COPY_NOISE,
-                                         NOTE_TASK_SAMPLES, SELECTIVE_COPY_ACC_MIN)
+from paperlib.book.paper_numbers import (NOTE_COPY_ACC, NOTE_COPY_BATCH, NOTE_COPY_EVAL_EVERY, NOTE_COPY_NOISE,
+                                         NOTE_SELECTIVE_COPY_SAMPLES, NOTE_TASK_SAMPLES)
 from paperlib.book.page import configuration_words
 from paperlib.book.render import plural
 from paperlib.book.wording import Record, decided, decided_verdict
@@ -20,18 +19,14 @@ from paperlib.models.paper_configs import paper_config
 from paperlib.chapters.copy_tasks.metrics import (AT_CHANCE_BELOW, COPY_TASKS, NEAR_THRESHOLD, PAPER_PARAMS, PILOT_FILE,
                                                   RNN_MATCHED, TASK_CHOICES, TASK_LABELS, key)
 from paperlib.chapters.copy_tasks.models import role_label
-from paperlib.chapters.copy_tasks.plan import RunConfig
+from paperlib.chapters.copy_tasks.plan import RunConfig, end_rules
 from paperlib.chapters.copy_tasks.train import CopyRun, Experiment, Settings
 from paperlib.chapters.copy_tasks.start_pilot import PILOT_SEEDS
 
 
 def end_rules_words(s: Settings) -> str:
     """The paper model's end rules at its limit, in words ("" when it has none)."""
-    rules = [f"at its first validation there that reaches the registry's threshold ({100 * COPY_ACC_MIN:g} % copy, "
-             f"{100 * SELECTIVE_COPY_ACC_MIN:g} % selective copy)" if s.stop_at_target else "",
-             f"after {s.cap_patience} validations there without a new lowest loss" if s.cap_patience else "",
-             f"{s.cap_steps:,} steps after it got there" if s.cap_steps is not None else ""]
-    rules = [r for r in rules if r]
+    rules = end_rules(s.stop_at_target, s.cap_patience, s.cap_steps)
     return ", ".join(rules[:-1]) + (" or " if len(rules) > 1 else "") + rules[-1] if rules else ""
 
 

@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from paperlib.book.metrics import EXECUTION, Declaration, DeclaredMetrics, Metric
+from paperlib.book.metrics import EXECUTION, Declaration, DeclaredMetrics, Metric, with_ci
 from paperlib.chapters.gamma_empirical.analysis import EPSILON_MULTIPLES, AdditiveLaw, Measured, additive_residuals
 from paperlib.chapters.gamma_empirical.results import Cache
 
@@ -57,10 +57,6 @@ def run_counts(frame: pd.DataFrame, cache: Cache) -> DeclaredMetrics:
         "trained_worker_min": cache.trained_s / 60, "loaded_worker_min": cache.loaded_s / 60}
 
 
-def _with_ci(name: str, value: float, interval: tuple[float, float]) -> dict[str, float]:
-    return {name: value, f"{name}.ci_low": interval[0], f"{name}.ci_high": interval[1]}
-
-
 def chapter_metrics(frame: pd.DataFrame, cache: Cache, measured: Measured, law: AdditiveLaw,
                     precision: tuple[float, float]) -> DeclaredMetrics:
     """The record's metrics (exactly the declaration's keys) from the runs, the knees, the additive law and the
@@ -76,11 +72,11 @@ def chapter_metrics(frame: pd.DataFrame, cache: Cache, measured: Measured, law: 
                 "gamma_knee_failed": main.failed, "gamma_knee_half_width": main.half_width,
                 "simulated_half_width": precision[0], "simulated_coverage": precision[1],
                 "joint_rms": main.joint.rms if main.joint else math.nan}
-    metrics |= _with_ci("gamma_knee", main.gamma, main.ci)
+    metrics |= with_ci("gamma_knee", main.gamma, main.ci)
     for name, variant in measured.variants.items():
-        metrics |= _with_ci(f"gamma_knee_{name}_eps", variant.gamma, variant.ci)
-    metrics |= _with_ci("gamma_joint", main.joint_gamma, main.joint_ci)
-    metrics |= _with_ci("gamma_knee_minus_joint", main.gamma - main.joint_gamma, main.difference_ci)
+        metrics |= with_ci(f"gamma_knee_{name}_eps", variant.gamma, variant.ci)
+    metrics |= with_ci("gamma_joint", main.joint_gamma, main.joint_ci)
+    metrics |= with_ci("gamma_knee_minus_joint", main.gamma - main.joint_gamma, main.difference_ci)
     low, high = law.band(law.with_E)
     low_no_E, high_no_E = law.band(law.without_E)
     residuals = additive_residuals(frame, law.with_E).residual

@@ -125,7 +125,7 @@ fig = plot_examples(splits, data.classes, side)
 
 # %% tags=["hide-input"]
 trained = train_plan(plan, splits, evaluate=image_metrics(evaluation_sets(splits, n_eval)), setup=setup,
-                     early_stop=early_stop, checkpointing=Checkpointing(checkpoint_every, resume), context=run_ctx)
+                     checkpointing=Checkpointing(checkpoint_every, resume), context=run_ctx)
 judged = judge_seeds(trained, splits, len(data.classes))
 
 # %% tags=["hide-input"]

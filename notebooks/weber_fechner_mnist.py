@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -94,6 +94,8 @@ n_val: int = 5000  # training images held out to choose the learning rates on; r
 tuned_steps: int = 500  # steps of the tuned models, at their chosen learning rate; range 10..1000000
 fast_seeds: int = 3  # seeds of each fast baseline, one epoch at batch 256 with a one-cycle schedule; range 1..50
 keras_init: bool = False  # Keras's initialisation, Glorot-uniform weights and zero biases, instead of PyTorch's
+checkpoint_every: int = 0  # save a resumable checkpoint in the cache every so many steps, 0 for never; range 0..1000000
+resume: bool = False  # continue every run from its checkpoint when one exists
 threads: int = 1  # torch CPU threads, 0 for torch's default (1 avoids oversubscribing a shared 2-core machine); range 0..64
 
 # %% tags=["hide-input"]
@@ -118,6 +120,7 @@ from paperlib.stats import ci_table
 from paperlib.training.batches import split_validation, steps_per_epoch
 from paperlib.training.device import configure_device
 from paperlib.training.optim import OptimizerConfig
+from paperlib.training.run import Checkpointing, execution
 
 use_book_style()
 run_ctx = run_context()
@@ -150,7 +153,9 @@ sizes
 # ## 2. Training
 
 # %% tags=["hide-input"]
-ablation = run_plan(plan_stage(plan, "ablation"), train_x, train_y, test_x, test_y, setup)
+checkpointing = Checkpointing(checkpoint_every, resume)
+ablation, ablation_fits = run_plan(plan_stage(plan, "ablation"), train_x, train_y, test_x, test_y, setup,
+                                   checkpointing=checkpointing, context=run_ctx)
 acc = ci_table(ablation, ["model", "step"], "acc")
 metrics.update(accuracy_metrics(acc, names, epoch))
 metrics["train_seconds_total"] = float(ablation[ablation.step == epochs * epoch].time.sum())
@@ -210,7 +215,8 @@ wrapping(difference_table.style.set_caption("Δ: paired difference against the b
 # {glue:text}`tuned_cnn_channels` channels.
 
 # %% tags=["hide-input"]
-sweep = run_plan(plan_stage(plan, "sweep"), fit_x, fit_y, val_x, val_y, setup)
+sweep, sweep_fits = run_plan(plan_stage(plan, "sweep"), fit_x, fit_y, val_x, val_y, setup,
+                             checkpointing=checkpointing, context=run_ctx)
 best = best_lrs(sweep)
 fig = plot_lr_sweep(sweep, best)
 
@@ -225,9 +231,12 @@ fig = plot_lr_sweep(sweep, best)
 
 # %% tags=["hide-input"]
 tuned_plan = [spec.with_optimizer(OptimizerConfig(lr=best[spec.family])) for spec in plan_stage(plan, "tuned")]
-tuned_runs = run_plan(tuned_plan, fit_x, fit_y, test_x, test_y, setup)
+tuned_runs, tuned_fits = run_plan(tuned_plan, fit_x, fit_y, test_x, test_y, setup, checkpointing=checkpointing,
+                                  context=run_ctx)
 fast_plan = plan_stage(plan, "fast")
-fast_runs = run_plan(fast_plan, fit_x, fit_y, test_x, test_y, setup)
+fast_runs, fast_fits = run_plan(fast_plan, fit_x, fit_y, test_x, test_y, setup, checkpointing=checkpointing,
+                                context=run_ctx)
+metrics |= execution([*ablation_fits, *sweep_fits, *tuned_fits, *fast_fits])
 metrics.update(tuned_metrics(tuned_runs, best))
 metrics.update(tuned_metrics(fast_runs, {spec.family: spec.optimizer.lr for spec in fast_plan}))
 shown = [n for n in tuned if n.split("_", 1)[1] in ("plain", "wf")] + list(FAST_MODELS)

@@ -28,18 +28,18 @@ from paperlib.context import RunContext
 from paperlib.data.images import ImageTokens, downsample
 from paperlib.data.sources import Provenance
 from paperlib.models.flops import paper_flops, train_flops_per_sample
-from paperlib.models.paper_configs import build, paper_config
+from paperlib.models.paper_configs import paper_config
 from paperlib.models.transformer import TransformerConfig
 from paperlib.plots import page_figure
 from paperlib.stats import mean_ci
 from paperlib.training.batches import shuffled_batches, split_validation, tensor_batches
-from paperlib.training.callbacks import KeepBest, StopBelow, best_model
+from paperlib.training.callbacks import best_model
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import Scores, score
 from paperlib.training.loop import Evaluate
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig
-from paperlib.training.plan import RunSpec
+from paperlib.training.plan import RunSpec, Stop
 from paperlib.training.run import Checkpointing, Run, eval_steps, fit
 
 MODEL_LABELS = {  # name: what the chapter calls it
@@ -181,21 +181,20 @@ def runs(params: Mapping[str, Any]) -> list[RunSpec]:
                                                                                       p["recurrent_batch"])
         specs += [RunSpec("long_range_image", "", name, seed, cfg, f"{p['side']}×{p['side']} image tokens: shuffled "
                           "epochs of the training split", steps, batch, n, OptimizerConfig(lr=p["lr"]), None,
-                          tuple(eval_steps(steps, p["evals"])), 2 * p["n_eval"], p["n_test"] or TEST_IMAGES, early)
+                          tuple(eval_steps(steps, p["evals"])), 2 * p["n_eval"], p["n_test"] or TEST_IMAGES, early,
+                          stop=Stop(keep_best=True, train_loss_below=p["early_stop"]))
                   for seed in range(p["seed"], p["seed"] + p["seeds"])]
     return specs
 
 
-def train_plan(plan: Sequence[RunSpec], splits: Splits, *, evaluate: Evaluate, setup: DeviceSetup, early_stop: float,
+def train_plan(plan: Sequence[RunSpec], splits: Splits, *, evaluate: Evaluate, setup: DeviceSetup,
                checkpointing: Checkpointing, context: RunContext) -> dict[str, list[Run]]:
     """Every run of the plan, by model (in the plan's order): a classifier trained on shuffled epochs of the
-    training split, keeping the weights with the best validation loss and stopping early once the mean training
-    loss between two evaluations is below `early_stop` (0: never), as the author's code does at 0.1."""
+    training split under its spec's stop rules (`runs`)."""
     done: dict[str, list[Run]] = {}
     for spec in plan:
-        callbacks = [KeepBest("val_loss"), *([StopBelow(early_stop)] if early_stop > 0 else [])]
         run = fit(spec, setup, shuffled_batches(splits.train_x, splits.train_y, spec.batch), model_loss(),
-                  evaluate=evaluate, checkpointing=checkpointing, context=context, callbacks=callbacks)
+                  evaluate=evaluate, checkpointing=checkpointing, context=context)
         done.setdefault(spec.family, []).append(run)
     return done
 

@@ -16,10 +16,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from paperlib.book.metrics import Declaration, Metric
+from paperlib.book.metrics import EXECUTION, Declaration, Metric
 from paperlib.book.wording import Record, decided, decided_verdict
+from paperlib.context import RunContext
 from paperlib.models import n_params
-from paperlib.models.configs import build_model
 from paperlib.models.weber_fechner import Net, Spec, build, macs
 from paperlib.plots import COLOURS, page_figure
 from paperlib.progress import progress
@@ -28,10 +28,10 @@ from paperlib.training.batches import shuffled_batches, steps_per_epoch, tensor_
 from paperlib.training.callbacks import OneCycle
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import score
-from paperlib.training.loop import init, train
 from paperlib.training.losses import CRITERIA, model_loss
 from paperlib.training.optim import OptimizerConfig
 from paperlib.training.plan import RunSpec
+from paperlib.training.run import Checkpointing, Run, fit
 
 VARIANTS = {  # name suffix -> (head, m, x, loss); the prefix names the trunk
     "plain": ("plain", 8, 1.0, "ce"),
@@ -121,6 +121,7 @@ METRICS = Declaration("weber_fechner_mnist", [
     Metric("seconds_to_98.{model}", "s", "training seconds to the first evaluation where the mean test accuracy "
            "reaches 98 % (an upper bound; NaN: never)"),
     Metric("train_seconds_total", "s", "training seconds of every ablation run together, on this run's machine"),
+    *EXECUTION,
 ], fields={"claim": [prefix for prefix, _ in CLAIM_MODELS.values()], "model": [*WF_MODELS, *FAST_MODELS]})
 
 
@@ -169,21 +170,24 @@ def plan_stage(plan: Sequence[RunSpec], stage: str) -> list[RunSpec]:
 
 
 def run_plan(plan: Sequence[RunSpec], train_x: Tensor, train_y: Tensor, test_x: Tensor, test_y: Tensor,
-             setup: DeviceSetup) -> pd.DataFrame:
-    """Train every run of `plan` on (train_x, train_y), evaluating on all of (test_x, test_y) at its evaluation
-    steps; one row per (model, seed, evaluation), with the run's learning rate (`peak_lr`)."""
-    rows = []
+             setup: DeviceSetup, *, checkpointing: Checkpointing = Checkpointing(),
+             context: RunContext = RunContext()) -> tuple[pd.DataFrame, list[Run]]:
+    """Train every run of `plan` (`fit`) on (train_x, train_y), evaluating on all of (test_x, test_y) at its
+    evaluation steps: one row per (model, seed, evaluation), with the run's learning rate (`peak_lr`), and the
+    runs."""
+    rows, done = [], []
     with progress(total=len(plan), desc="runs") as bar:
         for spec in plan:
-            state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
-            train(state, shuffled_batches(train_x, train_y, spec.batch), model_loss(CRITERIA[spec.model.spec.loss]),
-                  spec.steps, eval_steps=spec.eval_steps,
-                  evaluate=lambda model: score(model, tensor_batches(test_x, test_y)).summary(),
-                  callbacks=spec.callbacks(), show_progress=False)
-            rows += [{"model": spec.family, "seed": spec.seed, **r, "peak_lr": spec.optimizer.lr} for r in state.history]
+            run = fit(spec, setup, shuffled_batches(train_x, train_y, spec.batch),
+                      model_loss(CRITERIA[spec.model.spec.loss]),
+                      evaluate=lambda model: score(model, tensor_batches(test_x, test_y)).summary(),
+                      checkpointing=checkpointing, context=context, show_progress=False)
+            rows += [{"model": spec.family, "seed": spec.seed, **r, "peak_lr": spec.optimizer.lr}
+                     for r in run.state.history]
+            done.append(run)
             bar.set_postfix(model=spec.family)
             bar.update(1)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), done
 
 
 def lr_grid(text: str) -> list[float]:

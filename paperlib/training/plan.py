@@ -16,9 +16,38 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from paperlib.models.configs import ModelConfig, forward_flops
-from paperlib.training.callbacks import LRSchedule, ScheduledLR
+from paperlib.training.callbacks import EarlyStop, KeepBest, LRSchedule, ScheduledLR, StopBelow
 from paperlib.training.loop import Callback
 from paperlib.training.optim import OptimizerConfig
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A run's stop rules and the weights it keeps, read by `fit` through `RunSpec.callbacks` (the defaults: none,
+    its last weights)."""
+
+    metric: str = "val_loss"  # the evaluation's metric the rules below read (lower is better)
+    keep_best: bool = False  # keep the weights of its lowest evaluation (`KeepBest`), else its last
+    patience: int = 0  # evaluations without a new lowest that make a plateau (0: no plateau rule)
+    lr_cuts: int = 0  # plateaus that cut the learning rate tenfold before the next one ends the run
+    train_loss_below: float = 0.0  # end at an evaluation whose mean training loss since the last is below this
+
+    def __post_init__(self) -> None:
+        if self.patience < 0 or self.lr_cuts < 0 or self.train_loss_below < 0:
+            raise ValueError(f"stop rules need patience, lr_cuts and train_loss_below >= 0, got {self}")
+        if self.lr_cuts and not self.patience:
+            raise ValueError("learning-rate cuts happen at plateaus: give the plateau rule a patience")
+
+    @property
+    def ends_runs(self) -> bool:
+        """Whether a rule may end a run before its steps."""
+        return bool(self.patience or self.train_loss_below)
+
+    def callbacks(self) -> list[Callback]:
+        """The loop's callbacks for these rules, in the order they apply at an evaluation."""
+        return [*([KeepBest(self.metric)] if self.keep_best else []),
+                *([EarlyStop(self.metric, self.patience, self.lr_cuts)] if self.patience else []),
+                *([StopBelow(self.train_loss_below)] if self.train_loss_below else [])]
 
 
 @dataclass(frozen=True)
@@ -43,8 +72,11 @@ class RunSpec:
     curriculum: object | None = None  # a frozen description of a length curriculum (copy tasks), else None
     schedule: tuple[tuple[int, int], ...] | None = None  # (length, steps) it is expected to take (None: all at length)
     precision: str = "fp32"  # the arithmetic its steps run in on a CPU (fp32, or bf16 autocast)
+    stop: Stop = Stop()  # its stop rules and the weights it keeps
 
     def __post_init__(self) -> None:
+        if self.stop.ends_runs and not self.ends_early:
+            raise ValueError(f"{self.name}: a run with stop rules says in `ends_early` why it may end sooner")
         if self.steps < 1 or self.batch < 1 or self.length < 1:
             raise ValueError(f"{self.name}: steps, batch and length must be positive")
         if not set(self.family + self.stage) <= _NAME_CHARACTERS:
@@ -68,12 +100,12 @@ class RunSpec:
 
     def callbacks(self) -> list[Callback]:
         """What the spec asks of the loop beyond plain steps: its learning-rate schedule from the optimizer's
-        learning rate (handed down here once)."""
+        learning rate (handed down here once), then its stop rules."""
         if self.lr_schedule is None:
-            return []
+            return self.stop.callbacks()
         if self.optimizer is None:
             raise ValueError(f"{self.name}: choose its optimizer (`with_optimizer`) before training it")
-        return [ScheduledLR(self.lr_schedule, self.optimizer.lr)]
+        return [ScheduledLR(self.lr_schedule, self.optimizer.lr), *self.stop.callbacks()]
 
     @property
     def forward_flops(self) -> float:

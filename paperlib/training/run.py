@@ -124,14 +124,15 @@ class Run:
 
 
 def fit(spec: RunSpec, setup: DeviceSetup, sample: Sampler, loss_fn: LossFn, *, evaluate: Evaluate,
-        checkpointing: Checkpointing, context: RunContext, callbacks: Iterable[Callback] = ()) -> Run:
-    """Train the run `spec` describes on `setup` (its model, optimizer, seed, steps, evaluations and learning-rate
-    schedule), its checkpoint keyed by the spec (`RunSpec.checkpoint_key`), and return the `Run`."""
+        checkpointing: Checkpointing, context: RunContext, callbacks: Iterable[Callback] = (),
+        show_progress: bool = True) -> Run:
+    """Train the run `spec` describes on `setup` (its model, optimizer, seed, steps, evaluations, learning-rate
+    schedule and stop rules), its checkpoint keyed by the spec (`RunSpec.checkpoint_key`), and return the `Run`."""
     state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
     resumed = train_resumable(state, sample, loss_fn, spec.steps, chapter=spec.chapter, name=spec.name,
                               meta={"spec": spec.checkpoint_key}, checkpointing=checkpointing, context=context,
                               callbacks=[*spec.callbacks(), *callbacks], eval_steps=spec.eval_steps,
-                              evaluate=evaluate, desc=spec.name)
+                              evaluate=evaluate, show_progress=show_progress, desc=spec.name)
     history = pd.DataFrame(state.history)
     history["samples"] = history["step"] * spec.batch
     history["train_flops"] = history["samples"] * spec.forward_flops

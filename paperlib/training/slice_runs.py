@@ -23,17 +23,19 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from paperlib.context import RunContext
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.models import n_params
 from paperlib.models.transformer import Transformer, TransformerConfig
 from paperlib.paths import notebooks_dir
 from paperlib.training.batches import fixed_windows, random_windows, tiled_windows, window_batches
-from paperlib.training.callbacks import EarlyStop, KeepBest, ScheduledLR, WarmupCosine, best_model
+from paperlib.training.callbacks import WarmupCosine, best_model
 from paperlib.training.device import configure_device
 from paperlib.training.evaluation import score
-from paperlib.training.loop import init, train
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import nanogpt_adamw
+from paperlib.training.plan import RunSpec, Stop
+from paperlib.training.run import Checkpointing, fit
 
 HEADS = 2  # attention heads of every rung (widths are even)
 CHUNK = 1024  # the training split is cut into chunks of this many characters and shuffled once before slicing
@@ -145,29 +147,41 @@ def _corpus(sha256: str, chunk: int) -> tuple[CharData, Tensor]:
     return data, training_stream(data.train, chunk)
 
 
+def run_spec(config: Mapping[str, Any], vocab_size: int, scored: int) -> RunSpec:
+    """The run a config describes (`Design.config`): a model of its rung on random windows of the slice of D
+    characters (`training_stream`) with nanoGPT's AdamW, warm-up then a constant learning rate, validated on fixed
+    windows of the validation split every ``eval_every`` steps (one pass); `LR_CUTS` plateaus of ``patience``
+    passes cut the rate, the next ends the run, ``max_steps`` caps it and the best weights are kept (`scored`: the
+    windows they are scored on afterwards)."""
+    rung, D, cap, every = Rung(config["width"], config["layers"]), config["D"], config["max_steps"], config["eval_every"]
+    passes = "pass" if config["patience"] == 1 else "passes"
+    early = (f"early stop: {config['cuts']} plateau of {config['patience']} {passes} without a new best cuts the "
+             f"learning rate tenfold, the next ends the run (the cap is {cap // every} passes)")
+    return RunSpec("gamma_empirical", f"D{D}", rung.name, config["seed"], rung.config(vocab_size, config["context"]),
+                   f"tiny Shakespeare: random windows of a {D:,}-character slice", cap, config["batch"],
+                   config["context"], nanogpt_adamw(config["lr"]), WarmupCosine(config["warmup"], cap, min_ratio=1.0),
+                   tuple(range(every, cap + 1, every)), config["eval_windows"], scored, early,
+                   stop=Stop(keep_best=True, patience=config["patience"], lr_cuts=config["cuts"]))
+
+
 def train_run(config: dict[str, Any]) -> dict[str, Any]:
-    """One run (the sweep's task): a model of the config's rung trained on random windows of the slice of D
-    characters (`training_stream`) with nanoGPT's AdamW, warm-up then a constant learning rate, validated on
-    fixed windows of the validation split every ``eval_every`` steps (one pass); `LR_CUTS` plateaus cut the rate,
-    the next ends the run, and ``max_steps`` caps it. The best weights are then scored on the whole validation
-    split (``val_loss``) and on the whole slice (``train_loss``)."""
+    """One run (the sweep's task): `run_spec` trained by `fit`, its best weights then scored on the whole
+    validation split (``val_loss``) and on the whole slice (``train_loss``)."""
     data, stream = _corpus(config["sha256"], config["chunk"])
-    tokens, context, cap = stream[:config["D"]], config["context"], config["max_steps"]
-    cfg = Rung(config["width"], config["layers"]).config(data.vocab_size, context)
+    tokens, context = stream[:config["D"]], config["context"]
+    val_windows, slice_windows = tiled_windows(data.val, context), tiled_windows(tokens, context)
+    spec = run_spec(config, data.vocab_size, len(val_windows) + len(slice_windows))
     subset = fixed_windows(data.val, context, config["eval_windows"], seed=2)
-    state = init(lambda: Transformer(cfg), nanogpt_adamw(config["lr"]), config["seed"], configure_device(config["device"]))
-    train(state, random_windows(tokens, context, config["batch"]), model_loss(), cap,
-          eval_steps=range(config["eval_every"], cap + 1, config["eval_every"]),
-          callbacks=[ScheduledLR(WarmupCosine(config["warmup"], cap, min_ratio=1.0), config["lr"]),  # constant after warm-up
-                     KeepBest("val_loss"), EarlyStop("val_loss", config["patience"], config["cuts"])],
-          evaluate=lambda model: {"val_loss": score(model, window_batches(subset)).loss}, show_progress=False)
-    best = best_model(state)
+    run = fit(spec, configure_device(config["device"]), random_windows(tokens, context, spec.batch), model_loss(),
+              evaluate=lambda model: {"val_loss": score(model, window_batches(subset)).loss},
+              checkpointing=Checkpointing(), context=RunContext(), show_progress=False)
+    state, best = run.state, best_model(run.state)
     history = [{k: h[k] for k in ("step", "val_loss", "train_loss", "lr") if k in h} for h in state.history]
     return {"params": n_params(state.model), "train_time": state.train_time, "steps": state.step,
-            "capped": state.step >= cap, "lr_cuts": state.extra.get("lr_cuts", []),
+            "capped": state.step >= spec.steps, "lr_cuts": state.extra.get("lr_cuts", []),
             "best_step": state.extra["best"]["record"]["step"], "history": history,
-            "val_loss": score(best, window_batches(tiled_windows(data.val, context))).loss,
-            "train_loss": score(best, window_batches(tiled_windows(tokens, context))).loss}
+            "val_loss": score(best, window_batches(val_windows)).loss,
+            "train_loss": score(best, window_batches(slice_windows)).loss}
 
 
 # The sweep's cache key names the task; this one was first defined in the chapter's module, and keeps that name

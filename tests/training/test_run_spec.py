@@ -4,9 +4,9 @@ import pytest
 
 from paperlib.models.configs import forward_flops
 from paperlib.models.paper_configs import paper_config
-from paperlib.training.callbacks import ScheduledLR, WarmupCosine
+from paperlib.training.callbacks import EarlyStop, KeepBest, ScheduledLR, StopBelow, WarmupCosine
 from paperlib.training.optim import OptimizerConfig
-from paperlib.training.plan import RunSpec
+from paperlib.training.plan import RunSpec, Stop
 
 CFG = paper_config("shakespeare", "regular", n_embd=16, n_head=2, n_positions=32)
 
@@ -49,3 +49,22 @@ def test_the_checkpoint_key_is_everything_but_the_runs_length():
     for changed in (spec(seed=4), spec(batch=8), spec(optimizer=OptimizerConfig(lr=2e-3)),
                     spec(lr_schedule=WarmupCosine(2, 10)), spec(ends_early="early stop at 0.1")):
         assert changed.checkpoint_key != spec().checkpoint_key
+
+
+def test_stop_rules_become_the_loops_callbacks_after_the_schedule():
+    rules = Stop(keep_best=True, patience=2, lr_cuts=1, train_loss_below=0.1)
+    scheduled, best, plateau, below = spec(lr_schedule=WarmupCosine(2, 10), stop=rules, ends_early="early").callbacks()
+    assert isinstance(scheduled, ScheduledLR) and isinstance(best, KeepBest) and isinstance(below, StopBelow)
+    assert isinstance(plateau, EarlyStop) and (plateau.patience, plateau.cuts) == (2, 1)
+    assert [type(c) for c in spec(stop=Stop(keep_best=True)).callbacks()] == [KeepBest]
+    assert spec(stop=rules, ends_early="early").checkpoint_key != spec(stop=Stop(), ends_early="early").checkpoint_key
+
+
+def test_stop_rules_are_checked_and_a_run_that_may_end_sooner_says_why():
+    with pytest.raises(ValueError, match="ends_early"):
+        spec(stop=Stop(patience=3))
+    with pytest.raises(ValueError, match="patience"):
+        Stop(lr_cuts=1)
+    with pytest.raises(ValueError, match=">= 0"):
+        Stop(train_loss_below=-1.0)
+    assert not Stop(keep_best=True).ends_runs and Stop(train_loss_below=0.1).ends_runs

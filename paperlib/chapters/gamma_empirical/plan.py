@@ -15,13 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from paperlib.book.render import plural
 from paperlib.data.text import CharData, load_shakespeare
 from paperlib.training.batches import tiled_windows
-from paperlib.training.callbacks import WarmupCosine
-from paperlib.training.optim import nanogpt_adamw
 from paperlib.training.plan import RunSpec
-from paperlib.training.slice_runs import LR_CUTS, PILOT, Design, Rung, parse_rungs, training_stream
+from paperlib.training.slice_runs import PILOT, Design, Rung, parse_rungs, run_spec, training_stream
 
 PILOT_COMMAND = "PAPERLIB_CHECKPOINTS=... python -m paperlib.chapters.gamma_lr_pilot"
 RunKey = tuple[int, int, int]  # corpus size D, seed, rung
@@ -96,17 +93,9 @@ def runs(params: Mapping[str, Any]) -> list[RunSpec]:
 
 
 def _spec(design: Design, key: RunKey, vocab_size: int, scored: int) -> RunSpec:
-    """One run of the grid as `train_run` trains it from `Design.config` (`scored`: the windows its best weights
-    are scored on, the whole validation split and the whole slice)."""
-    D, seed, rung = key
-    config, cap = design.config(*key), design.max_steps(D)
-    early = (f"early stop: {LR_CUTS} plateau of {plural(design.patience, 'pass', 'passes')} without a new best cuts "
-             f"the learning rate tenfold, the next ends the run (the cap is {design.pass_cap:g} passes)")
-    return RunSpec("gamma_empirical", f"D{D}", design.ladder[rung].name, seed,
-                   design.ladder[rung].config(vocab_size, design.context),
-                   f"tiny Shakespeare: random windows of a {D:,}-character slice", cap, design.batch, design.context,
-                   nanogpt_adamw(config["lr"]), WarmupCosine(config["warmup"], cap, min_ratio=1.0),
-                   tuple(range(config["eval_every"], cap + 1, config["eval_every"])), design.eval_windows, scored, early)
+    """One run of the grid as `train_run` trains it (`scored`: the windows its best weights are scored on, the
+    whole validation split and the whole slice)."""
+    return run_spec(design.config(*key), vocab_size, scored)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
-from torch import Tensor, nn
+from torch import Tensor
 
 from paperlib.book.metrics import EXECUTION, Declaration, Metric
 from paperlib.book.page import deviations
@@ -36,7 +36,7 @@ from paperlib.training.batches import shuffled_batches, split_validation, tensor
 from paperlib.training.callbacks import best_model
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import Scores, score
-from paperlib.training.loop import Evaluate
+from paperlib.training.loop import Evaluate, State
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig
 from paperlib.training.plan import RunSpec, Stop
@@ -141,8 +141,8 @@ def image_configs(seq_len: int, dropout: float) -> dict[str, TransformerConfig]:
 
 def image_metrics(splits: Mapping[str, tuple[Tensor, Tensor]]) -> Evaluate:
     """Evaluation on each named split: ``{name}_loss`` and ``{name}_acc``, and the clamped α if learnable."""
-    def evaluate(model: nn.Module) -> dict[str, float]:
-        record = {}
+    def evaluate(state: State) -> dict[str, float]:
+        model, record = state.model, {}
         for name, (x, y) in splits.items():
             record |= score(model, tensor_batches(x, y, EVAL_BATCH)).summary(f"{name}_")
         if getattr(model, "alpha_raw", None) is not None:

@@ -39,7 +39,7 @@ from paperlib.training.batches import fixed_windows, random_windows, window_batc
 from paperlib.training.callbacks import WarmupCosine
 from paperlib.training.device import DeviceSetup
 from paperlib.training.evaluation import score
-from paperlib.training.loop import Evaluate
+from paperlib.training.loop import Evaluate, State
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import nanogpt_adamw
 from paperlib.training.plan import RunSpec
@@ -137,7 +137,8 @@ def ngram_table(metrics: Mapping[str, float], max_order: int) -> pd.DataFrame:
 def lm_metrics(train_windows: Tensor, val_windows: Tensor) -> Evaluate:
     """Evaluation: train and validation loss on fixed windows (in eval mode), the validation standard
     error over its windows, and the clamped α of a learnable recurrence."""
-    def evaluate(model: nn.Module) -> dict[str, float]:
+    def evaluate(state: State) -> dict[str, float]:
+        model = state.model
         val = _window_losses(model, val_windows)
         record = {"train_eval_loss": float(_window_losses(model, train_windows).mean()), "val_loss": float(val.mean()),
                   "val_loss_se": float(val.std() / math.sqrt(len(val)))}

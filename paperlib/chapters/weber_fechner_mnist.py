@@ -180,7 +180,7 @@ def run_plan(plan: Sequence[RunSpec], train_x: Tensor, train_y: Tensor, test_x: 
         for spec in plan:
             run = fit(spec, setup, shuffled_batches(train_x, train_y, spec.batch),
                       model_loss(CRITERIA[spec.model.spec.loss]),
-                      evaluate=lambda model: score(model, tensor_batches(test_x, test_y)).summary(),
+                      evaluate=lambda state: score(state.model, tensor_batches(test_x, test_y)).summary(),
                       checkpointing=checkpointing, context=context, show_progress=False)
             rows += [{"model": spec.family, "seed": spec.seed, **r, "peak_lr": spec.optimizer.lr}
                      for r in run.state.history]

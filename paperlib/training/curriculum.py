@@ -25,12 +25,16 @@ to a shorter length sees the same rates as one that goes on; the full-length dec
 
 `StopAtCap` ends a run at the cap by a budget rule (the author's code has none): at a validation
 accuracy, when the loss stops falling, or after a number of steps there.
+
+`LengthCurriculum` is a run's curriculum as its `RunSpec` describes it (frozen, part of its checkpoint's key):
+`fit` sets it up through `callbacks`.
 """
 
 import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from paperlib.data.synthetic import seq_len
 from paperlib.training.loop import Callback, State
 
 LrRule = Literal["code", "note", "none"]
@@ -156,3 +160,36 @@ class StopAtCap(Callback):
         if reason is not None:
             state.extra["cap_stop"] = {"step": state.step, "reason": reason}
             state.stop = True
+
+
+@dataclass(frozen=True)
+class LengthCurriculum:
+    """A run's length curriculum, described: `name` (the author's start and block rule) from noise `start`,
+    doubling below validation loss `threshold` at the validations every `every` steps up to noise `limit`, the
+    learning rate by `lr_rule` with divisor `cap`, `n_data` data tokens, K by `block_cap` (None: the model's own),
+    and the end rules at the limit (`at_limit`, None: none)."""
+
+    name: str
+    start: int
+    limit: int
+    cap: int
+    threshold: float
+    lr_rule: LrRule
+    n_data: int
+    block_cap: int | None
+    every: int
+    at_limit: StopAtCap | None = None
+
+    def __post_init__(self) -> None:
+        if self.every < 1 or (self.at_limit is not None and self.at_limit.cap != self.limit):
+            raise ValueError(f"need every >= 1 and end rules at the limit {self.limit}, got {self}")
+
+    def __str__(self) -> str:
+        return (f"the {self.name} curriculum from length {seq_len(self.start, self.n_data):,} to "
+                f"{seq_len(self.limit, self.n_data):,}, doubling below validation loss {self.threshold:g}")
+
+    def callbacks(self, label: str) -> list[Callback]:
+        """The `Curriculum` (printing its changes under `label`) and, when there are any, its end rules."""
+        curriculum = Curriculum(self.start, self.cap, self.threshold, self.lr_rule, self.n_data,
+                                block_cap=self.block_cap, limit=self.limit, label=label)
+        return [curriculum] if self.at_limit is None else [curriculum, self.at_limit]

@@ -1,15 +1,15 @@
 """One small training loop for every chapter: an explicit evaluation schedule and callbacks.
 
 The data lives in tensors; a *sampler* `sample(state) -> batch` draws a batch (no DataLoader), a
-*loss* `loss_fn(model, batch) -> scalar` runs the model, and `evaluate(model) -> {name: value}` runs
-at the steps listed in `eval_steps`. Everything a run changes lives in one `State`, so a callback can
+*loss* `loss_fn(model, batch) -> scalar` runs the model, and `evaluate(state) -> {name: value}` scores the
+state's model (reading its step or curriculum where it needs to) at the steps listed in `eval_steps`. Everything a run changes lives in one `State`, so a callback can
 change the learning rate or a sampler knob in `state.extra` (a curriculum), and a checkpoint only
 has to save the state.
 
     setup = configure_device("auto")
     state = init(lambda: build(spec), OptimizerConfig(lr=1e-3), seed=0, setup=setup)
     train(state, shuffled_batches(x, y, 32), model_loss(), steps=1875, eval_steps=[10, 100, 1875],
-          evaluate=lambda m: score(m, tensor_batches(x_test, y_test)).summary())
+          evaluate=lambda s: score(s.model, tensor_batches(x_test, y_test)).summary())
     state.history  # [{"step": 10, "time": ..., "lr": ..., "train_loss": ..., "acc": ..., "loss": ...}, ...]
 """
 
@@ -30,7 +30,7 @@ from paperlib.training.optim import OptimizerConfig, make_optimizer
 Batch = tuple[Tensor, ...]
 Sampler = Callable[["State"], Batch]
 LossFn = Callable[[nn.Module, Batch], Tensor]
-Evaluate = Callable[[nn.Module], dict[str, float]]
+Evaluate = Callable[["State"], dict[str, float]]
 
 
 @dataclass
@@ -113,7 +113,7 @@ def train(state: State, sample: Sampler, loss_fn: LossFn, steps: int, *, eval_st
         if evaluate is not None:
             state.model.eval()
             with torch.no_grad(), state.setup.autocast():
-                record |= evaluate(state.model)
+                record |= evaluate(state)
             state.model.train()
         state.history.append(record)
         for cb in callbacks:

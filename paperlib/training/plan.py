@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields, replace
 
 from paperlib.models.configs import ModelConfig, forward_flops
 from paperlib.training.callbacks import EarlyStop, KeepBest, LRSchedule, ScheduledLR, StopBelow
+from paperlib.training.curriculum import LengthCurriculum
 from paperlib.training.loop import Callback
 from paperlib.training.optim import OptimizerConfig
 
@@ -69,10 +70,11 @@ class RunSpec:
     eval_samples: int  # samples one evaluation scores
     final_samples: int  # samples scored once after training (a test set)
     ends_early: str  # why it may end before `steps` ("": it never does)
-    curriculum: object | None = None  # a frozen description of a length curriculum (copy tasks), else None
+    curriculum: LengthCurriculum | None = None  # its length curriculum (None: all its steps at `length`)
     schedule: tuple[tuple[int, int], ...] | None = None  # (length, steps) it is expected to take (None: all at length)
     precision: str = "fp32"  # the arithmetic its steps run in on a CPU (fp32, or bf16 autocast)
     stop: Stop = Stop()  # its stop rules and the weights it keeps
+    compared_at: int = 0  # the step after which the chapter scores it against its stage's other runs (0: never)
 
     def __post_init__(self) -> None:
         if self.stop.ends_runs and not self.ends_early:
@@ -100,12 +102,12 @@ class RunSpec:
 
     def callbacks(self) -> list[Callback]:
         """What the spec asks of the loop beyond plain steps: its learning-rate schedule from the optimizer's
-        learning rate (handed down here once), then its stop rules."""
-        if self.lr_schedule is None:
-            return self.stop.callbacks()
-        if self.optimizer is None:
+        learning rate (handed down here once), its length curriculum, then its stop rules."""
+        if self.lr_schedule is not None and self.optimizer is None:
             raise ValueError(f"{self.name}: choose its optimizer (`with_optimizer`) before training it")
-        return [ScheduledLR(self.lr_schedule, self.optimizer.lr), *self.stop.callbacks()]
+        return [*([] if self.lr_schedule is None else [ScheduledLR(self.lr_schedule, self.optimizer.lr)]),
+                *([] if self.curriculum is None else self.curriculum.callbacks(self.name)),
+                *self.stop.callbacks()]
 
     @property
     def forward_flops(self) -> float:

@@ -130,13 +130,29 @@ def fit(spec: RunSpec, setup: DeviceSetup, sample: Sampler, loss_fn: LossFn, *, 
     schedule and stop rules), its checkpoint keyed by the spec (`RunSpec.checkpoint_key`), and return the `Run`."""
     state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
     resumed = train_resumable(state, sample, loss_fn, spec.steps, chapter=spec.chapter, name=spec.name,
-                              meta={"spec": spec.checkpoint_key}, checkpointing=checkpointing, context=context,
+                              meta=run_meta(spec, setup), checkpointing=checkpointing, context=context,
                               callbacks=[*spec.callbacks(), *callbacks], eval_steps=spec.eval_steps,
                               evaluate=evaluate, show_progress=show_progress, desc=spec.name)
     history = pd.DataFrame(state.history)
     history["samples"] = history["step"] * spec.batch
     history["train_flops"] = history["samples"] * spec.forward_flops
     return Run(spec, state, history.assign(model=spec.name), resumed)
+
+
+def run_meta(spec: RunSpec, setup: DeviceSetup) -> dict[str, str]:
+    """What a run's checkpoint must have been written by: its spec (`RunSpec.checkpoint_key`) and the arithmetic
+    of its steps (a bf16 run does not continue an fp32 one)."""
+    return {"spec": spec.checkpoint_key, "precision": setup.precision}
+
+
+def read_back(spec: RunSpec, setup: DeviceSetup) -> State:
+    """The run `spec` as another process left it in its checkpoint (workers hand their runs back so)."""
+    state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
+    meta = run_meta(spec, setup)
+    path = checkpoint_path(spec.chapter, spec.name, meta)
+    if checkpoint.resume(path, state, meta) is None:
+        raise FileNotFoundError(f"{spec.name}: its checkpoint {path} is missing or unreadable")
+    return state
 
 
 def execution(runs: Iterable[Run]) -> dict[str, float]:

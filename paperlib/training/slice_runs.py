@@ -173,7 +173,7 @@ def train_run(config: dict[str, Any]) -> dict[str, Any]:
     spec = run_spec(config, data.vocab_size, len(val_windows) + len(slice_windows))
     subset = fixed_windows(data.val, context, config["eval_windows"], seed=2)
     run = fit(spec, configure_device(config["device"]), random_windows(tokens, context, spec.batch), model_loss(),
-              evaluate=lambda model: {"val_loss": score(model, window_batches(subset)).loss},
+              evaluate=lambda state: {"val_loss": score(state.model, window_batches(subset)).loss},
               checkpointing=Checkpointing(), context=RunContext(), show_progress=False)
     state, best = run.state, best_model(run.state)
     history = [{k: h[k] for k in ("step", "val_loss", "train_loss", "lr") if k in h} for h in state.history]

@@ -50,9 +50,9 @@ def test_a_toy_chapter_plans_trains_a_step_records_and_renders(tmp_path, isolate
         x = torch.randint(16, (2, 16), generator=state.generator)
         return x, x[:, -16:]
 
-    def evaluate(model):
+    def evaluate(st):
         x = torch.randint(16, (2, 16), generator=torch.Generator().manual_seed(0))
-        return {"val_loss": model_loss()(model, (x, x[:, -16:])).item()}
+        return {"val_loss": model_loss()(st.model, (x, x[:, -16:])).item()}
 
     trained = [fit(spec, setup, sample, model_loss(), evaluate=evaluate, checkpointing=Checkpointing(),
                    context=context) for spec in plan]  # step 3

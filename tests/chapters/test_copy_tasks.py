@@ -39,7 +39,7 @@ CPU = configure_device("cpu")
 
 def make_settings(**changes) -> Settings:
     """Settings with the Feb-2026 code's own values (the paper profile's but the cadence), changed by `changes`."""
-    base = Settings(CPU, batch_size=64, lr=5e-4, curriculum="feb2026", cap=4096, threshold=0.3, lr_rule="code",
+    base = Settings(setup=CPU, batch_size=64, lr=5e-4, curriculum="feb2026", cap=4096, threshold=0.3, lr_rule="code",
                     eval_every=500, eval_batches=500, final_batches=16,
                     compare_steps={"copy": 500, "selective_copy": 500}, dropout=None, cap_steps=None,
                     cap_patience=None, stop_at_target=False, checkpointing=Checkpointing(), context=RunContext())
@@ -329,9 +329,9 @@ def test_a_task_trained_alone_has_the_same_runs_and_checkpoints_as_in_the_whole_
     alone = copy_tasks.runs({**values, "tasks": "copy"})
     assert [spec.name for spec in alone] == [name for name in whole if name.startswith("copy-")]
     assert all(spec == whole[spec.name] and spec.checkpoint_key == whole[spec.name].checkpoint_key for spec in alone)
-    settings = make_settings()  # the notebook's Settings take no `tasks`: a run's checkpoint meta cannot depend on it
-    assert {c.name: settings.meta(c) for c in run_plan({**values, "tasks": "copy"})} == {
-        c.name: settings.meta(c) for c in run_plan(values) if c.task == "copy"}
+    settings = make_settings()  # the notebook's Settings take no `tasks`: a run's checkpoint key cannot depend on it
+    assert {c.name: settings.spec(c).checkpoint_key for c in run_plan({**values, "tasks": "copy"})} == {
+        c.name: settings.spec(c).checkpoint_key for c in run_plan(values) if c.task == "copy"}
 
 
 def test_the_claims_of_a_task_left_out_are_not_run_with_why():
@@ -345,12 +345,14 @@ def test_curricula_set_the_start_and_block_rule():
     assert make_settings().start == 128 and make_settings(curriculum="july2025").start == 32
     assert make_settings(cap=64).start == 64
     config = RunConfig("copy", "recurrent", 0, 10, 4096)
-    curriculum = make_settings(curriculum="july2025").callbacks(config)[0]
+    curriculum = make_settings(curriculum="july2025").spec(config).callbacks()[0]
     assert curriculum.block(32) == 16 and curriculum.limit == 4096
-    baseline = make_settings().callbacks(replace(config, role="forget", limit=1024))
+    baseline = make_settings().spec(replace(config, role="forget", limit=1024)).callbacks()
     assert baseline[0].limit == 1024 and baseline[0].cap == 4096
-    assert [type(c).__name__ for c in baseline] == ["Curriculum", "ScoreAtStep"]  # no end rules, the same score
-    assert [type(c).__name__ for c in make_settings().callbacks(config)] == ["Curriculum", "StopAtCap", "ScoreAtStep"]
+    assert [type(c).__name__ for c in baseline] == ["Curriculum"]  # no end rules
+    assert [type(c).__name__ for c in make_settings().spec(config).callbacks()] == ["Curriculum", "StopAtCap"]
+    scored = make_settings().score_at_step(make_settings().spec(config))  # every model's comparison: one rule
+    assert (scored.step, scored.start) == (500, 128)
     with pytest.raises(ValueError, match="curriculum"):
         make_settings(curriculum="march")
 

@@ -88,9 +88,9 @@ def test_early_stopping_keeps_the_best_checkpoint():
     loss = lambda model, batch: ((model(batch[0]) - batch[1]) ** 2).mean()  # noqa: E731
     weights = {}
 
-    def evaluate(model):  # validation wants a weight of 1: it falls, then rises as training overshoots it
-        weights[state.step] = model.weight.item()
-        return {"val_loss": (model.weight.item() - 1.0) ** 2}
+    def evaluate(st):  # validation wants a weight of 1: it falls, then rises as training overshoots it
+        weights[st.step] = st.model.weight.item()
+        return {"val_loss": (st.model.weight.item() - 1.0) ** 2}
 
     train(state, sample, loss, 200, eval_steps=range(1, 201), evaluate=evaluate,
           callbacks=[KeepBest("val_loss"), EarlyStop("val_loss", patience=3)], show_progress=False)

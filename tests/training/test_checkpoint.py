@@ -43,8 +43,8 @@ def copy_run(steps: int, callbacks=(), state=None):
     def sample(st):
         return copy_batch(4, st.extra["noise_len"], generator=st.generator)
 
-    def validate(model):
-        return {"val_loss": model_loss()(model, sample(state)).item(), "val_acc": 0.0}
+    def validate(st):
+        return {"val_loss": model_loss()(st.model, sample(st)).item(), "val_acc": 0.0}
 
     return train(state, sample, model_loss(), steps, eval_steps=EVALS, evaluate=validate,
                  callbacks=[curriculum, *callbacks], show_progress=False)
@@ -163,7 +163,7 @@ def test_a_resumed_run_does_not_evaluate_a_step_already_in_its_history(tmp_path)
 
     def go(state, steps):
         return train(state, random_batch, model_loss(), steps, eval_steps=[2, 4],
-                     evaluate=lambda model: evaluated.append(state.step) or {}, show_progress=False)
+                     evaluate=lambda st: evaluated.append(st.step) or {}, show_progress=False)
 
     path = checkpoint.save(tmp_path / "ck.pt", go(linear_state(), 2), META)  # saved after its evaluation
     state = linear_state()

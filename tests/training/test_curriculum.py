@@ -149,7 +149,7 @@ def test_inside_train_the_sampler_sees_the_new_length_after_the_evaluation():
     state = fresh_state()  # train attaches the curriculum when it starts
     losses = iter([1.0, 0.1, 0.1, 0.1])
     train(state, sample, lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]), 12, eval_steps=[0, 3, 6, 9],
-          evaluate=lambda m: {"val_loss": next(losses), "val_acc": 0.0}, callbacks=[curriculum], show_progress=False)
+          evaluate=lambda st: {"val_loss": next(losses), "val_acc": 0.0}, callbacks=[curriculum], show_progress=False)
     assert seen == [8] * 3 + [16] * 3 + [32] * 6
     assert [r["noise_len"] for r in state.history] == [8, 8, 16, 32]
 

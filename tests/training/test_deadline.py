@@ -41,8 +41,8 @@ def sampler():
     return shuffled_batches(x, (x[:, -1] > 127).long(), BATCH)
 
 
-def weight_sum(model):
-    return {"w": float(model.wte.weight.sum())}
+def weight_sum(state):
+    return {"w": float(state.model.wte.weight.sum())}
 
 
 def go(state, steps=STEPS, resume=False, callbacks=(), context=RunContext()):

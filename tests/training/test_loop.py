@@ -7,7 +7,7 @@ from torch import nn
 from paperlib.training.batches import shuffled_batches, tensor_batches
 from paperlib.training.device import configure_device
 from paperlib.training.evaluation import score
-from paperlib.training.loop import Callback, init, train
+from paperlib.training.loop import Callback, State, init, train
 from paperlib.training.losses import model_loss
 from paperlib.training.optim import OptimizerConfig, nanogpt_adamw
 
@@ -20,8 +20,8 @@ def make_model() -> nn.Module:
     return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 2))
 
 
-def evaluate(model: nn.Module) -> dict[str, float]:
-    return score(model, tensor_batches(X, Y)).summary()
+def evaluate(state: State) -> dict[str, float]:
+    return score(state.model, tensor_batches(X, Y)).summary()
 
 
 def fresh(seed: int = 0, precision: str = "fp32"):
@@ -115,9 +115,9 @@ def test_bf16_autocast_computes_in_bf16_and_still_learns():
         seen["train"] = model(batch[0]).dtype
         return model_loss()(model, batch)
 
-    def spying_evaluate(model):
-        seen["eval"] = model(X[:2]).dtype
-        return evaluate(model)
+    def spying_evaluate(state):
+        seen["eval"] = state.model(X[:2]).dtype
+        return evaluate(state)
 
     bf16 = train(fresh(precision="bf16"), shuffled_batches(X, Y, 16), loss_fn, 100, eval_steps=EVALS,
                  evaluate=spying_evaluate, show_progress=False)

@@ -52,7 +52,7 @@ def run(steps, every=0, resume=False, stop=0.0, cfg=None, lr=1e-2):
     tx, ty, vx, vy = split_validation(*tiny_image_task(), 16)
     callbacks = [KeepBest("val_loss")] + ([StopBelow(stop)] if stop else [])
     return fit(tiny_spec(steps, cfg, lr), configure_device("cpu"), shuffled_batches(tx, ty, BATCH), model_loss(),
-               evaluate=lambda m: score(m, tensor_batches(vx, vy)).summary("val_"),
+               evaluate=lambda st: score(st.model, tensor_batches(vx, vy)).summary("val_"),
                checkpointing=Checkpointing(every, resume), context=RunContext(), callbacks=callbacks)
 
 

@@ -13,15 +13,15 @@ a seed meets the same ones) and can be checkpointed and resumed. Models by role:
 
 One scoring rule compares them (`train.ScoreAtStep`): every model of a task, each seed, is scored on the final
 evaluation's fresh batches at the first length right after the task's `compare_steps`, and a comparison reads
-the models' intervals over seeds. The paper's model ends at its limit by the end rules of `train.Settings`;
+the models' intervals over seeds. The paper's model ends at its limit by the end rules of `plan.Rules`;
 regular and the RNNs train exactly the comparison's steps; forget trains as many steps as its seed's paper model
 took to reach its final length (at least the comparison's).
 
 The parts, each with one job: `metrics` (names, thresholds, the declared metrics), `models` (the models by role
-and how one is scored), `plan` (the run plan and its expected schedule, which `--plan` and the page's forecast
-read), `train` (training every run in dependency order), `steps` (what a step costs), `start_pilot` (the pilot
-that chose the start), `record` (the metrics from the trained runs), `tables` (tables and figures) and `words`
-(the prose decided from the record).
+and how one is scored), `plan` (the run plan, the `Rules` every run's spec is built from, and its expected
+schedule, which `--plan` and the page's forecast read), `train` (training every run through `fit` in dependency
+order), `steps` (what a step costs), `start_pilot` (the pilot that chose the start), `record` (the metrics from the
+trained runs), `tables` (tables and figures) and `words` (the prose decided from the record).
 """
 
 from paperlib.chapters.copy_tasks.metrics import CLAIM_TASKS, MEASURED, METRICS, PILOT_FILE, key

@@ -1,5 +1,6 @@
-"""The copy chapter's run plan: every run from the notebook's parameters (`run_plan`), declared as specs (`runs`)
-with the steps per length the committed pilot expects (`expected_schedule`)."""
+"""The copy chapter's run plan: every run from the notebook's parameters (`run_plan`), how each is trained (`Rules`,
+built once from the parameters), declared as specs (`runs`) with the steps per length the committed pilot expects
+(`expected_schedule`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from paperlib.book.paper_numbers import COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN
-from paperlib.data.synthetic import seq_len
-from paperlib.training.curriculum import LrRule
+from paperlib.data.synthetic import N_DATA, seq_len
+from paperlib.training.curriculum import LengthCurriculum, LrRule, StopAtCap
 from paperlib.training.optim import OptimizerConfig
 from paperlib.training.plan import RunSpec
-from paperlib.chapters.copy_tasks.metrics import (BASELINES, BUDGETS, CURRICULA, CopyTask, CurriculumName, PILOT_FILE,
-                                                  RnnCell, Role, TASK_CHOICES, TASK_LABELS)
+from paperlib.chapters.copy_tasks.metrics import (BASELINES, BUDGETS, COPY_TASKS, CURRICULA, CopyTask, CurriculumName,
+                                                  PILOT_FILE, RnnCell, Role, TARGET_ACC, TASK_CHOICES, TASK_LABELS)
 from paperlib.chapters.copy_tasks.models import family, model_config
 
 
@@ -88,60 +89,89 @@ def validation_steps(steps: int, every: int) -> list[int]:
     return [*range(0, steps, every), steps]
 
 
-@dataclass(frozen=True)
-class LengthCurriculum:
-    """A run's length curriculum, described (`Settings.callbacks` sets it up): the author's `name`d start (noise
-    `start`), doubling below `threshold` up to noise `limit`, the learning rate by `lr_rule` with divisor `cap`."""
+@dataclass
+class Rules:
+    """How every run of the chapter is trained, validated, compared and ended, from the notebook's parameters
+    (`rules_from`): what its runs' specs are built from (`spec`)."""
 
-    name: CurriculumName
-    start: int
-    limit: int
-    cap: int
-    threshold: float
-    lr_rule: LrRule
+    batch_size: int
+    lr: float
+    curriculum: CurriculumName  # the author's start and block rule (see CURRICULA)
+    cap: int  # the target noise length (the learning-rate rule's divisor)
+    threshold: float  # validation loss below which the length doubles
+    lr_rule: LrRule  # see `paperlib.training.curriculum`
+    eval_every: int  # steps between validations
+    eval_batches: int  # fresh batches per validation
+    final_batches: int  # fresh batches of a final score (and of every model's where it is compared)
+    compare_steps: Mapping[str, int]  # per task: the steps after which every model is compared (`ScoreAtStep`)
+    dropout: float | None  # None keeps the paper's 0.05
+    cap_steps: int | None  # end a paper-model run this many steps after it reached its limit (None: no such end)
+    cap_patience: int | None  # ... or after this many validations there without a new lowest loss
+    stop_at_target: bool  # ... or at a validation there that reaches the registry's threshold
 
-    def __str__(self) -> str:
-        return (f"the {self.name} curriculum from length {seq_len(self.start):,} to {seq_len(self.limit):,}, doubling "
-                f"below validation loss {self.threshold:g}")
+    def __post_init__(self) -> None:
+        if self.curriculum not in CURRICULA:
+            raise ValueError(f"curriculum must be one of {sorted(CURRICULA)}, got {self.curriculum!r}")
+
+    @property
+    def start(self) -> int:
+        """The curriculum's first noise length (never past the cap)."""
+        return curriculum_start(self.curriculum, self.cap)
+
+    def length_curriculum(self, config: RunConfig) -> LengthCurriculum:
+        """The run's curriculum up to its limit, with the paper model's end rules there."""
+        at_limit = StopAtCap(config.limit, self.cap_steps, TARGET_ACC[config.task] if self.stop_at_target else None,
+                             self.cap_patience) if config.role == "recurrent" else None
+        return LengthCurriculum(self.curriculum, self.start, config.limit, self.cap, self.threshold, self.lr_rule,
+                                N_DATA, CURRICULA[self.curriculum][1], self.eval_every, at_limit)
+
+    def spec(self, config: RunConfig, schedule: tuple[tuple[int, int], ...] | None = None,
+             precision: str = "fp32") -> RunSpec:
+        """The run `config` as `fit` trains it (stage: the task, family: the model), at its longest length and its
+        most steps; `schedule` and `precision` are its forecast's."""
+        curriculum = self.length_curriculum(config)
+        task = (f"{TASK_LABELS[config.task]}: fresh batches, lengths {seq_len(curriculum.start):,} to "
+                f"{seq_len(config.limit):,} by the {curriculum.name} curriculum")
+        scorings = 3 if config.role == "recurrent" else 2  # where compared, at its own length (and where all got)
+        batch = self.batch_size
+        return RunSpec("copy_tasks", config.task, config.family, config.seed,
+                       model_config(config.task, config.role, config.rnn, self.dropout), task, config.steps, batch,
+                       seq_len(config.limit), OptimizerConfig(lr=self.lr), None,
+                       tuple(validation_steps(config.steps, self.eval_every)), self.eval_batches * batch,
+                       scorings * self.final_batches * batch, self.ends_early(config), curriculum, schedule, precision,
+                       compared_at=self.compare_steps[config.task])
+
+    def ends_early(self, config: RunConfig) -> str:
+        """Why a run may take fewer than its steps: the paper model's end rules at its limit, forget's budget."""
+        if config.budget == "reach":
+            return "forget takes the steps its seed's paper model took to reach its final length"
+        rules = end_rules(self.stop_at_target, self.cap_patience, self.cap_steps)
+        if config.budget == "compare" or not rules:
+            return ""
+        return f"at length {seq_len(config.limit):,} the paper model ends at the first of: " + "; ".join(rules)
+
+
+def rules_from(values: Mapping[str, Any]) -> Rules:
+    """The chapter's `Rules` from its notebook parameters (`values`)."""
+    return Rules(batch_size=values["batch_size"], lr=values["lr"], curriculum=values["curriculum"], cap=values["cap"],
+                 threshold=values["threshold"], lr_rule=values["lr_rule"], eval_every=values["eval_every"],
+                 eval_batches=values["eval_batches"], final_batches=values["final_batches"],
+                 compare_steps={task: compare_steps(values, task) for task in COPY_TASKS}, dropout=values["dropout"],
+                 cap_steps=values["cap_steps"] or None, cap_patience=values["cap_patience"] or None,
+                 stop_at_target=values["stop_at_target"])
 
 
 def runs(params: Mapping[str, Any]) -> list[RunSpec]:
-    """The chapter's plan from its parameters: one spec per `run_plan` entry, named as it trains (stage: the
-    task, family: the model), at its longest length and its most steps, with the steps per length it is expected
-    to take (`expected_schedule`)."""
-    pilot = load_pilot()
-    return [_spec(config, params, pilot) for config in run_plan(params)]
-
-
-def _spec(config: RunConfig, p: Mapping[str, Any], pilot: Mapping[str, Any] | None) -> RunSpec:
-    batch = p["batch_size"]
-    curriculum = LengthCurriculum(p["curriculum"], curriculum_start(p["curriculum"], p["cap"]), config.limit, p["cap"],
-                                  p["threshold"], p["lr_rule"])
-    task = (f"{TASK_LABELS[config.task]}: fresh batches, lengths {seq_len(curriculum.start):,} to "
-            f"{seq_len(config.limit):,} by the {curriculum.name} curriculum")
-    scorings = 3 if config.role == "recurrent" else 2  # where compared, at its own length (and where all seeds got)
-    return RunSpec("copy_tasks", config.task, config.family, config.seed,
-                   model_config(config.task, config.role, config.rnn, p["dropout"]), task, config.steps, batch,
-                   seq_len(config.limit), OptimizerConfig(lr=p["lr"]), None,
-                   tuple(validation_steps(config.steps, p["eval_every"])), p["eval_batches"] * batch,
-                   scorings * p["final_batches"] * batch, _ends_early(config, p), curriculum,
-                   expected_schedule(config, p, pilot), _precision(p))
+    """The chapter's plan from its parameters: one spec per `run_plan` entry (`Rules.spec`), with the steps per
+    length it is expected to take (`expected_schedule`)."""
+    pilot, rules = load_pilot(), rules_from(params)
+    return [rules.spec(config, expected_schedule(config, params, pilot), _precision(params))
+            for config in run_plan(params)]
 
 
 def _precision(p: Mapping[str, Any]) -> str:
     """The arithmetic a CPU run's steps use: fp32 unless bf16 is asked for."""
     return "bf16" if p["precision"] == "bf16" else "fp32"
-
-
-def _ends_early(config: RunConfig, p: Mapping[str, Any]) -> str:
-    """Why a run may take fewer than its steps: the paper model's end rules at its limit, forget's budget."""
-    if config.budget == "reach":
-        return "forget takes the steps its seed's paper model took to reach its final length"
-    if config.budget == "compare":
-        return ""
-    rules = end_rules(p["stop_at_target"], p["cap_patience"], p["cap_steps"])
-    return f"at length {seq_len(config.limit):,} the paper model ends at the first of: " + "; ".join(rules) if rules \
-        else ""
 
 
 def end_rules(stop_at_target: bool, cap_patience: int | None, cap_steps: int | None) -> list[str]:

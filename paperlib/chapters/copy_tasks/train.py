@@ -12,80 +12,35 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from torch import nn
 
 from paperlib.context import RunContext
-from paperlib.data.synthetic import N_DATA, copy_batch
+from paperlib.data.synthetic import copy_batch
 from paperlib.stats import standard_error
 from paperlib.sweep import run_tasks
-from paperlib.training import checkpoint
-from paperlib.training.curriculum import Curriculum, LrRule, StopAtCap, step_reaching
+from paperlib.training.curriculum import step_reaching
 from paperlib.training.device import DeviceSetup, configure_device
-from paperlib.training.loop import Batch, Callback, State, init
+from paperlib.training.loop import Batch, Callback, State
 from paperlib.training.losses import model_loss
-from paperlib.training.optim import OptimizerConfig
-from paperlib.training.run import Checkpointing, checkpoint_path, train_resumable
-from paperlib.chapters.copy_tasks.metrics import (COPY_TASKS, CURRICULA, CopyTask, CurriculumName, ROLES, TARGET_ACC,
-                                                  TASK_LABELS)
-from paperlib.chapters.copy_tasks.models import (accuracy_ci, alpha_of, eval_seed, final_scores, make_model,
-                                                 per_batch, role_label)
-from paperlib.chapters.copy_tasks.plan import RunConfig, compare_steps, curriculum_start, validation_steps
+from paperlib.training.plan import RunSpec
+from paperlib.training.run import Checkpointing, fit, read_back
+from paperlib.chapters.copy_tasks.metrics import COPY_TASKS, CopyTask, ROLES
+from paperlib.chapters.copy_tasks.models import accuracy_ci, alpha_of, eval_seed, final_scores, per_batch, role_label
+from paperlib.chapters.copy_tasks.plan import RunConfig, Rules, rules_from
 
 
 @dataclass
-class Settings:
-    """How every run of a chapter is trained, validated, compared and ended (from the notebook's parameters:
-    `settings_from`)."""
+class Settings(Rules):
+    """The chapter's `Rules` and where and how its runs train: the device, checkpoints and the run context
+    (`settings_from`)."""
 
     setup: DeviceSetup
-    batch_size: int
-    lr: float
-    curriculum: CurriculumName  # the author's start and block rule (see CURRICULA)
-    cap: int  # the target noise length (the learning-rate rule's divisor)
-    threshold: float  # validation loss below which the length doubles
-    lr_rule: LrRule  # see `paperlib.training.curriculum`
-    eval_every: int  # steps between validations
-    eval_batches: int  # fresh batches per validation
-    final_batches: int  # fresh batches of a final score (and of every model's where it is compared)
-    compare_steps: Mapping[str, int]  # per task: the steps after which every model is compared (`ScoreAtStep`)
-    dropout: float | None  # None keeps the paper's 0.05
-    cap_steps: int | None  # end a paper-model run this many steps after it reached its limit (None: no such end)
-    cap_patience: int | None  # ... or after this many validations there without a new lowest loss
-    stop_at_target: bool  # ... or at a validation there that reaches the registry's threshold
     checkpointing: Checkpointing
     context: RunContext  # the run's deadline and run filter (`paperlib.context`)
 
-    def __post_init__(self) -> None:
-        if self.curriculum not in CURRICULA:
-            raise ValueError(f"curriculum must be one of {sorted(CURRICULA)}, got {self.curriculum!r}")
-
-    @property
-    def start(self) -> int:
-        """The curriculum's first noise length (never past the cap)."""
-        return curriculum_start(self.curriculum, self.cap)
-
-    def callbacks(self, config: RunConfig) -> list[Callback]:
-        """The curriculum up to the run's limit and the comparison's score (every run); the paper model's end
-        rules at its limit."""
-        block_cap = CURRICULA[self.curriculum][1]
-        curriculum = Curriculum(self.start, self.cap, self.threshold, self.lr_rule, N_DATA, block_cap=block_cap,
-                                limit=config.limit, label=config.name)
-        compared = ScoreAtStep(config.task, self.compare_steps[config.task], self.start, self.final_batches,
-                               self.batch_size, block_cap)
-        if config.role != "recurrent":
-            return [curriculum, compared]
-        stop = StopAtCap(config.limit, self.cap_steps, TARGET_ACC[config.task] if self.stop_at_target else None,
-                         self.cap_patience)
-        return [curriculum, stop, compared]
-
-    def meta(self, config: RunConfig) -> dict[str, Any]:
-        """What identifies a run's checkpoint: everything that changes its numbers (not its most steps)."""
-        rules = (self.cap_steps, self.cap_patience, self.stop_at_target) if config.role == "recurrent" else None
-        return {"task": config.task, "family": config.family, "curriculum": self.curriculum, "start": self.start,
-                "cap": self.cap, "limit": config.limit, "seed": config.seed, "batch_size": self.batch_size,
-                "lr": self.lr, "lr_rule": self.lr_rule, "threshold": self.threshold, "eval_every": self.eval_every,
-                "eval_batches": self.eval_batches, "dropout": self.dropout, "precision": self.setup.precision,
-                "end_rules": rules, "compared": (self.compare_steps[config.task], self.final_batches)}
+    def score_at_step(self, spec: RunSpec) -> ScoreAtStep:
+        """The comparison's score of the run `spec` (at its `compared_at` step, at the curriculum's first length)."""
+        return ScoreAtStep(spec.stage, spec.compared_at, spec.curriculum.start, self.final_batches, spec.batch,
+                           spec.curriculum.block_cap)
 
 
 class ScoreAtStep(Callback):
@@ -216,35 +171,29 @@ class CopyRun:
         return self.scores[key_]
 
 
-def _new_state(config: RunConfig, settings: Settings) -> State:
-    return init(lambda: make_model(config.task, config.role, config.rnn, settings.dropout),
-                OptimizerConfig(lr=settings.lr), config.seed, settings.setup)
-
-
 def train_copy(config: RunConfig, settings: Settings, *, show_progress: bool = True) -> CopyRun:
-    """Train the run `config` under `settings` (resuming it from its checkpoint when asked)."""
-    s, state = settings, _new_state(config, settings)
-    task = config.task
+    """Train the run `config` under `settings` through `fit` (resuming it from its checkpoint when asked): its
+    spec (`Rules.spec`) carries the curriculum and end rules; the chapter supplies fresh batches at the
+    curriculum's length, validation on fresh batches of the seed and step, and the comparison's score."""
+    s, task = settings, config.task
+    spec = s.spec(config, precision=s.setup.precision)
 
-    def validate(model: nn.Module) -> dict[str, float]:
-        losses, accs = per_batch(model, task, state.extra["noise_len"], s.eval_batches, s.batch_size,
+    def validate(state: State) -> dict[str, float]:
+        losses, accs = per_batch(state.model, task, state.extra["noise_len"], s.eval_batches, s.batch_size,
                                  eval_seed(config.seed, "validation", state.step))
-        alpha = alpha_of(model)
+        alpha = alpha_of(state.model)
         return {"val_loss": float(np.mean(losses)), "val_loss_se": standard_error(losses), "val_acc": float(np.mean(accs)),
                 **({} if alpha is None else {"alpha": alpha})}
 
-    def sample(st: State) -> Batch:
-        return copy_batch(s.batch_size, st.extra["noise_len"], selective=task == "selective_copy",
-                          generator=st.generator)
+    def sample(state: State) -> Batch:
+        return copy_batch(s.batch_size, state.extra["noise_len"], selective=task == "selective_copy",
+                          generator=state.generator)
 
     began = time.perf_counter()
-    resumed = train_resumable(state, sample, model_loss(), config.steps, chapter="copy_tasks", name=config.name,
-                              meta=s.meta(config), checkpointing=s.checkpointing, context=s.context,
-                              callbacks=s.callbacks(config),
-                              eval_steps=validation_steps(config.steps, s.eval_every), evaluate=validate,
-                              show_progress=show_progress,
-                              desc=f"{TASK_LABELS[task]} {config.family} seed {config.seed}")
-    return CopyRun(config, state, s.batch_size, time.perf_counter() - began, CURRICULA[s.curriculum][1], resumed)
+    run = fit(spec, s.setup, sample, model_loss(), evaluate=validate, checkpointing=s.checkpointing, context=s.context,
+              callbacks=[s.score_at_step(spec)], show_progress=show_progress)
+    return CopyRun(config, run.state, s.batch_size, time.perf_counter() - began, spec.curriculum.block_cap,
+                   run.resumed_at)
 
 
 def train_in_worker(config: RunConfig, settings: Settings) -> dict[str, Any]:
@@ -256,11 +205,9 @@ def train_in_worker(config: RunConfig, settings: Settings) -> dict[str, Any]:
 
 def load_run(config: RunConfig, settings: Settings, wall_s: float, resumed_at: int | None) -> CopyRun:
     """The run a worker trained, read back from its checkpoint."""
-    state = _new_state(config, settings)
-    path = checkpoint_path("copy_tasks", config.name, settings.meta(config))
-    if checkpoint.resume(path, state, settings.meta(config)) is None:
-        raise FileNotFoundError(f"{config.name}: the worker's checkpoint {path} is missing or unreadable")
-    return CopyRun(config, state, settings.batch_size, wall_s, CURRICULA[settings.curriculum][1], resumed_at)
+    spec = settings.spec(config, precision=settings.setup.precision)
+    return CopyRun(config, read_back(spec, settings.setup), settings.batch_size, wall_s, spec.curriculum.block_cap,
+                   resumed_at)
 
 
 @dataclass
@@ -354,11 +301,5 @@ def _train_runs(configs: list[RunConfig], then: Callable[[RunConfig, CopyRun], l
 
 def settings_from(values: Mapping[str, Any], setup: DeviceSetup, context: RunContext) -> Settings:
     """The chapter's `Settings` from its notebook parameters (`values`), device set-up and run context."""
-    return Settings(setup, batch_size=values["batch_size"], lr=values["lr"], curriculum=values["curriculum"],
-                    cap=values["cap"], threshold=values["threshold"], lr_rule=values["lr_rule"],
-                    eval_every=values["eval_every"], eval_batches=values["eval_batches"],
-                    final_batches=values["final_batches"],
-                    compare_steps={task: compare_steps(values, task) for task in COPY_TASKS}, dropout=values["dropout"],
-                    cap_steps=values["cap_steps"] or None, cap_patience=values["cap_patience"] or None,
-                    stop_at_target=values["stop_at_target"],
+    return Settings(**vars(rules_from(values)), setup=setup,
                     checkpointing=Checkpointing(values["checkpoint_every"], values["resume"]), context=context)

@@ -53,6 +53,7 @@ STEP_TIMES = profiles_dir() / "cpu_step_times.json"
 MEASURED_PROFILES = ("quick", "cpu")  # the profiles whose steps the table holds (the paper profile: by FLOPs)
 EVAL_BATCH = 64  # samples per evaluated batch when timing an evaluation
 MIN_TIMED_S, MAX_STEPS = 2.0, 200  # time steps until this much CPU time has passed, or this many steps
+PROBE_MAX_S = 0.5  # `calibrate` re-measures a step of at most this many seconds on the table's CPU where it can
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,10 @@ def _rate(entry: Mapping[str, float]) -> float:
     return 3 * entry["batch"] * entry["forward_flops"] / entry["step_s"]
 
 
-def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
+def describe(run: RunPlan, table: Mapping[str, Any] | None = None, calibrated: bool = True) -> str:
     """A notebook run's dry run as lines of text: the chapter's runs (grouped by stage and model) with steps, FLOPs
-    and predicted minutes, or what it computes; nothing runs."""
+    and predicted minutes (`calibrated`: also on this CPU, `calibrate`), or what it computes; only the probe step
+    runs."""
     table = load_step_times() if table is None else table
     name, profile, params = run.notebook, run.profile, run.parameters
     module = chapter(name)
@@ -128,9 +130,10 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
         return _describe_work(name, profile, params, module.work(params), table, machine)
     predictions = [predict(spec, table) for spec in plan]
     workers = params.get("workers", 1) or os.cpu_count() or 1
+    here = calibrate(plan, table) if calibrated else None
     lines = [f"{name} ({profile}): {len(plan)} runs, {sum(s.steps for s in plan):,} steps at most, "
              f"{sum(s.flops() for s in plan):.2g} FLOPs at most",
-             "  " + _forecast(plan, [p.seconds for p in predictions], workers, machine)[1],
+             "  " + _forecast(plan, [p.seconds for p in predictions], workers, machine, here)[1],
              f"  {'stage':<16} {'model':<20} {'what':<22} {'seeds':>5} {'params':>9} {'steps':>8} {'batch':>5} "
              f"{'length':>6} {'FLOPs/run':>9} {'min/run':>7}  basis"]
     for group in _groups(plan):
@@ -145,29 +148,69 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def forecast_words(plan: Sequence[RunSpec], workers: int, table: Mapping[str, Any] | None = None
-                   ) -> tuple[float, str]:
+def forecast_words(plan: Sequence[RunSpec], workers: int, table: Mapping[str, Any] | None = None,
+                   calibrated: bool = True) -> tuple[float, str]:
     """The wall seconds `plan` is expected to take on this CPU on `workers` single-threaded processes (the committed
-    table's step times, `predict`, scheduled by `makespan`), and a sentence with it, the single-thread total and
-    the expected time on one GPU (expected FLOPs at the GPU's peak and MFU, `paperlib.gpu.estimate`)."""
+    table's step times, `predict`, scheduled by `makespan`, and with `calibrated` scaled to this CPU by `calibrate`),
+    and a sentence with it, the single-thread total and the expected time on one GPU (expected FLOPs at the GPU's
+    peak and MFU, `paperlib.gpu.estimate`)."""
     table = load_step_times() if table is None else table
     machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
-    return _forecast(plan, [predict(spec, table).seconds for spec in plan], workers, machine)
+    here = calibrate(plan, table) if calibrated else None
+    return _forecast(plan, [predict(spec, table).seconds for spec in plan], workers, machine, here)
 
 
-def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, machine: str) -> tuple[float, str]:
-    """`forecast_words` from each run's predicted single-thread seconds `cpu_s`."""
+@dataclass(frozen=True)
+class Calibration:
+    """This CPU against the step table's: one of the plan's steps re-measured here, and the ratio of its times."""
+
+    cpu: str
+    probe: str  # the step's key in the table
+    factor: float  # its seconds here over its seconds in the table
+
+
+def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any]) -> Calibration | None:
+    """How much slower (or faster) this CPU runs the plan's steps than the table's CPU, when it is another CPU: the
+    measured step (`measure_step`) that weighs most in the plan's prediction among those of at most `PROBE_MAX_S` on
+    the table's CPU (else its quickest), re-measured here. None on the table's CPU or when the table measured none
+    of the plan's steps."""
+    here = cpu_model()
+    if table.get("cpu") == here:
+        return None
+    weight: dict[str, float] = {}
+    probes: dict[str, RunSpec] = {}
+    for spec in plan:
+        for length, steps, _ in spec.stay_costs():
+            probe = replace(spec, length=length)
+            entry = table["steps"].get(step_key(probe))
+            if entry is not None:
+                key = step_key(probe)
+                weight[key], probes[key] = weight.get(key, 0.0) + steps * entry["step_s"], probe
+    if not weight:
+        return None
+    quick = [k for k in weight if table["steps"][k]["step_s"] <= PROBE_MAX_S]
+    key = max(quick, key=weight.__getitem__) if quick else min(weight, key=lambda k: table["steps"][k]["step_s"])
+    return Calibration(here, key, measure_step(probes[key])["step_s"] / table["steps"][key]["step_s"])
+
+
+def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, machine: str,
+              here: Calibration | None) -> tuple[float, str]:
+    """`forecast_words` from each run's predicted single-thread seconds `cpu_s` on the table's CPU."""
     wall = makespan(cpu_s, workers)
     gpu = load_throughput()
     flops = sum(spec.expected_flops() for spec in plan)
     gpu_s = flops / (gpu.peak * gpu.fraction("default"))
     on = f"on {workers} single-threaded processes" if workers > 1 else "on one thread"
-    here = cpu_model()
-    other = "" if machine.startswith(here) else (f" This machine is {here}, not the table's CPU: CPU types differ by up "
-                                                 "to 2× in such steps.")
-    return wall, (f"Expected: about {_duration(wall)} of training and evaluation {on} of the step table's CPU "
-                  f"({machine}; {_duration(sum(cpu_s))} on one thread), and about {_duration(gpu_s)} on one GPU "
-                  f"({flops:.2g} FLOPs at {gpu.peak / 1e12:.0f} TFLOP/s, {gpu.source}).{other}")
+    table = (f"{_duration(wall)} of training and evaluation {on} of the step table's CPU ({machine}; "
+             f"{_duration(sum(cpu_s))} on one thread)")
+    if here is None and not machine.startswith(cpu_model()):
+        table += f"; this machine is {cpu_model()}, which was not measured against it"
+    if here is not None:
+        table = (f"{_duration(wall * here.factor)} {on} of this CPU ({here.cpu}: the step {here.probe}, re-measured "
+                 f"here, takes {here.factor:.2f}× its time in the table), {table}")
+        wall *= here.factor
+    return wall, (f"Expected: about {table}, and about {_duration(gpu_s)} on one GPU ({flops:.2g} FLOPs at "
+                  f"{gpu.peak / 1e12:.0f} TFLOP/s, {gpu.source}).")
 
 
 def _groups(plan: Sequence[RunSpec]) -> list[list[RunSpec]]:

@@ -39,13 +39,13 @@ def test_lm_metrics_are_window_means_with_a_standard_error():
     train, val = fixed_windows(tokens, 16, 5, seed=1), fixed_windows(tokens, 16, 6, seed=2)
     model = build(configs["recurrent_alpha"]).eval()
     with torch.no_grad():  # as `train` evaluates
-        record = lm_metrics(train, val)(model)
+        record = lm_metrics(train, val)(SimpleNamespace(model=model))  # the state it reads
         per_window = F.cross_entropy(model(val[:, :-1]).transpose(1, 2), val[:, 1:], reduction="none").mean(1)
     assert set(record) == {"train_eval_loss", "val_loss", "val_loss_se", "alpha"} and record["alpha"] == 0.5
     assert record["val_loss"] == pytest.approx(float(per_window.mean()), rel=1e-5)
     assert record["val_loss_se"] == pytest.approx(float(per_window.std()) / math.sqrt(6), rel=1e-4)
     assert math.isfinite(record["train_eval_loss"]) and record["val_loss_se"] > 0
-    assert "alpha" not in lm_metrics(train, val)(build(configs["regular_1"]).eval())
+    assert "alpha" not in lm_metrics(train, val)(SimpleNamespace(model=build(configs["regular_1"]).eval()))
 
 
 def run(val_losses, flops=(1e6, 2e6, 4e6, 8e6), alphas=None, seed=0, alpha_raw=0.0) -> SimpleNamespace:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -34,28 +33,44 @@ CHECKPOINT_BYTES_PER_PARAM = 12  # fp32 weights and Adam's two moments
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One training run of a chapter: `key` is CHAPTER/RUN, `make` builds its model."""
+    """One training run of a chapter's plan, with the steps the Note expects it to take (`expected_steps`, its most
+    where the Note gives no count); its FLOPs are its spec's (`RunSpec.flops`)."""
 
-    key: str
-    make: Callable[[], nn.Module]
-    length: int  # tokens per sample (the longest it trains at)
-    batch: int
-    steps: int  # at most
-    expected_steps: int  # the Note's count where it gives one, else `steps`
-    forward_flops: float  # per sample at `length` (a random block range: its mean)
-    eval_samples: int  # samples scored by every evaluation of the run together
+    spec: RunSpec
+    expected_steps: int
+
+    @property
+    def key(self) -> str:
+        """CHAPTER/RUN."""
+        return f"{self.spec.chapter}/{self.spec.name}"
+
+    @property
+    def length(self) -> int:
+        return self.spec.length
+
+    @property
+    def batch(self) -> int:
+        return self.spec.batch
+
+    @property
+    def steps(self) -> int:
+        return self.spec.steps
+
+    @property
+    def forward_flops(self) -> float:
+        return self.spec.forward_flops
+
+    def make(self) -> nn.Module:
+        return build_model(self.spec.model)
 
     def flops(self, expected: bool = False) -> float:
-        steps = self.expected_steps if expected else self.steps
-        return self.forward_flops * (3 * steps * self.batch + self.eval_samples * steps / self.steps)
+        return self.spec.flops(self.expected_steps if expected else None)
 
 
 def planned(specs: list[RunSpec], expected_samples: float | None = None) -> list[PlannedRun]:
     """The runs of a chapter's own plan (`runs(params)` of its module, `paperlib.training.plan`), keyed
     CHAPTER/RUN, counted at their most steps; "expected" at `expected_samples` where the Note reports them."""
-    return [PlannedRun(f"{spec.chapter}/{spec.name}", partial(build_model, spec.model), spec.length, spec.batch,
-                       spec.steps, _expected_steps(spec, expected_samples), spec.forward_flops, spec.eval_total)
-            for spec in specs]
+    return [PlannedRun(spec, _expected_steps(spec, expected_samples)) for spec in specs]
 
 
 def _expected_steps(spec: RunSpec, samples: float | None) -> int:

@@ -119,9 +119,11 @@ class RunSpec:
         """Samples scored by every evaluation and the final scoring together."""
         return len(self.eval_steps) * self.eval_samples + self.final_samples
 
-    def flops(self) -> float:
-        """Training and evaluation FLOPs of the whole run, at most."""
-        return self.forward_flops * (3 * self.steps * self.batch + self.eval_total)
+    def flops(self, steps: int | None = None) -> float:
+        """Training and evaluation FLOPs of the run at its longest length: of all its steps (at most), or of the
+        first `steps` with its evaluations in proportion."""
+        steps = self.steps if steps is None else steps
+        return self.forward_flops * (3 * steps * self.batch + self.eval_total * steps / self.steps)
 
     @property
     def stays(self) -> tuple[tuple[int, int], ...]:

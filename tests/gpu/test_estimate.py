@@ -52,9 +52,9 @@ def test_copy_is_expected_at_the_notes_samples_and_costs_three_forward_passes_pe
     recurrent = copy_task("copy")(v)[0]
     assert recurrent.length == 4128 and recurrent.steps == v["copy_steps"] and recurrent.expected_steps == 900
     assert recurrent.flops() == pytest.approx(recurrent.forward_flops * (3 * v["copy_steps"] * 64
-                                                                         + recurrent.eval_samples))
+                                                                         + recurrent.spec.eval_total))
     assert recurrent.flops(expected=True) == pytest.approx(recurrent.forward_flops * (
-        3 * 900 * 64 + recurrent.eval_samples * 900 / v["copy_steps"]))
+        3 * 900 * 64 + recurrent.spec.eval_total * 900 / v["copy_steps"]))
     selective = copy_task("selective_copy")(v)[0]
     assert selective.steps == v["selective_steps"] == 17_344 and selective.expected_steps == 17_344
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Mapping
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from paperlib.book.metrics import Declaration
 from paperlib.training.plan import RunSpec
@@ -26,17 +26,13 @@ class Chapter(Protocol):
         module also has ``work(params) -> list[str]``, what it computes, which `paperlib.planning` prints)."""
 
 
-_REQUIRED = ("METRICS", "runs")
-
-
 def chapter(name: str) -> Chapter:
     """The module of the chapter (notebook) `name`, checked against `Chapter`."""
     module = importlib.import_module(f"{__name__}.{name}")
-    missing = [attribute for attribute in _REQUIRED if attribute not in vars(module)]
-    if missing:
-        raise TypeError(f"chapter {name!r} ({module.__name__}) lacks {', '.join(missing)}: a chapter module declares "
-                        "METRICS and runs(params) (paperlib.chapters.Chapter)")
-    return cast(Chapter, module)
+    if not isinstance(module, Chapter) or not isinstance(module.METRICS, Declaration) or not callable(module.runs):
+        raise TypeError(f"chapter {name!r} ({module.__name__}) is not a Chapter: a chapter module declares METRICS "
+                        "(a Declaration) and runs(params) (paperlib.chapters.Chapter)")
+    return module
 
 
 def declarations() -> dict[str, Declaration]:

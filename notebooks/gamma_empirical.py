@@ -144,13 +144,13 @@ pilot_table(pilot).style.format("{:.3f}").set_caption("Validation loss of the pi
 
 # %% tags=["hide-input"]
 with Sweep("gamma_empirical", train_run, scheduler or run_ctx.scheduler, workers) as sweep:
-    results, cache = run_grid(sweep, design)
+    results, executed = run_grid(sweep, design)
 frame = runs_frame(design, results, data.vocab_size, unigram)
 glue("warmup_words", plural(WARMUP_PASSES, "pass", "passes"), display=False)
 glue("patience_words", plural(patience, "pass", "passes"), display=False)
 glue("cap_words", plural(pass_cap, "pass", "passes"), display=False)
 glue("sweep_where", sweep.where, display=False)
-display(Markdown(training_words(run_record(run_counts(frame, cache), profile), frame)))
+display(Markdown(training_words(run_record(run_counts(frame, executed), profile), frame)))
 
 # %% [markdown]
 # Seed-mean validation loss ± seed SD (nats per character, best weights, whole validation split); †: a cell with
@@ -195,7 +195,7 @@ knee_table(measured).style.format({"plateau (nats)": "{:.3f}", "plateau + ε": "
 
 # %% tags=["hide-input"]
 law = fit_additive_law(frame)
-metrics = METRICS.new() | chapter_metrics(frame, cache, measured, law, expected_precision(frame, measured, seed))
+metrics = METRICS.new() | chapter_metrics(frame, executed, measured, law, expected_precision(frame, measured, seed))
 glue("n_bootstrap_words", f"{n_bootstrap:,}", display=False)
 gamma_table(metrics, measured).style.format({"ε (nats)": "{:.3f}", "γ": "{:.2f}"}, na_rep="—")
 

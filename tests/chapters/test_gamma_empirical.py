@@ -13,10 +13,11 @@ import torch
 import paperlib.chapters.gamma_empirical as chapter
 import paperlib.chapters.gamma_empirical.analysis as analysis
 from paperlib.atomic import atomic_write_json
+from paperlib.book.metrics import execution_metrics
 from paperlib.book.verdicts import NOT_REPRODUCED, REPRODUCED, judge, not_comparable, run_record
 from paperlib.book.wording import marked_in_myst, recheck_myst
 from paperlib.chapters.gamma_empirical import (
-    BELOW_ONE, CHUNK, IN_BAND, METRICS, RUN_COLUMNS, WARMUP_PASSES, Cache, Design, Rung, additive_table,
+    BELOW_ONE, CHUNK, IN_BAND, METRICS, RUN_COLUMNS, WARMUP_PASSES, Design, Rung, additive_table,
     additive_words, additivity_test, censored, chapter_metrics, corpus_sizes, expected_precision, fit_additive_law, frame_from_rows,
     gamma_table, gamma_words, inconclusive_reasons, kgram_table, knee_table, ladder_table, measure, parse_ladder,
     pilot_lrs, plot_additive_residuals, plot_kgrams, plot_knees, plot_learning_curves, plot_sizes, published_table,
@@ -97,9 +98,9 @@ def test_a_rerun_finds_every_run_cached(isolated_cache):
         for key in run_plan(d):
             atomic_write_json(first.path(d.config(*key)), {"config": d.config(*key), "result": {"key": list(key), "train_time": 2.0}})
     with Sweep("gamma_empirical", train_run, scheduler="no-such-scheduler:1") as again:  # never connects
-        results, cache = run_grid(again, design())  # the same parameters build the same configs
+        results, executed = run_grid(again, design())  # the same parameters build the same configs
     assert again.ran == 0 and again.cached == len(run_plan(d)) and results[(8192, 1, 2)]["key"] == [8192, 1, 2]
-    assert all(again.from_cache) and cache == Cache(0, len(run_plan(d)), 0.0, 2.0 * len(run_plan(d)))
+    assert all(again.from_cache) and executed == execution_metrics([], [2.0] * len(run_plan(d)))
 
 
 def test_the_runs_keep_the_cache_key_they_had_when_train_run_lived_in_the_chapter_module():
@@ -157,7 +158,7 @@ def measured():
         frame = synthetic()
         result = measure(frame, 100, 0)
         law = fit_additive_law(frame)
-        metrics = chapter_metrics(frame, Cache(30, 45, 600.0, 900.0), result, law, expected_precision(frame, result, 0))
+        metrics = chapter_metrics(frame, execution_metrics([20.0] * 30, [20.0] * 45), result, law, expected_precision(frame, result, 0))
     return frame, result, law, metrics
 
 
@@ -285,7 +286,6 @@ def test_slices_ladder_and_learning_curves_of_real_results():
     assert list(frame.columns) == list(RUN_COLUMNS)
     assert slices_table(d, {D: 4.0 for D in d.sizes}).rungs.tolist() == ["8x1 – 16x1", "8x1 – 16x1", "10x1 – 20x1"]
     assert ladder_table(d, 65)["× below"].isna().sum() == 1
-    assert Cache.of(results, {run_plan(d)[0]}) == Cache(len(results) - 1, 1, len(results) - 1.0, 1.0)
     assert plot_learning_curves(results, d).axes
 
 

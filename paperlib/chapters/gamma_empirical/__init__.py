@@ -15,7 +15,7 @@ One run (the rungs, the `Design` every run shares, `train_run`, the stopping rul
 
     plan      the grid from the notebook's parameters: the ladder, the slices and their rungs, each rung's learning
               rate from the committed pilot, `design_from`, `run_plan` and the run plan `runs`
-    results   the grid through the sweep (`run_grid`, `Cache`), its runs as a frame and as the record's rows
+    results   the grid through the sweep (`run_grid`), its runs as a frame and as the record's rows
     analysis  the measurement (ε, the knees and γ, the precision synthetic grids forecast) and the additive law
     metrics   the record's keys (`METRICS`) and their values (`chapter_metrics`)
     words     why a claim gets no verdict, and the sentences that state directions
@@ -35,7 +35,7 @@ from paperlib.chapters.gamma_empirical.report import (
     additive_table, gamma_table, kgram_table, knee_table, ladder_table, pilot_table, plot_additive_residuals,
     plot_kgrams, plot_knees, plot_learning_curves, plot_sizes, published_table, runs_table, slices_table)
 from paperlib.chapters.gamma_empirical.results import (
-    RUN_COLUMNS, Cache, frame_from_rows, run_grid, run_rows, runs_frame, unigram_losses)
+    RUN_COLUMNS, frame_from_rows, run_grid, run_rows, runs_frame, unigram_losses)
 from paperlib.chapters.gamma_empirical.words import (
     BELOW_ONE, IN_BAND, additive_words, gamma_words, inconclusive_reasons, precision_words, published_words,
     training_words)
@@ -44,7 +44,7 @@ from paperlib.training.slice_runs import (
 
 __all__ = [
     "BELOW_ONE", "CHUNK", "EPSILON_MULTIPLES", "IN_BAND", "METRICS", "PILOT", "RUN_COLUMNS", "WARMUP_PASSES",
-    "AdditiveLaw", "Cache", "Design", "Measured", "Rung", "additive_table", "additive_words", "additivity_test",
+    "AdditiveLaw", "Design", "Measured", "Rung", "additive_table", "additive_words", "additivity_test",
     "censored", "chapter_metrics", "corpus_sizes", "design_from", "expected_precision", "fit_additive_law",
     "frame_from_rows", "gamma_table", "gamma_words", "inconclusive_reasons", "kgram_table", "knee_table",
     "ladder_table", "measure", "parse_ladder", "pilot_lrs", "pilot_table", "plot_additive_residuals", "plot_kgrams",

@@ -5,12 +5,12 @@ knees, the additive law and the simulated precision (`chapter_metrics`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
 from paperlib.book.metrics import EXECUTION, Declaration, DeclaredMetrics, Metric, with_ci
 from paperlib.chapters.gamma_empirical.analysis import EPSILON_MULTIPLES, AdditiveLaw, Measured, additive_residuals
-from paperlib.chapters.gamma_empirical.results import Cache
 
 METRICS = Declaration("gamma_empirical", [
     Metric("n_runs", "runs", "runs in the grid, every seed"),
@@ -49,21 +49,21 @@ METRICS = Declaration("gamma_empirical", [
 ], fields={"end": ["low", "high"], "multiple": list(EPSILON_MULTIPLES)})
 
 
-def run_counts(frame: pd.DataFrame, cache: Cache) -> DeclaredMetrics:
-    """The record's counts of how the runs ended, and what this execution trained and loaded."""
+def run_counts(frame: pd.DataFrame, executed: Mapping[str, float]) -> DeclaredMetrics:
+    """The record's counts of how the runs ended, and what this execution trained and loaded (`executed`:
+    `run_grid`'s `EXECUTION` metrics)."""
     return METRICS.new() | {
         "n_runs": len(frame), "not_learned_runs": int((~frame.learned).sum()), "capped_runs": int(frame.capped.sum()),
-        "censored_runs": int(frame.censored.sum()), "runs_trained_now": cache.trained, "runs_loaded": cache.loaded,
-        "trained_worker_min": cache.trained_s / 60, "loaded_worker_min": cache.loaded_s / 60}
+        "censored_runs": int(frame.censored.sum())} | executed
 
 
-def chapter_metrics(frame: pd.DataFrame, cache: Cache, measured: Measured, law: AdditiveLaw,
+def chapter_metrics(frame: pd.DataFrame, executed: Mapping[str, float], measured: Measured, law: AdditiveLaw,
                     precision: tuple[float, float]) -> DeclaredMetrics:
     """The record's metrics (exactly the declaration's keys) from the runs, the knees, the additive law and the
     simulated precision (`expected_precision`)."""
     knees, main = measured.main.knees, measured.main
     counted = [D for D, k in knees.items() if k.counted]
-    metrics = run_counts(frame, cache)
+    metrics = run_counts(frame, executed)
     metrics |= {"censored_counted": int(frame[frame.D.isin(counted)].censored.sum()), "seed_sd": measured.sd,
                 "gamma_knee_eps": measured.eps, "gamma_knee_seeds_min": measured.seeds,
                 "gamma_knee_slices": len(counted),

@@ -1,5 +1,5 @@
 """The runs of 'Measuring γ' once trained: the grid through the sweep (`run_grid`: cached runs read, the others
-trained) with what this execution trained and loaded (`Cache`), one row per run (`runs_frame`, its columns
+trained) with what this execution trained and loaded, one row per run (`runs_frame`, its columns
 `RUN_COLUMNS`, learned or not against the slice's 1-gram loss), and the per-run rows the record keeps.
 """
 
@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from torch import Tensor
 
+from paperlib.book.metrics import execution_metrics
 from paperlib.chapters.gamma_empirical.plan import RunKey, run_plan
 from paperlib.data.text import CharData
 from paperlib.models.ngram import NGram
@@ -65,30 +65,14 @@ def frame_from_rows(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=list(RUN_COLUMNS))
 
 
-@dataclass(frozen=True)
-class Cache:
-    """What this execution trained and what it read from the sweep's cache, with the training seconds of each."""
-
-    trained: int
-    loaded: int
-    trained_s: float
-    loaded_s: float
-
-    @classmethod
-    def of(cls, results: Mapping[RunKey, Mapping[str, Any]], loaded: set[RunKey]) -> Cache:
-        """The counts and training seconds of `results`, `loaded` the keys read from the cache."""
-        seconds = {key: float(result["train_time"]) for key, result in results.items()}
-        return cls(len(seconds) - len(loaded), len(loaded), sum(s for k, s in seconds.items() if k not in loaded),
-                   sum(s for k, s in seconds.items() if k in loaded))
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Orchestration: the grid through the sweep
 
 
-def run_grid(sweep: Sweep, design: Design) -> tuple[dict[RunKey, dict[str, Any]], Cache]:
+def run_grid(sweep: Sweep, design: Design) -> tuple[dict[RunKey, dict[str, Any]], dict[str, float]]:
     """Every run of `run_plan` through the sweep (cached runs are read, the others trained), and what was trained
-    and what was loaded."""
+    and what was loaded (`paperlib.book.metrics.execution_metrics`, from each run's training seconds)."""
     plan = run_plan(design)
     results = dict(zip(plan, sweep.run([design.config(*key) for key in plan], desc="runs")))
-    return results, Cache.of(results, {key for key, cached in zip(plan, sweep.from_cache) if cached})
+    seconds = [(float(results[key]["train_time"]), cached) for key, cached in zip(plan, sweep.from_cache)]
+    return results, execution_metrics([s for s, cached in seconds if not cached], [s for s, cached in seconds if cached])

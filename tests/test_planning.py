@@ -9,7 +9,8 @@ import pytest
 from paperlib.book.runner import plan_run, recorded_parameters
 from paperlib.chapters import chapter
 from paperlib.cli import main
-from paperlib.planning import chapter_times, describe, measure_step, predict, step_key
+from paperlib.hardware import cpu_model
+from paperlib.planning import calibrate, chapter_times, describe, forecast_words, measure_step, predict, step_key
 
 
 def quick(name):
@@ -38,7 +39,7 @@ def test_a_measured_step_predicts_the_run_and_an_unmeasured_one_its_flops_at_the
 def test_the_dry_run_groups_seeds_and_says_which_runs_may_end_sooner():
     run = quick("long_range_image")
     plan = chapter("long_range_image").runs(run.parameters)
-    text = describe(run, table_for(plan))
+    text = describe(run, table_for(plan), calibrated=False)
     assert text.startswith(f"long_range_image (quick): {len(plan)} runs") and "measured" in text
     assert "≤3" in text and "early stop once the training loss is below 0.1" in text
     assert len([line for line in text.splitlines() if line.startswith("  —")]) == 4  # four models, seeds together
@@ -66,7 +67,7 @@ def test_a_record_older_than_a_parameter_reads_it_at_its_default():
 
 def test_a_curriculum_marks_the_length_as_its_longest():
     run = quick("copy_tasks")
-    text = describe(run, table_for(chapter("copy_tasks").runs(run.parameters)))
+    text = describe(run, table_for(chapter("copy_tasks").runs(run.parameters)), calibrated=False)
     assert "≤96" in text and "≤ length: the longest of the july2025 curriculum from length 64 to 96" in text
 
 
@@ -80,3 +81,18 @@ def test_a_step_is_timed_by_cpu_time_and_by_the_clock():
     found = measure_step(spec)
     assert set(found) == {"step_s", "step_wall_s", "eval_s", "eval_wall_s", "batch", "forward_flops"}
     assert all(found[k] > 0 for k in ("step_s", "eval_s")) and found["batch"] == spec.batch
+
+
+def test_the_forecast_is_calibrated_to_this_cpu_by_one_re_measured_step(monkeypatch):
+    run = quick("shakespeare")
+    plan = chapter("shakespeare").runs(run.parameters)
+    table = table_for(plan, step_s=1e-4)  # a table far faster than any CPU
+    here = calibrate(plan, table)
+    assert here.cpu == cpu_model() and here.probe in table["steps"] and here.factor > 1
+    wall, words = forecast_words(plan, 1, table)
+    uncalibrated, _ = forecast_words(plan, 1, table, calibrated=False)
+    assert 0.5 < wall / (uncalibrated * here.factor) < 2  # scaled by a re-measured factor (measured again: noisy)
+    assert "of this CPU" in words and "of the step table's CPU (Test CPU" in words and "on one GPU" in words
+    assert calibrate(plan, {**table, "cpu": cpu_model()}) is None  # on the table's own CPU nothing is re-measured
+    assert calibrate(plan, table_for([])) is None  # nothing to compare
+    assert "which was not measured against it" in forecast_words(plan, 1, table, calibrated=False)[1]

@@ -1,8 +1,8 @@
 """A named run of a chapter: trained with the one checkpoint policy, and its history with training cost.
 
 Checkpoints live under ``paths.checkpoints_dir() / CHAPTER / NAME-HASH.pt``, the hash taken over the
-run's configuration (`meta`; for a run of a plan, its `RunSpec`), so runs of different configurations never
-share a file. Training cost follows the paper's convention, *forward FLOPs per sample × samples seen*
+run's configuration (`meta`; for a run of a plan, its `RunSpec` and precision: `run_meta`), so runs of different
+configurations never share a file. Training cost follows the paper's convention, *forward FLOPs per sample × samples seen*
 (methods page, FLOPs), with our complete forward count.
 """
 
@@ -127,7 +127,9 @@ def fit(spec: RunSpec, setup: DeviceSetup, sample: Sampler, loss_fn: LossFn, *, 
         checkpointing: Checkpointing, context: RunContext, callbacks: Iterable[Callback] = (),
         show_progress: bool = True) -> Run:
     """Train the run `spec` describes on `setup` (its model, optimizer, seed, steps, evaluations, learning-rate
-    schedule and stop rules), its checkpoint keyed by the spec (`RunSpec.checkpoint_key`), and return the `Run`."""
+    schedule, length curriculum and stop rules: `RunSpec.callbacks`), its checkpoint keyed by the spec and the
+    precision (`run_meta`), and return the `Run`; the chapter supplies `sample(state)`, `loss_fn`,
+    `evaluate(state)` and any callbacks of its own."""
     state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
     resumed = train_resumable(state, sample, loss_fn, spec.steps, chapter=spec.chapter, name=spec.name,
                               meta=run_meta(spec, setup), checkpointing=checkpointing, context=context,

@@ -182,10 +182,9 @@ def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any]) -> Calibration 
     for spec in plan:
         for length, steps, _ in spec.stay_costs():
             probe = replace(spec, length=length)
-            entry = table["steps"].get(step_key(probe))
-            if entry is not None:
-                key = step_key(probe)
-                weight[key], probes[key] = weight.get(key, 0.0) + steps * entry["step_s"], probe
+            key = step_key(probe)
+            if key in table["steps"]:
+                weight[key], probes[key] = weight.get(key, 0.0) + steps * table["steps"][key]["step_s"], probe
     if not weight:
         return None
     quick = [k for k in weight if table["steps"][k]["step_s"] <= PROBE_MAX_S]
@@ -201,15 +200,15 @@ def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, mac
     flops = sum(spec.expected_flops() for spec in plan)
     gpu_s = flops / (gpu.peak * gpu.fraction("default"))
     on = f"on {workers} single-threaded processes" if workers > 1 else "on one thread"
-    table = (f"{_duration(wall)} of training and evaluation {on} of the step table's CPU ({machine}; "
-             f"{_duration(sum(cpu_s))} on one thread)")
-    if here is None and not machine.startswith(cpu_model()):
-        table += f"; this machine is {cpu_model()}, which was not measured against it"
+    cpu_words = (f"{_duration(wall)} of training and evaluation {on} of the step table's CPU ({machine}; "
+                 f"{_duration(sum(cpu_s))} on one thread)")
     if here is not None:
-        table = (f"{_duration(wall * here.factor)} {on} of this CPU ({here.cpu}: the step {here.probe}, re-measured "
-                 f"here, takes {here.factor:.2f}× its time in the table), {table}")
+        cpu_words = (f"{_duration(wall * here.factor)} {on} of this CPU ({here.cpu}: the step {here.probe}, "
+                     f"re-measured here, takes {here.factor:.2f}× its time in the table), {cpu_words}")
         wall *= here.factor
-    return wall, (f"Expected: about {table}, and about {_duration(gpu_s)} on one GPU ({flops:.2g} FLOPs at "
+    elif not machine.startswith(this_cpu := cpu_model()):
+        cpu_words += f"; this machine is {this_cpu}, which was not measured against it"
+    return wall, (f"Expected: about {cpu_words}, and about {_duration(gpu_s)} on one GPU ({flops:.2g} FLOPs at "
                   f"{gpu.peak / 1e12:.0f} TFLOP/s, {gpu.source}).")
 
 

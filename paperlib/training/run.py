@@ -130,7 +130,7 @@ def fit(spec: RunSpec, setup: DeviceSetup, sample: Sampler, loss_fn: LossFn, *, 
     schedule, length curriculum and stop rules: `RunSpec.callbacks`), its checkpoint keyed by the spec and the
     precision (`run_meta`), and return the `Run`; the chapter supplies `sample(state)`, `loss_fn`,
     `evaluate(state)` and any callbacks of its own."""
-    state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
+    state = _fresh_state(spec, setup)
     resumed = train_resumable(state, sample, loss_fn, spec.steps, chapter=spec.chapter, name=spec.name,
                               meta=run_meta(spec, setup), checkpointing=checkpointing, context=context,
                               callbacks=[*spec.callbacks(), *callbacks], eval_steps=spec.eval_steps,
@@ -149,12 +149,16 @@ def run_meta(spec: RunSpec, setup: DeviceSetup) -> dict[str, str]:
 
 def read_back(spec: RunSpec, setup: DeviceSetup) -> State:
     """The run `spec` as another process left it in its checkpoint (workers hand their runs back so)."""
-    state = init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
-    meta = run_meta(spec, setup)
+    state, meta = _fresh_state(spec, setup), run_meta(spec, setup)
     path = checkpoint_path(spec.chapter, spec.name, meta)
     if checkpoint.resume(path, state, meta) is None:
         raise FileNotFoundError(f"{spec.name}: its checkpoint {path} is missing or unreadable")
     return state
+
+
+def _fresh_state(spec: RunSpec, setup: DeviceSetup) -> State:
+    """The run's state before its first step: its model and optimizer from the spec, seeded by its seed."""
+    return init(lambda: build_model(spec.model), spec.optimizer, spec.seed, setup)
 
 
 def execution(runs: Iterable[Run]) -> dict[str, float]:

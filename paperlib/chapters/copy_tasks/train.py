@@ -37,6 +37,10 @@ class Settings(Rules):
     checkpointing: Checkpointing
     context: RunContext  # the run's deadline and run filter (`paperlib.context`)
 
+    def run_spec(self, config: RunConfig) -> RunSpec:
+        """The spec of `config` at this set-up's precision: what `fit` trains and `read_back` reads."""
+        return self.spec(config, precision=self.setup.precision)
+
     def score_at_step(self, spec: RunSpec) -> ScoreAtStep:
         """The comparison's score of the run `spec` (at its `compared_at` step, at the curriculum's first length)."""
         return ScoreAtStep(spec.stage, spec.compared_at, spec.curriculum.start, self.final_batches, spec.batch,
@@ -175,8 +179,7 @@ def train_copy(config: RunConfig, settings: Settings, *, show_progress: bool = T
     """Train the run `config` under `settings` through `fit` (resuming it from its checkpoint when asked): its
     spec (`Rules.spec`) carries the curriculum and end rules; the chapter supplies fresh batches at the
     curriculum's length, validation on fresh batches of the seed and step, and the comparison's score."""
-    s, task = settings, config.task
-    spec = s.spec(config, precision=s.setup.precision)
+    s, task, spec = settings, config.task, settings.run_spec(config)
 
     def validate(state: State) -> dict[str, float]:
         losses, accs = per_batch(state.model, task, state.extra["noise_len"], s.eval_batches, s.batch_size,
@@ -205,7 +208,7 @@ def train_in_worker(config: RunConfig, settings: Settings) -> dict[str, Any]:
 
 def load_run(config: RunConfig, settings: Settings, wall_s: float, resumed_at: int | None) -> CopyRun:
     """The run a worker trained, read back from its checkpoint."""
-    spec = settings.spec(config, precision=settings.setup.precision)
+    spec = settings.run_spec(config)
     return CopyRun(config, read_back(spec, settings.setup), settings.batch_size, wall_s, spec.curriculum.block_cap,
                    resumed_at)
 

@@ -89,13 +89,7 @@ def runs(params: Mapping[str, Any]) -> list[RunSpec]:
     design = design_from(params, data.vocab_size, len(stream), provenance.sha256, params["device"])
     scored = {D: len(tiled_windows(data.val, design.context)) + len(tiled_windows(stream[:D], design.context))
               for D in design.sizes}
-    return [_spec(design, key, data.vocab_size, scored[key[0]]) for key in run_plan(design)]
-
-
-def _spec(design: Design, key: RunKey, vocab_size: int, scored: int) -> RunSpec:
-    """One run of the grid as `train_run` trains it (`scored`: the windows its best weights are scored on, the
-    whole validation split and the whole slice)."""
-    return run_spec(design.config(*key), vocab_size, scored)
+    return [run_spec(design.config(*key), data.vocab_size, scored[key[0]]) for key in run_plan(design)]
 
 
 # ---------------------------------------------------------------------------------------------------------------

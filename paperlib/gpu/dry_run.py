@@ -65,7 +65,8 @@ def describe(root: Path, throughput: Throughput, wheel_dir: Path, data_dir: Path
         lines.append(f"{title:<84} {at_most:>7.1f} m {expected:>7.1f} m {mib:>8.1f} MiB"
                      + ("  (page already in gpu-carry)" if done else ""))
         for run in runs:
-            lines.append(f"     {run.key:<44} {run.steps:>6} steps x {run.batch:>3} x {run.length:>4} tokens, "
+            spec = run.spec
+            lines.append(f"     {run.key:<44} {spec.steps:>6} steps x {spec.batch:>3} x {spec.length:>4} tokens, "
                          f"{run.flops() / 1e15:7.2f} PFLOP, {throughput.minutes(run):6.1f} m")
         if mib > room:
             lines.append(f"     its checkpoints (~{mib:.0f} MiB) exceed what a command can carry (~{room:.0f} MiB): "

@@ -44,22 +44,6 @@ class PlannedRun:
         """CHAPTER/RUN."""
         return f"{self.spec.chapter}/{self.spec.name}"
 
-    @property
-    def length(self) -> int:
-        return self.spec.length
-
-    @property
-    def batch(self) -> int:
-        return self.spec.batch
-
-    @property
-    def steps(self) -> int:
-        return self.spec.steps
-
-    @property
-    def forward_flops(self) -> float:
-        return self.spec.forward_flops
-
     def make(self) -> nn.Module:
         return build_model(self.spec.model)
 
@@ -122,6 +106,7 @@ def step_mfu(seconds: pd.DataFrame, runs: list[PlannedRun], peak: float = PEAK_F
     for run in runs:
         kind = run.key.split("/")[-1].split("-")[1]
         column = "recurrent" if kind == "forget" else kind
-        if column in seconds.columns and run.length in seconds.index and pd.notna(seconds.at[run.length, column]):
-            mfu[run.key] = 3 * run.batch * run.forward_flops / (seconds.at[run.length, column] * peak)
+        spec = run.spec
+        if column in seconds.columns and spec.length in seconds.index and pd.notna(seconds.at[spec.length, column]):
+            mfu[run.key] = 3 * spec.batch * spec.forward_flops / (seconds.at[spec.length, column] * peak)
     return mfu

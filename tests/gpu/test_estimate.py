@@ -32,8 +32,7 @@ def test_a_stage_costs_runs_of_the_chapters_own_plan(stage):
     assert runs and all(run.key in plan for run in runs)
     for run in runs:
         spec = plan[run.key]
-        assert (run.length, run.batch, run.steps, run.forward_flops) == (spec.length, spec.batch, spec.steps,
-                                                                         spec.forward_flops)
+        assert run.spec == spec  # its length, batch, steps and forward FLOPs among the rest
         assert run.flops() == pytest.approx(spec.flops())
 
 
@@ -50,13 +49,13 @@ def test_the_copy_stages_cost_what_their_parameters_train_and_together_the_whole
 def test_copy_is_expected_at_the_notes_samples_and_costs_three_forward_passes_per_training_sample():
     v = paper("copy_tasks")
     recurrent = copy_task("copy")(v)[0]
-    assert recurrent.length == 4128 and recurrent.steps == v["copy_steps"] and recurrent.expected_steps == 900
-    assert recurrent.flops() == pytest.approx(recurrent.forward_flops * (3 * v["copy_steps"] * 64
+    assert recurrent.spec.length == 4128 and recurrent.spec.steps == v["copy_steps"] and recurrent.expected_steps == 900
+    assert recurrent.flops() == pytest.approx(recurrent.spec.forward_flops * (3 * v["copy_steps"] * 64
                                                                          + recurrent.spec.eval_total))
-    assert recurrent.flops(expected=True) == pytest.approx(recurrent.forward_flops * (
+    assert recurrent.flops(expected=True) == pytest.approx(recurrent.spec.forward_flops * (
         3 * 900 * 64 + recurrent.spec.eval_total * 900 / v["copy_steps"]))
     selective = copy_task("selective_copy")(v)[0]
-    assert selective.steps == v["selective_steps"] == 17_344 and selective.expected_steps == 17_344
+    assert selective.spec.steps == v["selective_steps"] == 17_344 and selective.expected_steps == 17_344
 
 
 def test_throughput_is_assumed_given_or_measured_per_run(tmp_path):
@@ -82,7 +81,7 @@ def unique_paper_runs():
     for stage in STAGES:
         for run in stage.runs(paper(stage.notebook)):
             model = run.make()
-            identity = (repr(getattr(model, "cfg", model)), run.length)
+            identity = (repr(getattr(model, "cfg", model)), run.spec.length)
             if identity not in seen:
                 seen.add(identity)
                 unique.append(pytest.param(run, id=run.key))
@@ -95,9 +94,9 @@ def test_every_paper_configuration_trains_two_steps_on_the_cpu(run):
     """At its full paper length (4,128 for copy, 256 for Shakespeare, 1,024 for the image), batch 1."""
     state = init(run.make, OptimizerConfig(lr=1e-3), 0, configure_device("cpu"))
     vocab = state.model.wte.num_embeddings
-    x = torch.randint(vocab, (1, run.length))
+    x = torch.randint(vocab, (1, run.spec.length))
     head = getattr(getattr(state.model, "cfg", None), "head", "last")
-    y = {"lm": torch.randint(vocab, (1, run.length)), "last": torch.randint(vocab, (1, 16)),
+    y = {"lm": torch.randint(vocab, (1, run.spec.length)), "last": torch.randint(vocab, (1, 16)),
          "class": torch.randint(10, (1,))}[head]
     before = [p.detach().clone() for p in state.model.parameters()]
     train(state, lambda s: (x, y), model_loss(), 2, show_progress=False)
@@ -125,6 +124,7 @@ def test_the_mfu_of_each_copy_run_comes_from_the_step_table_the_device_measured(
         runs = STAGES[0].runs(plan_run("copy_tasks", "paper").parameters)
     for name in ("copy-recurrent-seed0", "copy-forget-seed0"):  # the forget ablation: the paper model's step
         run = next(r for r in runs if r.key == f"copy_tasks/{name}")
-        assert throughput.mfu[run.key] == pytest.approx(3 * run.batch * run.forward_flops / (0.4 * PEAK_FLOPS))
+        spec = run.spec
+        assert throughput.mfu[run.key] == pytest.approx(3 * spec.batch * spec.forward_flops / (0.4 * PEAK_FLOPS))
     assert "copy_tasks/copy-gru_total-seed0" not in throughput.mfu  # not timed at its longest length: assumed
     assert "a test GPU" in throughput.source

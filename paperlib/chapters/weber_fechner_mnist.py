@@ -170,8 +170,8 @@ def plan_stage(plan: Sequence[RunSpec], stage: str) -> list[RunSpec]:
 
 
 def run_plan(plan: Sequence[RunSpec], train_x: Tensor, train_y: Tensor, test_x: Tensor, test_y: Tensor,
-             setup: DeviceSetup, *, checkpointing: Checkpointing = Checkpointing(),
-             context: RunContext = RunContext()) -> tuple[pd.DataFrame, list[Run]]:
+             setup: DeviceSetup, *, checkpointing: Checkpointing, context: RunContext
+             ) -> tuple[pd.DataFrame, list[Run]]:
     """Train every run of `plan` (`fit`) on (train_x, train_y), evaluating on all of (test_x, test_y) at its
     evaluation steps: one row per (model, seed, evaluation), with the run's learning rate (`peak_lr`), and the
     runs."""

@@ -15,6 +15,7 @@ from paperlib.chapters.weber_fechner_mnist import (COST_COLUMNS, FAST_MODELS, FA
                                                    compute_table, controls_for, eval_schedule, in_words, lr_grid,
                                                    model_names, model_sizes, parse_channels, plan_stage, run_plan,
                                                    time_to, tuned_metrics)
+from paperlib.context import RunContext
 from paperlib.data.mnist import as_images
 from paperlib.models.weber_fechner import REDUCTIONS, Net
 from paperlib.stats import ci_table
@@ -81,6 +82,9 @@ def test_controls_are_the_same_trunks_reductions_that_were_run_or_cross_entropy_
     assert controls_for("mlp_l1", names) == ["mlp_plain"] and controls_for("cnn_l2", []) == ["cnn_plain"]
 
 
+PLAIN = {"checkpointing": Checkpointing(), "context": RunContext()}  # no checkpoints, no deadline or run filter
+
+
 def random_images(n: int, seed: int):
     """`n` noise images as the chapter feeds them (float, (n, 1, 28, 28)) and labels cycling through 0..9."""
     g = torch.Generator().manual_seed(seed)
@@ -98,7 +102,7 @@ def tiny_plan(models, seeds, steps, eval_steps, optimizer=OptimizerConfig(lr=1e-
 def runs():
     images, labels = random_images(64, seed=0)
     plan = tiny_plan(["mlp_plain", "mlp_wf", "mlp_max", "mlp_l1", "cnn_wf"], [0, 1], 4, (1, 3, 4))
-    return run_plan(plan, images, labels, images[:20], labels[:20], configure_device("cpu"))[0]
+    return run_plan(plan, images, labels, images[:20], labels[:20], configure_device("cpu"), **PLAIN)[0]
 
 
 def test_run_plan_evaluates_every_model_and_seed_on_the_schedule(runs):
@@ -112,7 +116,7 @@ def test_run_plan_evaluates_every_model_and_seed_on_the_schedule(runs):
 def test_run_plan_is_reproducible():
     images, labels = random_images(32, seed=1)
     again = [run_plan(tiny_plan(["mlp_wf"], [3], 2, (1, 2)), images, labels, images, labels,
-                      configure_device("cpu"))[0].drop(columns="time") for _ in range(2)]
+                      configure_device("cpu"), **PLAIN)[0].drop(columns="time") for _ in range(2)]
     pd.testing.assert_frame_equal(*again)
 
 
@@ -120,8 +124,10 @@ def test_runs_resume_from_their_checkpoints_and_say_they_were_loaded(tmp_path, m
     monkeypatch.setenv("PAPERLIB_CHECKPOINTS", str(tmp_path))
     images, labels = random_images(32, seed=4)
     plan, saving = tiny_plan(["mlp_wf", "cnn_plain"], [0], 2, (1, 2)), Checkpointing(every=1, resume=True)
-    first, trained = run_plan(plan, images, labels, images, labels, configure_device("cpu"), checkpointing=saving)
-    again, loaded = run_plan(plan, images, labels, images, labels, configure_device("cpu"), checkpointing=saving)
+    first, trained = run_plan(plan, images, labels, images, labels, configure_device("cpu"), checkpointing=saving,
+                              context=RunContext())
+    again, loaded = run_plan(plan, images, labels, images, labels, configure_device("cpu"), checkpointing=saving,
+                             context=RunContext())
     pd.testing.assert_frame_equal(first, again)
     assert execution(trained)["runs_trained_now"] == 2 and execution(trained)["runs_loaded"] == 0
     assert execution(loaded)["runs_loaded"] == 2 and execution(loaded)["runs_trained_now"] == 0
@@ -174,7 +180,7 @@ def test_each_model_keeps_the_rate_with_the_best_early_validation_accuracy():
 def test_the_sweep_scores_every_rate_on_the_held_out_images_and_the_tuned_metrics_read_it():
     images, labels = random_images(64, seed=2)
     plan = [spec for lr in (1e-3, 1e-2) for spec in tiny_plan(["mlp_plain"], [0], 3, (1, 2, 3), OptimizerConfig(lr=lr))]
-    sweep, _ = run_plan(plan, images[:48], labels[:48], images[48:], labels[48:], configure_device("cpu"))
+    sweep, _ = run_plan(plan, images[:48], labels[:48], images[48:], labels[48:], configure_device("cpu"), **PLAIN)
     assert sorted(sweep.peak_lr.unique()) == [1e-3, 1e-2] and (sweep.acc * 16).round(6).mod(1).eq(0).all()
     runs = sweep[sweep.peak_lr == 1e-2].assign(step=lambda d: d.step.replace({2: 100}))
     found = tuned_metrics(runs, {"mlp_plain": 1e-2})
@@ -186,7 +192,7 @@ def test_fast_baselines_train_under_their_recipe_and_enter_the_compute_table():
     images, labels = random_images(64, seed=3)
     runs, _ = run_plan(tiny_plan(list(FAST_MODELS), [0], 4, (1, 4), FAST_OPTIMIZER, FAST_MODELS,
                                  lr_schedule=OneCycle(4)), images, labels, images[:16], labels[:16],
-                       configure_device("cpu"))
+                       configure_device("cpu"), **PLAIN)
     assert set(runs.model) == {"fast_cnn", "fast_mlp"} and (runs.peak_lr == 0.01).all()
     assert runs[runs.step == 4].lr.max() < 1e-6  # the one-cycle schedule ends far below its peak
     table = compute_table(runs, model_sizes(list(FAST_MODELS), (32, 64), FAST_MODELS), thresholds=(0.0, 1.01))

@@ -14,13 +14,17 @@ pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 def square(config: dict) -> dict:
     """A task that leaves a mark per execution, fails where asked (while its flag file exists), and reports
-    the torch threads it ran with."""
+    the torch threads it ran with, glibc's trim threshold and whether Dask's profiler samples it."""
+    import os
+
+    import dask
     import torch
 
     Path(config["marks"], f"{config['x']}-{len(list(Path(config['marks']).iterdir()))}").touch()
     if Path(config["marks"]).parent.joinpath(f"fail-{config['x']}").exists():
         raise ValueError(f"cannot square {config['x']}")
-    return {"square": config["x"] ** 2, "threads": torch.get_num_threads()}
+    return {"square": config["x"] ** 2, "threads": torch.get_num_threads(),
+            "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "profiled": dask.config.get("distributed.worker.profile.enabled")}
 
 
 cloudpickle.register_pickle_by_value(__import__(__name__))  # the workers need not import the tests
@@ -48,6 +52,7 @@ def test_runs_caches_and_skips_finished_runs(tmp_path, scheduler):
         first = sweep.run(configs(tmp_path, range(4)))
     assert [r["square"] for r in first] == [0, 1, 4, 9] and sweep.ran == 4
     assert {r["threads"] for r in first} == {max(1, machine_cores() // 2)}, "two single-threaded workers share the cores"
+    assert {(r["trim"], r["profiled"]) for r in first} == {(None, False)}, "workers train as fast as a plain process"
     with Sweep("test", square, scheduler="no-such-scheduler:1") as again:  # everything cached: never connects
         assert again.run(configs(tmp_path, range(4))) == first
     assert again.ran == 0 and again.cached == 4 and len(executions(tmp_path)) == 4

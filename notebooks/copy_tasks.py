@@ -201,7 +201,7 @@ seconds.style.format("{:.2f}", na_rep="—")
 # decides selective copy at 4,128 is the paper profile; its forecast is the second line.
 
 # %% tags=["hide-input"]
-expected_s, forecast = forecast_words(runs(values), n_workers)
+expected_s, forecast = forecast_words(runs(values), n_workers, threads=worker_threads)
 paper_selective = [s for s in runs(plan_run("copy_tasks", "paper").parameters) if s.stage == "selective_copy"]
 metrics["expected_min"] = expected_s / 60
 print(forecast, file=sys.stderr, flush=True)

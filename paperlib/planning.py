@@ -5,9 +5,11 @@ before anything runs (``paperlib run NAME --plan``); and the measurement of that
 
 A run's minutes are its steps times the measured seconds of one training step (forward, backward, optimizer) of
 its model at its batch and length, plus the samples its evaluations score times the measured seconds of one
-evaluated sample. Steps are timed on one torch thread by the process's CPU time, which other processes sharing
-the cores do not inflate (on two threads, OpenMP's barriers make a loaded machine's timings meaningless); the
-chapters' small models run little faster on two threads, so the minutes are an upper bound for a run on two.
+evaluated sample. The table's steps are timed on one torch thread by the process's CPU time, which other
+processes sharing the cores do not inflate (on two threads, OpenMP's barriers make a loaded machine's timings
+meaningless). A forecast is calibrated to the CPU and the threads it runs on (`calibrate`): one of the plan's steps
+is re-measured here, at the chapter's threads a process, and every prediction scaled by the ratio; the chapter's
+processes (`workers`) share out its runs, the longest first (`makespan`).
 A step not in the table is predicted from its FLOPs at the training FLOP rate measured for the same model (else
 the chapter's, else the table's median), and marked ``≈``. A chapter that
 trains nothing (scaling law, linear time) says what it computes and the minutes the table holds for that
@@ -117,6 +119,14 @@ def _rate(entry: Mapping[str, float]) -> float:
     return 3 * entry["batch"] * entry["forward_flops"] / entry["step_s"]
 
 
+def processes(params: Mapping[str, Any]) -> tuple[int, int]:
+    """(training processes, torch threads a process) of a chapter's parameters: ``workers`` single-threaded
+    processes (0: one a core), else one process of ``threads`` threads (0: torch's default, every core)."""
+    cores = os.cpu_count() or 1
+    workers = params.get("workers", 1) or cores
+    return workers, 1 if workers > 1 else params.get("threads", 1) or cores
+
+
 def describe(run: RunPlan, table: Mapping[str, Any] | None = None, calibrated: bool = True) -> str:
     """A notebook run's dry run as lines of text: the chapter's runs (grouped by stage and model) with steps, FLOPs
     and predicted minutes (`calibrated`: also on this CPU, `calibrate`), or what it computes; only the probe step
@@ -129,8 +139,8 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None, calibrated: b
     if not plan:
         return _describe_work(name, profile, params, module.work(params), table, machine)
     predictions = [predict(spec, table) for spec in plan]
-    workers = params.get("workers", 1) or os.cpu_count() or 1
-    here = calibrate(plan, table) if calibrated else None
+    workers, threads = processes(params)
+    here = calibrate(plan, table, threads) if calibrated else None
     lines = [f"{name} ({profile}): {len(plan)} runs, {sum(s.steps for s in plan):,} steps at most, "
              f"{sum(s.flops() for s in plan):.2g} FLOPs at most",
              "  " + _forecast(plan, [p.seconds for p in predictions], workers, machine, here)[1],
@@ -148,34 +158,46 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None, calibrated: b
     return "\n".join(lines) + "\n"
 
 
+def chapter_forecast(run: RunPlan) -> tuple[float, str] | None:
+    """What a notebook run is expected to take, said before it runs: `forecast_words` of its chapter's plan on the
+    chapter's processes and threads (`processes`); None for a chapter that trains nothing."""
+    plan = chapter(run.notebook).runs(run.parameters)
+    if not plan:
+        return None
+    workers, threads = processes(run.parameters)
+    return forecast_words(plan, workers, threads=threads)
+
+
 def forecast_words(plan: Sequence[RunSpec], workers: int, table: Mapping[str, Any] | None = None,
-                   calibrated: bool = True) -> tuple[float, str]:
-    """The wall seconds `plan` is expected to take on this CPU on `workers` single-threaded processes (the committed
-    table's step times, `predict`, scheduled by `makespan`, and with `calibrated` scaled to this CPU by `calibrate`),
-    and a sentence with it, the single-thread total and the expected time on one GPU (expected FLOPs at the GPU's
-    peak and MFU, `paperlib.gpu.estimate`)."""
+                   calibrated: bool = True, threads: int = 1) -> tuple[float, str]:
+    """The wall seconds `plan` is expected to take on this CPU on `workers` processes of `threads` torch threads (the
+    committed table's step times, `predict`, scheduled by `makespan`, and with `calibrated` scaled to this CPU and
+    these threads by `calibrate`), and a sentence with it, the single-thread total and the expected time on one GPU
+    (expected FLOPs at the GPU's peak and MFU, `paperlib.gpu.estimate`)."""
     table = load_step_times() if table is None else table
     machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
-    here = calibrate(plan, table) if calibrated else None
+    here = calibrate(plan, table, threads) if calibrated else None
     return _forecast(plan, [predict(spec, table).seconds for spec in plan], workers, machine, here)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """This CPU against the step table's: one of the plan's steps re-measured here, and the ratio of its times."""
+    """This CPU against the step table's: one of the plan's steps re-measured here at the chapter's threads, and the
+    ratio of its times."""
 
     cpu: str
     probe: str  # the step's key in the table
     factor: float  # its seconds here over its seconds in the table
+    threads: int = 1  # torch threads it was re-measured on (the table's: one)
 
 
-def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any]) -> Calibration | None:
-    """How much slower (or faster) this CPU runs the plan's steps than the table's CPU, when it is another CPU: the
-    measured step (`measure_step`) that weighs most in the plan's prediction among those of at most `PROBE_MAX_S` on
-    the table's CPU (else its quickest), re-measured here. None on the table's CPU or when the table measured none
-    of the plan's steps."""
+def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any], threads: int = 1) -> Calibration | None:
+    """How much slower (or faster) this CPU on `threads` torch threads runs the plan's steps than the table's CPU on
+    one: the measured step (`measure_step`) that weighs most in the plan's prediction among those of at most
+    `PROBE_MAX_S` on the table's CPU (else its quickest), re-measured here (by CPU time on one thread, by the clock
+    on more). None on the table's CPU at one thread, or when the table measured none of the plan's steps."""
     here = cpu_model()
-    if table.get("cpu") == here:
+    if table.get("cpu") == here and threads == 1:
         return None
     weight: dict[str, float] = {}
     probes: dict[str, RunSpec] = {}
@@ -189,7 +211,9 @@ def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any]) -> Calibration 
         return None
     quick = [k for k in weight if table["steps"][k]["step_s"] <= PROBE_MAX_S]
     key = max(quick, key=weight.__getitem__) if quick else min(weight, key=lambda k: table["steps"][k]["step_s"])
-    return Calibration(here, key, measure_step(probes[key])["step_s"] / table["steps"][key]["step_s"])
+    found = measure_step(probes[key], threads)
+    seconds = found["step_s"] if threads == 1 else found["step_wall_s"]
+    return Calibration(here, key, seconds / table["steps"][key]["step_s"], threads)
 
 
 def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, machine: str,
@@ -200,11 +224,14 @@ def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, mac
     flops = sum(spec.expected_flops() for spec in plan)
     gpu_s = flops / (gpu.peak * gpu.fraction("default"))
     on = f"on {workers} single-threaded processes" if workers > 1 else "on one thread"
-    cpu_words = (f"{_duration(wall)} of training and evaluation {on} of the step table's CPU ({machine}; "
-                 f"{_duration(sum(cpu_s))} on one thread)")
+    cpu_words = f"{_duration(wall)} of training and evaluation {on} of the step table's CPU ({machine})"
+    if workers > 1:
+        cpu_words += f", {_duration(sum(cpu_s))} on one"
     if here is not None:
-        cpu_words = (f"{_duration(wall * here.factor)} {on} of this CPU ({here.cpu}: the step {here.probe}, "
-                     f"re-measured here, takes {here.factor:.2f}× its time in the table), {cpu_words}")
+        threads = "" if here.threads == 1 else f" on {here.threads} threads"
+        where = on if here.threads == 1 else f"on one process of {here.threads} threads"
+        cpu_words = (f"{_duration(wall * here.factor)} {where} of this CPU ({here.cpu}: the step {here.probe}, "
+                     f"re-measured here{threads}, takes {here.factor:.2f}× its time in the table), {cpu_words}")
         wall *= here.factor
     elif not machine.startswith(this_cpu := cpu_model()):
         cpu_words += f"; this machine is {this_cpu}, which was not measured against it"
@@ -254,11 +281,11 @@ def _without_profile(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "profile"}
 
 
-def measure_step(spec: RunSpec) -> dict[str, float]:
+def measure_step(spec: RunSpec, threads: int = 1) -> dict[str, float]:
     """Seconds of one training step of the spec's model at its batch and length and of one evaluated sample
-    (forward, no gradients), on one torch thread: the process's CPU time (`step_s`, `eval_s`: what predicts) and
-    the wall clock (`step_wall_s`, `eval_wall_s`: as the machine's load left it), medians."""
-    with scoped_threads(1):
+    (forward, no gradients), on `threads` torch threads: the process's CPU time (`step_s`, `eval_s`: what predicts
+    on one thread) and the wall clock (`step_wall_s`, `eval_wall_s`: as the machine's load left it), medians."""
+    with scoped_threads(threads):
         setup = resolve_setup("cpu", spec.precision)
         torch.manual_seed(0)
         model = setup.prepare(build_model(spec.model))

@@ -10,7 +10,8 @@ from paperlib.book.runner import plan_run, recorded_parameters
 from paperlib.chapters import chapter
 from paperlib.cli import main
 from paperlib.hardware import cpu_model
-from paperlib.planning import calibrate, chapter_times, describe, forecast_words, measure_step, predict, step_key
+from paperlib.planning import (
+    calibrate, chapter_forecast, chapter_times, describe, forecast_words, measure_step, predict, processes, step_key)
 
 
 def quick(name):
@@ -96,3 +97,25 @@ def test_the_forecast_is_calibrated_to_this_cpu_by_one_re_measured_step(monkeypa
     assert calibrate(plan, {**table, "cpu": cpu_model()}) is None  # on the table's own CPU nothing is re-measured
     assert calibrate(plan, table_for([])) is None  # nothing to compare
     assert "which was not measured against it" in forecast_words(plan, 1, table, calibrated=False)[1]
+
+
+def test_a_chapter_on_more_threads_is_re_measured_on_them_even_on_the_tables_cpu():
+    plan = chapter("shakespeare").runs(quick("shakespeare").parameters)
+    here = calibrate(plan, {**table_for(plan, step_s=1e-4), "cpu": cpu_model()}, threads=2)
+    assert here is not None and here.threads == 2 and here.factor > 1
+    words = forecast_words(plan, 1, {**table_for(plan, step_s=1e-4), "cpu": cpu_model()}, threads=2)[1]
+    assert "on one process of 2 threads of this CPU" in words and "re-measured here on 2 threads" in words
+
+
+def test_a_chapter_runs_on_its_workers_or_its_threads():
+    assert processes({"workers": 3, "threads": 4}) == (3, 1)  # workers are single-threaded
+    assert processes({"workers": 1, "threads": 4}) == (1, 4)
+    assert processes({"threads": 2}) == (1, 2) and processes({}) == (1, 1)
+    cores = processes({"workers": 0})[0]
+    assert cores >= 1 and processes({"threads": 0}) == (1, cores)
+
+
+def test_a_run_is_forecast_when_its_chapter_trains():
+    assert chapter_forecast(quick("scaling_law")) is None
+    seconds, words = chapter_forecast(quick("shakespeare"))
+    assert seconds > 0 and words.startswith("Expected: about") and "on one GPU" in words

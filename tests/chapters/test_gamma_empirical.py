@@ -23,6 +23,8 @@ from paperlib.chapters.gamma_empirical import (
     pilot_lrs, plot_additive_residuals, plot_kgrams, plot_knees, plot_learning_curves, plot_sizes, published_table,
     published_words, run_grid, run_plan, run_rows, runs_frame, runs_table, slice_ladders, slices_table,
     train_run, training_stream, training_words)
+from paperlib.book.runner import plan_run
+from paperlib.chapters.gamma_empirical.plan import stop_passes
 from paperlib.data.text import load_shakespeare
 from paperlib.paths import book_dir
 from paperlib.scaling.knee import find_knees, knee_epsilon, knee_slope, pooled_seed_sd, simulate_runs
@@ -101,6 +103,21 @@ def test_a_rerun_finds_every_run_cached(isolated_cache):
         results, executed = run_grid(again, design())  # the same parameters build the same configs
     assert again.ran == 0 and again.cached == len(run_plan(d)) and results[(8192, 1, 2)]["key"] == [8192, 1, 2]
     assert all(again.from_cache) and executed == execution_metrics([], [2.0] * len(run_plan(d)))
+
+
+def test_a_run_is_expected_to_take_the_passes_its_slice_took_in_the_committed_record(tmp_path):
+    rows = [{"D": 100, "passes": p} for p in (10.0, 30.0, 20.0)] + [{"D": 200, "passes": 50.0}]
+    path = atomic_write_json(tmp_path / "record.json", {"parameters": {"patience": 5}, "notes": {"runs": rows}})
+    assert stop_passes({"patience": 5}, path) == {0: 25.0, 100: 20.0, 200: 50.0}  # by slice, and over every run
+    assert stop_passes({"patience": 3}, path) == {}, "another plateau rule: every run counts to its cap"
+    assert stop_passes({"patience": 5}, tmp_path / "none.json") == {}
+    values = plan_run("gamma_empirical", "cpu").parameters
+    committed = stop_passes(values)
+    for spec in chapter.runs(values):
+        D = int(spec.stage[1:])
+        per_pass = spec.eval_every  # one validation a pass
+        expected = min(spec.steps, math.ceil(committed.get(D, committed.get(0, math.inf)) * per_pass))
+        assert spec.stays == ((spec.length, expected),)
 
 
 def test_the_runs_keep_the_cache_key_they_had_when_train_run_lived_in_the_chapter_module():

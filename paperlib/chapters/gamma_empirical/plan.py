@@ -1,7 +1,8 @@
 """The grid of 'Measuring γ' from the notebook's parameters: the ladder of sizes, the slices and each slice's
 rungs, each rung's learning rate from the committed pilot (`read_pilot`, `pilot_lrs`), the `Design`
 (`design_from`), the static list of runs in the order they are trained (`run_plan`) and the chapter's run plan
-(`runs`, one `RunSpec` a run).
+(`runs`, one `RunSpec` a run, with the passes the committed record's runs took before their plateau ended them:
+`stop_passes`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -16,11 +18,13 @@ from typing import Any
 import numpy as np
 
 from paperlib.data.text import CharData, load_shakespeare
+from paperlib.paths import book_dir
 from paperlib.training.batches import tiled_windows
 from paperlib.training.plan import RunSpec
 from paperlib.training.slice_runs import PILOT, Design, Rung, parse_rungs, run_spec, training_stream
 
 PILOT_COMMAND = "PAPERLIB_CHECKPOINTS=... python -m paperlib.chapters.gamma_lr_pilot"
+RECORD = book_dir() / "results" / "gamma_empirical.json"  # the committed record, whose runs' passes the plan expects
 RunKey = tuple[int, int, int]  # corpus size D, seed, rung
 
 
@@ -82,14 +86,40 @@ def design_from(params: Mapping[str, Any], vocab_size: int, available: int, sha2
 
 def runs(params: Mapping[str, Any]) -> list[RunSpec]:
     """The chapter's plan: the static grid (`run_plan`) on the canonical text, one spec per run named
-    D{D}-{rung}-seed{seed} (e.g. ``D15624-16x2-seed0``), at most its cap's steps (`Design.max_steps`)."""
+    D{D}-{rung}-seed{seed} (e.g. ``D15624-16x2-seed0``), at most its cap's steps (`Design.max_steps`) and expected
+    to take the passes its slice's runs took in the committed record (`stop_passes`; its cap without one)."""
     text, provenance = load_shakespeare()
     data = CharData.from_text(text)
     stream = training_stream(data.train)
     design = design_from(params, data.vocab_size, len(stream), provenance.sha256, params["device"])
     scored = {D: len(tiled_windows(data.val, design.context)) + len(tiled_windows(stream[:D], design.context))
               for D in design.sizes}
-    return [run_spec(design.config(*key), data.vocab_size, scored[key[0]]) for key in run_plan(design)]
+    passes = stop_passes(params)
+    specs = []
+    for key in run_plan(design):
+        spec, D = run_spec(design.config(*key), data.vocab_size, scored[key[0]]), key[0]
+        expected = passes.get(D, passes.get(0))
+        steps = spec.steps if expected is None else min(spec.steps, math.ceil(expected * design.steps_per_pass(D)))
+        specs.append(replace(spec, schedule=((spec.length, steps),)))
+    return specs
+
+
+def stop_passes(params: Mapping[str, Any], path: Path = RECORD) -> dict[int, float]:
+    """The passes a run is expected to take, by slice D: the median over the committed record's runs of that slice
+    of the passes they trained before their plateau (or cap) ended them, and under 0 the median over all its runs;
+    none when the record is missing or ran another plateau rule (patience), so that every run counts to its cap."""
+    try:
+        rec = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return {}
+    if rec["parameters"].get("patience") != params["patience"]:
+        return {}
+    rows = rec["notes"]["runs"]
+    by_slice: dict[int, list[float]] = {}
+    for row in rows:
+        by_slice.setdefault(row["D"], []).append(row["passes"])
+    return {0: float(np.median([row["passes"] for row in rows])),
+            **{D: float(np.median(passes)) for D, passes in by_slice.items()}}
 
 
 # ---------------------------------------------------------------------------------------------------------------

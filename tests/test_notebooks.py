@@ -12,7 +12,7 @@ import torch
 from paperlib.book.parameters import read_parameters
 from paperlib.book.runner import PROFILES, execute, notebook_names, plan_run, profile_values
 from paperlib.book.wording import marked_in_myst, recheck_myst
-from paperlib.chapters import declared_record
+from paperlib.chapters import chapter, declared_record
 from paperlib.context import RunContext
 from paperlib.paths import book_dir, project_root
 
@@ -86,6 +86,9 @@ def test_quick_profile_runs_through_papermill(name, tmp_path, linked_cache, chap
     record = json.loads(path.read_text())
     assert record["profile"] == "quick" and record["metrics"]
     assert set(profile_values("quick", name)) <= set(record["parameters"])
+    trains = bool(chapter(name).runs(record["parameters"]))
+    assert ("forecast" in record) == trains, "a chapter that trains records the forecast printed before it ran"
+    assert not trains or record["forecast"]["seconds"] > 0 and "Expected: about" in record["forecast"]["words"]
     assert (tmp_path / "out" / f"{name}.ipynb").is_file()
     # numbers decide words (#21): every marked sentence on the page matches the record, read through the declaration
     text = markdown_outputs(nbformat.read(tmp_path / "out" / f"{name}.ipynb", as_version=4))

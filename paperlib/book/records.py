@@ -82,8 +82,10 @@ def record(metrics: Mapping[str, float], datasets: Iterable[Provenance | Mapping
 
 
 def complete_record(part: Mapping[str, Any], notebook: str, profile: str, parameters: Mapping[str, Any],
-                    wall_time_s: float, started_at: datetime) -> dict[str, Any]:
-    """The full run record: the notebook's part plus what the runner knows."""
+                    wall_time_s: float, started_at: datetime, forecast: tuple[float, str] | None = None
+                    ) -> dict[str, Any]:
+    """The full run record: the notebook's part plus what the runner knows (and the `forecast` it printed before
+    the run: seconds of training and evaluation, and its sentence)."""
     return {
         "schema": SCHEMA_VERSION,
         "notebook": notebook,
@@ -91,6 +93,7 @@ def complete_record(part: Mapping[str, Any], notebook: str, profile: str, parame
         "parameters": dict(parameters),
         "started_at": started_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 2),
+        **({} if forecast is None else {"forecast": {"seconds": round(forecast[0], 1), "words": forecast[1]}}),
         "hardware": hardware(part.get("device", "cpu"), part.get("where", "")),
         "versions": versions(),
         "source": source_revision(),

@@ -234,6 +234,13 @@ def _cached(rec: Mapping[str, Any]) -> str:
                                       f"time ({loaded[1]:.0f} worker-minutes when they were trained)")
 
 
+def _forecast(rec: Mapping[str, Any]) -> str:
+    """The forecast the runner printed before the run, in the words of the "This run" box (empty without one)."""
+    forecast = rec.get("forecast")
+    return "" if not forecast else (f" (forecast before it ran: {_minutes(forecast['seconds'])} of training and "
+                                    "evaluation on this CPU)")
+
+
 def _wall_cell(rec: Mapping[str, Any]) -> str:
     """The wall time in the runs table, with the cached runs it leaves out (`_loaded`)."""
     loaded = _loaded(rec)
@@ -252,7 +259,7 @@ def run_summary(rec: Mapping[str, Any]) -> str:
         "```{admonition} This run",
         ":class: note",
         f"Profile **{rec['profile']}** ({PROFILE_WORDS.get(rec['profile'], 'custom')}) · ran on {_where(rec)} · "
-        f"**{_minutes(rec['wall_time_s'])}** wall time{_cached(rec)} · started {rec['started_at'][:16].replace('T', ' ')} UTC"
+        f"**{_minutes(rec['wall_time_s'])}** wall time{_cached(rec)}{_forecast(rec)} · started {rec['started_at'][:16].replace('T', ' ')} UTC"
         f"{revision}" + ("" if data == "—" else f" · data: {data}") + f" · record `book/results/{rec['notebook']}.json`",
         "```",
     ])

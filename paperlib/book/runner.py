@@ -44,7 +44,7 @@ from paperlib.book.parameters import (
 )
 from paperlib.book.records import complete_record, write_record
 from paperlib.book.render import run_summary
-from paperlib.chapters import declarations
+from paperlib.chapters import declarations, is_chapter
 from paperlib.context import RunContext
 from paperlib.paths import display_path, notebooks_dir, profiles_dir, project_root
 
@@ -137,6 +137,7 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, co
         scratch = Path(tmp) / final.name
         kernel_env = {**(env or {}), **replace(context, record_part=part_path, log_progress=True).environment(),
                       "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        forecast = _forecast(plan)
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
         try:
@@ -163,11 +164,22 @@ def execute(plan: RunPlan, output_dir: Path, timeout_s: int | None = None, *, co
             raise NotebookFailed(f"notebook {plan.notebook!r} recorded metrics its chapter does not declare: "
                                  f"{', '.join(undeclared)} (declare them in paperlib.chapters.{plan.notebook}'s "
                                  f"METRICS)\nthe failed run is kept at {shown / failed.name}", "UndeclaredMetric")
-        rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at)
+        rec = complete_record(part, plan.notebook, plan.profile, plan.parameters, wall, started_at, forecast)
         atomic_write_text(final, nbformat.writes(finish_page(nbformat.read(scratch, as_version=4), rec,
                                                              shown / final.name)))
     failed.unlink(missing_ok=True)
     return write_record(output_dir / "results", rec)
+
+
+def _forecast(plan: RunPlan) -> tuple[float, str] | None:
+    """The run's forecast (`paperlib.planning.chapter_forecast`), printed before it runs; none for a notebook
+    that is not a chapter."""
+    from paperlib.planning import chapter_forecast  # the cost model reads the run plans this module parses
+
+    forecast = chapter_forecast(plan) if is_chapter(plan.notebook) else None
+    if forecast is not None:
+        print(f"  {forecast[1]}", flush=True)
+    return forecast
 
 
 def kernel_with(env: Mapping[str, str]) -> type[AsyncKernelManager]:

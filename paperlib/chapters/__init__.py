@@ -35,11 +35,16 @@ def chapter(name: str) -> Chapter:
     return module
 
 
+def is_chapter(name: str) -> bool:
+    """Whether the notebook `name` has a chapter module (a test's notebook may have none)."""
+    return importlib.util.find_spec(f"{__name__}.{name}") is not None
+
+
 def declarations() -> dict[str, Declaration]:
     """The declared metrics (`METRICS`) of every chapter that declares them, by chapter."""
     from paperlib.book.runner import notebook_names
 
-    return {name: chapter(name).METRICS for name in notebook_names() if importlib.util.find_spec(f"{__name__}.{name}")}
+    return {name: chapter(name).METRICS for name in notebook_names() if is_chapter(name)}
 
 
 def declared_record(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,9 @@ def test_complete_record_has_everything_the_book_shows(tmp_path):
         assert key in rec
     assert rec["wall_time_s"] == 12.35 and rec["started_at"] == "2026-01-01T00:00:00+00:00"
     assert {"python", "torch", "paperlib"} <= set(rec["versions"])
-    assert rec["hardware"]["cpu"]
+    assert rec["hardware"]["cpu"] and "forecast" not in rec
+    forecast = complete_record(part, "nb", "cpu", {}, 1.0, datetime(2026, 1, 1, tzinfo=timezone.utc), (65.04, "About."))
+    assert forecast["forecast"] == {"seconds": 65.0, "words": "About."}
     assert re.fullmatch(r"[0-9a-f]{40}", rec["source"]["commit"]) and isinstance(rec["source"]["dirty"], bool)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True, text=True).stdout
     assert rec["source"]["commit"] == head.strip()

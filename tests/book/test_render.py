@@ -134,7 +134,9 @@ def test_each_page_opens_with_what_was_run_where_and_for_how_long():
     for part in ("**cpu**", "AMD EPYC (1 thread), fp32", "**12.6 min**", "2026-11-29 20:53 UTC",
                  "`98eac27000` with uncommitted changes", "mnist, sha256 abcdef012345…", "book/results/copy_tasks.json"):
         assert part in box
-    assert "cache" not in box
+    assert "cache" not in box and "forecast" not in box
+    forecast = run_summary(rec | {"forecast": {"seconds": 660.0, "words": "Expected: about 11 min ..."}})
+    assert "**12.6 min** wall time (forecast before it ran: 11.0 min of training and evaluation on this CPU)" in forecast
     cached = run_summary(rec | {"metrics": {"runs_loaded": 64, "loaded_worker_min": 173.2}})
     assert "wall time · 64 runs read from the cache, not trained in this wall time (173 worker-minutes" in cached
     row = tables(runs_table({"copy_tasks": rec | {"metrics": {"runs_loaded": 64, "loaded_worker_min": 173.2}}}))[0][0]

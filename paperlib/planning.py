@@ -45,6 +45,7 @@ from paperlib.models.rnn import RNNConfig
 from paperlib.models.weber_fechner import Net
 from paperlib.paths import profiles_dir
 from paperlib.progress import progress
+from paperlib.sweep import machine_cores
 from paperlib.training.device import resolve_setup
 from paperlib.training.loop import forward_backward
 from paperlib.training.losses import CRITERIA, model_loss
@@ -122,7 +123,7 @@ def _rate(entry: Mapping[str, float]) -> float:
 def processes(params: Mapping[str, Any]) -> tuple[int, int]:
     """(training processes, torch threads a process) of a chapter's parameters: ``workers`` single-threaded
     processes (0: one a core), else one process of ``threads`` threads (0: torch's default, every core)."""
-    cores = os.cpu_count() or 1
+    cores = machine_cores()
     workers = params.get("workers", 1) or cores
     return workers, 1 if workers > 1 else params.get("threads", 1) or cores
 

@@ -8,7 +8,8 @@ its model at its batch and length, plus the samples its evaluations score times 
 evaluated sample. The table's steps are timed on one torch thread by the process's CPU time, which other
 processes sharing the cores do not inflate (on two threads, OpenMP's barriers make a loaded machine's timings
 meaningless). A forecast is calibrated to the CPU and the threads it runs on (`calibrate`): one of the plan's steps
-is re-measured here, at the chapter's threads a process, and every prediction scaled by the ratio; the chapter's
+are re-measured here, at the chapter's threads a process (the kinds that weigh most in its prediction), and each
+step and evaluation scaled by its own kind's ratio (a kind not re-measured: by theirs together); the chapter's
 processes (`workers`) share out its runs, the longest first (`makespan`).
 A step not in the table is predicted from its FLOPs at the training FLOP rate measured for the same model (else
 the chapter's, else the table's median), and marked ``≈``. A chapter that
@@ -56,7 +57,9 @@ STEP_TIMES = profiles_dir() / "cpu_step_times.json"
 MEASURED_PROFILES = ("quick", "cpu")  # the profiles whose steps the table holds (the paper profile: by FLOPs)
 EVAL_BATCH = 64  # samples per evaluated batch when timing an evaluation
 MIN_TIMED_S, MAX_STEPS = 2.0, 200  # time steps until this much CPU time has passed, or this many steps
-PROBE_MAX_S = 0.5  # `calibrate` re-measures a step of at most this many seconds on the table's CPU where it can
+PROBE_MAX_S = 0.5  # `calibrate` re-measures steps of at most this many seconds on the table's CPU where it can,
+PROBE_KINDS, PROBE_COVER = 8, 0.8  # at most this many kinds, the heaviest first, until they cover this share
+PROBE_TIMED_S = 0.5  # and times each for this much CPU time (several kinds average out a shared machine's noise)
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,15 @@ def step_key(spec: RunSpec) -> str:
     return f"{spec.chapter}/{spec.family} b{spec.batch} n{spec.length}{precision} {digest}"
 
 
-def predict(spec: RunSpec, table: Mapping[str, Any]) -> Prediction:
-    """The run's expected training and evaluation seconds on the table's machine: each of its `stay_costs` (length,
-    steps, samples evaluated) at the step and evaluation times measured at that length."""
+def predict(spec: RunSpec, table: Mapping[str, Any], here: Calibration | None = None) -> Prediction:
+    """The run's expected training and evaluation seconds on the table's machine (with `here`: on this CPU): each of
+    its `stay_costs` (length, steps, samples evaluated) at the step and evaluation times measured at that length."""
     seconds, bases = 0.0, set()
     for length, steps, evaluated in spec.stay_costs():
-        step_s, sample_s, basis = _step_seconds(replace(spec, length=length), table)
-        seconds += steps * step_s + evaluated * sample_s
+        at_length = replace(spec, length=length)
+        step_s, sample_s, basis = _step_seconds(at_length, table)
+        step_factor, eval_factor = (1.0, 1.0) if here is None else here.factors(step_key(at_length))
+        seconds += steps * step_s * step_factor + evaluated * sample_s * eval_factor
         bases.add(basis)
     return Prediction(seconds, "; ".join(sorted(bases)))
 
@@ -144,7 +149,7 @@ def describe(run: RunPlan, table: Mapping[str, Any] | None = None, calibrated: b
     here = calibrate(plan, table, threads) if calibrated else None
     lines = [f"{name} ({profile}): {len(plan)} runs, {sum(s.steps for s in plan):,} steps at most, "
              f"{sum(s.flops() for s in plan):.2g} FLOPs at most",
-             "  " + _forecast(plan, [p.seconds for p in predictions], workers, machine, here)[1],
+             "  " + _forecast(plan, table, workers, here)[1],
              f"  {'stage':<16} {'model':<20} {'what':<22} {'seeds':>5} {'params':>9} {'steps':>8} {'batch':>5} "
              f"{'length':>6} {'FLOPs/run':>9} {'min/run':>7}  basis"]
     for group in _groups(plan):
@@ -173,53 +178,72 @@ def forecast_words(plan: Sequence[RunSpec], workers: int, table: Mapping[str, An
                    calibrated: bool = True, threads: int = 1) -> tuple[float, str]:
     """The wall seconds `plan` is expected to take on this CPU on `workers` processes of `threads` torch threads (the
     committed table's step times, `predict`, scheduled by `makespan`, and with `calibrated` scaled to this CPU and
-    these threads by `calibrate`), and a sentence with it, the single-thread total and the expected time on one GPU
-    (expected FLOPs at the GPU's peak and MFU, `paperlib.gpu.estimate`)."""
+    these threads by `calibrate`), and a sentence with it, the time on the table's CPU and the expected time on one
+    GPU (expected FLOPs at the GPU's peak and MFU, `paperlib.gpu.estimate`)."""
     table = load_step_times() if table is None else table
-    machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
-    here = calibrate(plan, table, threads) if calibrated else None
-    return _forecast(plan, [predict(spec, table).seconds for spec in plan], workers, machine, here)
+    return _forecast(plan, table, workers, calibrate(plan, table, threads) if calibrated else None)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """This CPU against the step table's: one of the plan's steps re-measured here at the chapter's threads, and the
-    ratio of its times."""
+    """This CPU against the step table's: the plan's heaviest step kinds re-measured here at the chapter's threads,
+    and for each the ratio of its step's and its evaluated sample's times here to the table's."""
 
     cpu: str
-    probe: str  # the step's key in the table
-    factor: float  # its seconds here over its seconds in the table
-    threads: int = 1  # torch threads it was re-measured on (the table's: one)
+    ratios: Mapping[str, tuple[float, float]]  # step key -> (step seconds, eval seconds) here over the table's
+    overall: tuple[float, float]  # the same for every other kind: the measured kinds' ratios, weighted as the plan
+    cover: float  # the share of the plan's predicted seconds (on the table's CPU) the measured kinds make up
+    threads: int = 1  # torch threads they were re-measured on (the table's: one)
+
+    def factors(self, key: str) -> tuple[float, float]:
+        """(step, evaluation) ratio of the step kind `key`: its own if it was re-measured, else `overall`."""
+        return self.ratios.get(key, self.overall)
 
 
 def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any], threads: int = 1) -> Calibration | None:
-    """How much slower (or faster) this CPU on `threads` torch threads runs the plan's steps than the table's CPU on
-    one: the measured step (`measure_step`) that weighs most in the plan's prediction among those of at most
-    `PROBE_MAX_S` on the table's CPU (else its quickest), re-measured here (by CPU time on one thread, by the clock
-    on more). None on the table's CPU at one thread, or when the table measured none of the plan's steps."""
+    """How much slower (or faster) this CPU on `threads` torch threads runs the plan's steps and evaluations than
+    the table's CPU on one: the measured step kinds (`measure_step`) that weigh most in the plan's prediction among
+    those of at most `PROBE_MAX_S` on the table's CPU (else its quickest), at most `PROBE_KINDS` of them until they
+    cover `PROBE_COVER` of it, re-measured here (by CPU time on one thread, by the clock on more). None on the
+    table's CPU at one thread, or when the table measured none of the plan's steps."""
     here = cpu_model()
     if table.get("cpu") == here and threads == 1:
         return None
-    weight: dict[str, float] = {}
+    steps = table["steps"]
+    weight: dict[str, tuple[float, float]] = {}  # step key -> the plan's predicted (step, eval) seconds of that kind
     probes: dict[str, RunSpec] = {}
     for spec in plan:
-        for length, steps, _ in spec.stay_costs():
+        for length, n_steps, evaluated in spec.stay_costs():
             probe = replace(spec, length=length)
             key = step_key(probe)
-            if key in table["steps"]:
-                weight[key], probes[key] = weight.get(key, 0.0) + steps * table["steps"][key]["step_s"], probe
+            if key in steps:
+                before = weight.get(key, (0.0, 0.0))
+                weight[key] = (before[0] + n_steps * steps[key]["step_s"], before[1] + evaluated * steps[key]["eval_s"])
+                probes[key] = probe
     if not weight:
         return None
-    quick = [k for k in weight if table["steps"][k]["step_s"] <= PROBE_MAX_S]
-    key = max(quick, key=weight.__getitem__) if quick else min(weight, key=lambda k: table["steps"][k]["step_s"])
-    found = measure_step(probes[key], threads)
-    seconds = found["step_s"] if threads == 1 else found["step_wall_s"]
-    return Calibration(here, key, seconds / table["steps"][key]["step_s"], threads)
+    total = sum(map(sum, weight.values()))
+    heaviest = sorted((k for k in weight if steps[k]["step_s"] <= PROBE_MAX_S), key=lambda k: -sum(weight[k]))
+    chosen: list[str] = []
+    for key in heaviest or [min(weight, key=lambda k: steps[k]["step_s"])]:
+        if len(chosen) == PROBE_KINDS or sum(sum(weight[k]) for k in chosen) >= PROBE_COVER * total:
+            break
+        chosen.append(key)
+    clock = "_s" if threads == 1 else "_wall_s"
+    ratios = {}
+    for key in progress(chosen, desc="calibrating"):
+        found = measure_step(probes[key], threads, PROBE_TIMED_S)
+        ratios[key] = (found["step" + clock] / steps[key]["step_s"], found["eval" + clock] / steps[key]["eval_s"])
+    overall = tuple(sum(weight[k][i] * ratios[k][i] for k in chosen) / (sum(weight[k][i] for k in chosen) or 1)
+                    for i in (0, 1))
+    return Calibration(here, ratios, overall, sum(sum(weight[k]) for k in chosen) / total, threads)
 
 
-def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, machine: str,
+def _forecast(plan: Sequence[RunSpec], table: Mapping[str, Any], workers: int,
               here: Calibration | None) -> tuple[float, str]:
-    """`forecast_words` from each run's predicted single-thread seconds `cpu_s` on the table's CPU."""
+    """`forecast_words` of `plan` from `table`, scaled to this CPU by `here` where given."""
+    machine = f"{table.get('cpu', 'no machine')}, {table.get('cores', '?')} cores"
+    cpu_s = [predict(spec, table).seconds for spec in plan]
     wall = makespan(cpu_s, workers)
     gpu = load_throughput()
     flops = sum(spec.expected_flops() for spec in plan)
@@ -229,11 +253,15 @@ def _forecast(plan: Sequence[RunSpec], cpu_s: Sequence[float], workers: int, mac
     if workers > 1:
         cpu_words += f", {_duration(sum(cpu_s))} on one"
     if here is not None:
+        here_wall = makespan([predict(spec, table, here).seconds for spec in plan], workers)
         threads = "" if here.threads == 1 else f" on {here.threads} threads"
         where = on if here.threads == 1 else f"on one process of {here.threads} threads"
-        cpu_words = (f"{_duration(wall * here.factor)} {where} of this CPU ({here.cpu}: the step {here.probe}, "
-                     f"re-measured here{threads}, takes {here.factor:.2f}× its time in the table), {cpu_words}")
-        wall *= here.factor
+        kinds = [factor for pair in here.ratios.values() for factor in pair]
+        cpu_words = (f"{_duration(here_wall)} {where} of this CPU ({here.cpu}: the plan's {len(here.ratios)} "
+                     f"heaviest step kinds, {here.cover:.0%} of its predicted time, re-measured here{threads}, take "
+                     f"{here_wall / wall:.2f}× their time in the table, each kind's step or evaluation between "
+                     f"{min(kinds):.2f}× and {max(kinds):.2f}×), {cpu_words}")
+        wall = here_wall
     elif not machine.startswith(this_cpu := cpu_model()):
         cpu_words += f"; this machine is {this_cpu}, which was not measured against it"
     return wall, (f"Expected: about {cpu_words}, and about {_duration(gpu_s)} on one GPU ({flops:.2g} FLOPs at "
@@ -282,10 +310,11 @@ def _without_profile(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "profile"}
 
 
-def measure_step(spec: RunSpec, threads: int = 1) -> dict[str, float]:
+def measure_step(spec: RunSpec, threads: int = 1, timed_s: float = MIN_TIMED_S) -> dict[str, float]:
     """Seconds of one training step of the spec's model at its batch and length and of one evaluated sample
-    (forward, no gradients), on `threads` torch threads: the process's CPU time (`step_s`, `eval_s`: what predicts
-    on one thread) and the wall clock (`step_wall_s`, `eval_wall_s`: as the machine's load left it), medians."""
+    (forward, no gradients), on `threads` torch threads, each timed for `timed_s` of CPU time: the process's CPU
+    time (`step_s`, `eval_s`: what predicts on one thread) and the wall clock (`step_wall_s`, `eval_wall_s`: as the
+    machine's load left it), medians."""
     with scoped_threads(threads):
         setup = resolve_setup("cpu", spec.precision)
         torch.manual_seed(0)
@@ -299,7 +328,7 @@ def measure_step(spec: RunSpec, threads: int = 1) -> dict[str, float]:
             forward_backward(model, loss_fn, batch, setup)
             optimizer.step()
 
-        step_wall, step_cpu = _timed(step)
+        step_wall, step_cpu = _timed(step, timed_s)
         inputs = example_batch(spec.model, EVAL_BATCH, spec.length, generator)[0]
 
         def evaluate() -> None:
@@ -307,17 +336,17 @@ def measure_step(spec: RunSpec, threads: int = 1) -> dict[str, float]:
                 model.eval()(inputs)
             model.train()
 
-        eval_wall, eval_cpu = _timed(evaluate)
+        eval_wall, eval_cpu = _timed(evaluate, timed_s)
     return {"step_s": step_cpu, "step_wall_s": step_wall, "eval_s": eval_cpu / EVAL_BATCH,
             "eval_wall_s": eval_wall / EVAL_BATCH, "batch": spec.batch, "forward_flops": spec.forward_flops}
 
 
-def _timed(fn: Any) -> tuple[float, float]:
-    """Median wall and CPU seconds of `fn` after two untimed calls, over at least three calls and until
-    `MIN_TIMED_S` of CPU time (or `MAX_STEPS` calls)."""
+def _timed(fn: Any, timed_s: float) -> tuple[float, float]:
+    """Median wall and CPU seconds of `fn` after two untimed calls, over at least three calls and until `timed_s`
+    of CPU time (or `MAX_STEPS` calls)."""
     fn(), fn()
     walls, cpus = [], []
-    while len(walls) < 3 or (sum(cpus) < MIN_TIMED_S and len(walls) < MAX_STEPS):
+    while len(walls) < 3 or (sum(cpus) < timed_s and len(walls) < MAX_STEPS):
         wall, cpu = time.perf_counter(), time.process_time()
         fn()
         walls.append(time.perf_counter() - wall)

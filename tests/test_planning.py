@@ -11,7 +11,8 @@ from paperlib.chapters import chapter
 from paperlib.cli import main
 from paperlib.hardware import cpu_model
 from paperlib.planning import (
-    calibrate, chapter_forecast, chapter_times, describe, forecast_words, measure_step, predict, processes, step_key)
+    PROBE_KINDS, Calibration, calibrate, chapter_forecast, chapter_times, describe, forecast_words, measure_step, predict,
+    processes, step_key)
 
 
 def quick(name):
@@ -84,26 +85,42 @@ def test_a_step_is_timed_by_cpu_time_and_by_the_clock():
     assert all(found[k] > 0 for k in ("step_s", "eval_s")) and found["batch"] == spec.batch
 
 
-def test_the_forecast_is_calibrated_to_this_cpu_by_one_re_measured_step(monkeypatch):
+def test_the_forecast_is_calibrated_to_this_cpu_by_its_heaviest_step_kinds_re_measured():
     run = quick("shakespeare")
     plan = chapter("shakespeare").runs(run.parameters)
-    table = table_for(plan, step_s=1e-4)  # a table far faster than any CPU
+    table = table_for(plan, step_s=1e-4, eval_s=1e-7)  # a table far faster than any CPU
     here = calibrate(plan, table)
-    assert here.cpu == cpu_model() and here.probe in table["steps"] and here.factor > 1
+    assert here.cpu == cpu_model() and 0 < len(here.ratios) <= PROBE_KINDS and set(here.ratios) <= set(table["steps"])
+    assert all(step > 1 and evaluation > 1 for step, evaluation in here.ratios.values()) and min(here.overall) > 1
+    assert 0 < here.cover <= 1
+    unmeasured = next(k for k in table["steps"] if k not in here.ratios) if here.cover < 1 else None
+    assert unmeasured is None or here.factors(unmeasured) == here.overall  # a kind not re-measured: theirs together
     wall, words = forecast_words(plan, 1, table)
     uncalibrated, _ = forecast_words(plan, 1, table, calibrated=False)
-    assert 0.5 < wall / (uncalibrated * here.factor) < 2  # scaled by a re-measured factor (measured again: noisy)
-    assert "of this CPU" in words and "of the step table's CPU (Test CPU" in words and "on one GPU" in words
+    assert wall > uncalibrated  # scaled by the re-measured ratios (measured again here: only the direction is sure)
+    assert "of this CPU" in words and "heaviest step kinds" in words and "of the step table's CPU (Test CPU" in words
+    assert "on one GPU" in words
     assert calibrate(plan, {**table, "cpu": cpu_model()}) is None  # on the table's own CPU nothing is re-measured
     assert calibrate(plan, table_for([])) is None  # nothing to compare
     assert "which was not measured against it" in forecast_words(plan, 1, table, calibrated=False)[1]
 
 
+def test_each_step_kind_is_scaled_by_its_own_ratio():
+    plan = chapter("shakespeare").runs(quick("shakespeare").parameters)
+    spec, table = plan[0], table_for(plan)
+    key = step_key(spec)
+    here = Calibration("Test CPU", {key: (2.0, 3.0)}, (5.0, 7.0), 0.5)
+    assert predict(spec, table, here).seconds == pytest.approx(spec.steps * 0.01 * 2 + spec.eval_total * 0.001 * 3)
+    other = next(s for s in plan if step_key(s) != key)
+    assert predict(other, table, here).seconds == pytest.approx(other.steps * 0.01 * 5 + other.eval_total * 0.001 * 7)
+
+
 def test_a_chapter_on_more_threads_is_re_measured_on_them_even_on_the_tables_cpu():
     plan = chapter("shakespeare").runs(quick("shakespeare").parameters)
-    here = calibrate(plan, {**table_for(plan, step_s=1e-4), "cpu": cpu_model()}, threads=2)
-    assert here is not None and here.threads == 2 and here.factor > 1
-    words = forecast_words(plan, 1, {**table_for(plan, step_s=1e-4), "cpu": cpu_model()}, threads=2)[1]
+    table = {**table_for(plan, step_s=1e-4, eval_s=1e-7), "cpu": cpu_model()}
+    here = calibrate(plan, table, threads=2)
+    assert here is not None and here.threads == 2 and min(here.overall) > 1
+    words = forecast_words(plan, 1, table, threads=2)[1]
     assert "on one process of 2 threads of this CPU" in words and "re-measured here on 2 threads" in words
 
 

@@ -78,7 +78,6 @@ checkpoint_every: int = 100  # training steps between checkpoints, 0 for none (t
 resume: bool = False  # continue every run from its checkpoint when one exists
 
 # %% tags=["hide-input"]
-import sys
 from functools import partial
 
 from IPython.display import Markdown, display
@@ -129,9 +128,8 @@ from paperlib.chapters.copy_tasks import (
 )
 from paperlib.context import run_context
 from paperlib.data.synthetic import seq_len
-from paperlib.planning import forecast_words
+from paperlib.planning import forecast_words, processes
 from paperlib.plots import use_book_style
-from paperlib.sweep import machine_cores
 from paperlib.training.device import configure_device
 from paperlib.training.run import execution
 
@@ -141,8 +139,7 @@ values = {name: globals()[name] for name in declared_parameters("copy_tasks")}
 setup = configure_device(device, threads, precision, compile_layers)
 settings = settings_from(values, setup, run_ctx)
 plan = run_plan(values)
-n_workers = workers or machine_cores()
-worker_threads = 1 if n_workers > 1 else setup.threads  # the threads of one training process
+n_workers, worker_threads = processes(values)  # training processes, and the threads of each
 metrics = METRICS.new()
 glue("configuration", scaled_down_words(values), display=False)
 glue("clock_name", step_clock(worker_threads)[1], display=False)
@@ -195,18 +192,17 @@ seconds = measured_once(partial(step_seconds, setup, {"recurrent": lengths, "reg
 seconds.style.format("{:.2f}", na_rep="—")
 
 # %% [markdown]
-# **The forecast** is `paperlib run copy_tasks --plan`'s, made before anything trains: each run's steps per
-# length as the committed pilot expects them (`expected_schedule`), at the committed step table's
-# times on its reference CPU, and on one GPU from the runs' FLOPs (methods page, the cost model). What
-# decides selective copy at 4,128 is the paper profile; its forecast is the second line.
+# **The forecast** of this run is `paperlib run copy_tasks --plan`'s, which the runner printed before the
+# notebook started and the "This run" box at the top of the page shows beside the wall time: each run's
+# steps per length as the committed pilot expects them (`expected_schedule`), at the committed step
+# table's times scaled to this CPU, and on one GPU from the runs' FLOPs (methods page, the cost model).
+# What decides selective copy at 4,128 is the paper profile; its forecast, on this CPU and on one GPU, is
+# below.
 
 # %% tags=["hide-input"]
-expected_s, forecast = forecast_words(runs(values), n_workers, threads=worker_threads)
 paper_selective = [s for s in runs(plan_run("copy_tasks", "paper").parameters) if s.stage == "selective_copy"]
-metrics["expected_min"] = expected_s / 60
-print(forecast, file=sys.stderr, flush=True)
-display(Markdown(f"This run: {forecast}\n\nThe paper profile's selective copy ({len(paper_selective)} runs): "
-                 + forecast_words(paper_selective, 1)[1]))
+Markdown(f"The paper profile's selective copy ({len(paper_selective)} runs): "
+         + forecast_words(paper_selective, 1)[1])
 
 # %% [markdown]
 # ## 2. Training
@@ -219,8 +215,7 @@ display(Markdown(f"This run: {forecast}\n\nThe paper profile's selective copy ({
 experiment = train_all(settings, plan, workers)
 metrics |= execution(experiment.all_runs())
 Markdown(f"Training took {experiment.wall_s / 60:.1f} minutes on "
-         f"{plural(n_workers, 'training process', 'training processes')} of {setup.description} (forecast "
-         f"{expected_s / 60:.1f} on the step table's CPU); "
+         f"{plural(n_workers, 'training process', 'training processes')} of {setup.description}; "
          f"{plural(int(metrics['runs_trained_now']), 'run')} trained now, {int(metrics['runs_loaded'])} read back "
          f"finished from checkpoints ({metrics['loaded_worker_min']:.1f} minutes when they were trained).")
 

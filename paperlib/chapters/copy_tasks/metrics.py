@@ -138,7 +138,6 @@ METRICS = Declaration("copy_tasks", [
     Metric("alpha_raw", "α", "its raw value"),
     Metric("step_s_paper", "seconds", "seconds of the paper model's fp32 step with dropout"),
     Metric("step_s_run", "seconds", "seconds of this run's step"),
-    Metric("expected_min", "minutes", "minutes of training and evaluation `--plan` forecast before training"),
     Metric("train_wall_s", "seconds", "wall seconds of all the training"),
     *EXECUTION,
 ], fields={"task": ["copy", "selective_copy"], "role": list(ROLES), "seed": r"\d+", "noise": r"\d+"})

@@ -123,6 +123,11 @@ class Curriculum(Callback):
                   f"noise length {old} -> {new}, lr {state.lr:.3g}", flush=True)
 
 
+def final_length(state: State) -> int:
+    """The longest length the curriculum trained and validated the run at: its last validation's."""
+    return int(state.history[-1]["noise_len"])
+
+
 def step_reaching(state: State, length: int) -> int | None:
     """The step at which the curriculum set `length` (0 when it started there), None if it never did."""
     if state.history and state.history[0].get("noise_len") == length:

@@ -5,7 +5,8 @@ name). The notebook trains by iterating that list; the GPU plan (`paperlib.gpu`)
 it; ``paperlib run NAME --plan`` prints it, with its FLOPs and predicted minutes, before anything trains. A
 spec's `name` is the run's only name (its progress, the run context's `only_runs` filter, its checkpoint's
 file) and the spec itself is its checkpoint's key (`checkpoint_key`): a run whose spec changes in anything
-but its length (steps and evaluation steps) trains afresh, and one asked for more steps resumes.
+but its length (steps and evaluation steps) trains afresh, and one asked for more steps resumes. A run that waits
+for another (`After`: a baseline for its seed's model) trains once that one has, as `after_trained` sets it.
 
 Cost follows the paper's convention with our complete count: a training sample costs three forward passes
 (forward and backward), an evaluated one costs one.
@@ -17,8 +18,8 @@ from dataclasses import dataclass, fields, replace
 
 from paperlib.models.configs import ModelConfig, forward_flops
 from paperlib.training.callbacks import EarlyStop, KeepBest, LRSchedule, ScheduledLR, StopBelow
-from paperlib.training.curriculum import LengthCurriculum
-from paperlib.training.loop import Callback
+from paperlib.training.curriculum import LengthCurriculum, final_length, step_reaching
+from paperlib.training.loop import Callback, State
 from paperlib.training.optim import OptimizerConfig
 
 
@@ -52,6 +53,14 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class After:
+    """A run that trains once another run of its chapter has (`RunSpec.after`), and may take its steps from it."""
+
+    run: str  # the name of the run it waits for
+    steps_to_reach: bool = False  # its steps: the other's to its curriculum's last length (at least its `compared_at`)
+
+
+@dataclass(frozen=True)
 class RunSpec:
     """One training run of a chapter's plan."""
 
@@ -75,6 +84,7 @@ class RunSpec:
     precision: str = "fp32"  # the arithmetic its steps run in on a CPU (fp32, or bf16 autocast)
     stop: Stop = Stop()  # its stop rules and the weights it keeps
     compared_at: int = 0  # the step after which the chapter scores it against its stage's other runs (0: never)
+    after: After | None = None  # the run it waits for and takes its steps from (None: it trains whenever)
 
     def __post_init__(self) -> None:
         if self.stop.ends_runs and not self.ends_early:
@@ -91,10 +101,19 @@ class RunSpec:
 
     @property
     def checkpoint_key(self) -> str:
-        """The spec without its length (`steps`, `eval_steps`) and its forecast (`schedule`, `precision`): what its
-        checkpoint must have been written by."""
+        """The spec without its length (`steps`, `eval_steps`), its forecast (`schedule`, `precision`) and its order
+        (`after`): what its checkpoint must have been written by."""
         return repr({f.name: getattr(self, f.name) for f in fields(self)
-                     if f.name not in ("steps", "eval_steps", "schedule", "precision")})
+                     if f.name not in ("steps", "eval_steps", "schedule", "precision", "after")})
+
+    def after_trained(self, other: State) -> RunSpec:
+        """The spec once the run it waits for (`after`) has trained to `other`: with `After.steps_to_reach`, its steps
+        are the step at which the other's length curriculum set its last length (at least `compared_at`), its
+        evaluations those up to then and one there; else unchanged."""
+        if self.after is None or not self.after.steps_to_reach:
+            return self
+        steps = max(self.compared_at, step_reaching(other, final_length(other)) or 0)
+        return replace(self, steps=steps, eval_steps=(*(s for s in self.eval_steps if s < steps), steps))
 
     def with_optimizer(self, optimizer: OptimizerConfig) -> RunSpec:
         """The spec with the optimizer the chapter chose for it (e.g. the learning rate a sweep picked)."""

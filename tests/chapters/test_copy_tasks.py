@@ -24,7 +24,7 @@ from paperlib.chapters.copy_tasks.record import (claims_not_run, not_comparable_
 from paperlib.chapters.copy_tasks.steps import (StepVariant, step_benchmark, step_breakdown, step_seconds,
                                                 step_variants)
 from paperlib.chapters.copy_tasks.tables import length_log
-from paperlib.chapters.copy_tasks.train import CopyRun, Experiment, Settings, baseline_steps, train_all, train_copy
+from paperlib.chapters.copy_tasks.train import CopyRun, Experiment, Settings, train_all, train_copy
 from paperlib.chapters.copy_tasks.words import accounting_words, comparison_words, speed_words, this_run_words
 from paperlib.context import RunContext
 from paperlib.data.synthetic import copy_batch
@@ -33,6 +33,7 @@ from paperlib.stats import mean_ci
 from paperlib.training.device import configure_device, resolve_setup
 from paperlib.training.deadline import RunDeferred
 from paperlib.training.run import Checkpointing
+from paperlib.training.plan import After
 
 CPU = configure_device("cpu")
 
@@ -261,12 +262,21 @@ def test_comparison_words_order_two_models_only_where_their_intervals_over_seeds
 
 
 def test_forget_gets_its_seeds_steps_to_the_final_length_and_the_others_the_comparisons():
-    paper = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], step=40)
+    paper = hand_built([{"step": 10, "from": 32, "to": 64}], [32, 32, 64], step=40).state
     forget, regular = RunConfig("copy", "forget", 0, 999, 64), RunConfig("copy", "regular", 0, 20, 64)
-    assert baseline_steps(forget, paper, compare=5) == 10 and baseline_steps(forget, paper, compare=30) == 30
-    assert baseline_steps(regular, paper, compare=20) == 20
-    never = hand_built([], [32, 32, 32], step=40)
-    assert baseline_steps(forget, never, compare=20) == 20
+
+    def spec(config, compare):
+        return make_settings(eval_every=5, compare_steps={"copy": compare, "selective_copy": compare}).run_spec(config)
+
+    assert spec(forget, 5).after == After("copy-recurrent-seed0", steps_to_reach=True)
+    assert spec(forget, 5).after_trained(paper).steps == 10 and spec(forget, 30).after_trained(paper).steps == 30
+    assert spec(forget, 5).after_trained(paper).eval_steps == (0, 5, 10)  # as if planned with those steps
+    assert spec(forget, 5).after_trained(paper).eval_steps == spec(replace(forget, steps=10), 5).eval_steps
+    assert spec(regular, 20).after == After("copy-recurrent-seed0") and spec(regular, 20).after_trained(paper).steps == 20
+    never = hand_built([], [32, 32, 32], step=40).state
+    assert spec(forget, 20).after_trained(never).steps == 20
+    assert spec(RunConfig("copy", "recurrent", 0, 40, 64), 20).after is None  # the paper model waits for nothing
+    assert spec(forget, 5).checkpoint_key == replace(spec(forget, 5), after=None).checkpoint_key  # order, not weights
 
 
 PLAN_VALUES = {"copy_steps": 100, "selective_steps": 200, "copy_compare_steps": 20, "selective_compare_steps": 40,

@@ -17,7 +17,7 @@ from paperlib.book.paper_numbers import COPY_ACC_MIN, SELECTIVE_COPY_ACC_MIN
 from paperlib.data.synthetic import N_DATA, seq_len
 from paperlib.training.curriculum import LengthCurriculum, LrRule, StopAtCap
 from paperlib.training.optim import OptimizerConfig
-from paperlib.training.plan import RunSpec
+from paperlib.training.plan import After, RunSpec
 from paperlib.chapters.copy_tasks.metrics import (BASELINES, BUDGETS, COPY_TASKS, CURRICULA, CopyTask, CurriculumName,
                                                   PILOT_FILE, RnnCell, Role, TARGET_ACC, TASK_CHOICES, TASK_LABELS)
 from paperlib.chapters.copy_tasks.models import family, model_config
@@ -139,7 +139,14 @@ class Rules:
                        seq_len(config.limit), OptimizerConfig(lr=self.lr), None,
                        tuple(validation_steps(config.steps, self.eval_every)), self.eval_batches * batch,
                        scorings * self.final_batches * batch, self.ends_early(config), curriculum, schedule, precision,
-                       compared_at=self.compare_steps[config.task])
+                       compared_at=self.compare_steps[config.task], after=self.after(config))
+
+    def after(self, config: RunConfig) -> After | None:
+        """What a baseline waits for: its seed's paper model, whose steps to its final length forget takes."""
+        if config.role == "recurrent":
+            return None
+        paper = RunConfig(config.task, "recurrent", config.seed, config.steps, config.limit, config.rnn)
+        return After(paper.name, steps_to_reach=config.budget == "reach")
 
     def ends_early(self, config: RunConfig) -> str:
         """Why a run may take fewer than its steps: the paper model's end rules at its limit, forget's budget."""

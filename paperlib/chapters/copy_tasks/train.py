@@ -17,7 +17,7 @@ from paperlib.context import RunContext
 from paperlib.data.synthetic import copy_batch
 from paperlib.stats import standard_error
 from paperlib.sweep import run_tasks
-from paperlib.training.curriculum import step_reaching
+from paperlib.training.curriculum import final_length, step_reaching
 from paperlib.training.device import DeviceSetup, configure_device
 from paperlib.training.loop import Batch, Callback, State
 from paperlib.training.losses import model_loss
@@ -115,7 +115,7 @@ class CopyRun:
     @property
     def final_len(self) -> int:
         """The longest noise length this model trained and was validated at (the length reached)."""
-        return int(self.state.history[-1]["noise_len"])
+        return final_length(self.state)
 
     @property
     def samples(self) -> int:
@@ -234,32 +234,23 @@ class Experiment:
         return [run for task in self.runs.values() for runs in task.values() for run in runs]
 
 
-def baseline_steps(config: RunConfig, paper: CopyRun, compare: int) -> int:
-    """A baseline's steps: forget's are its seed's paper model's steps to reach its final length, at least the
-    comparison's `compare`; the others keep theirs (the comparison's)."""
-    return max(compare, paper.step_to_final_len) if config.budget == "reach" else config.steps
-
-
 def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -> Experiment:
-    """Train every run of `plan`, each seed's baselines once its task's paper model of that seed has run: in this
-    process (`workers` 1) or on a local cluster of `workers` single-threaded processes (0: one per core), each run
+    """Train every run of `plan`, each once the run its spec waits for (`RunSpec.after`: a baseline, its seed's paper
+    model) has trained, with the steps it takes from it (`RunSpec.after_trained`): in this process (`workers` 1) or on a local cluster of `workers` single-threaded processes (0: one per core), each run
     read back from its checkpoint (which parallel training needs). The runs the run context's `only_runs` names
     train first, the others after them (where the first still to train raises `RunDeferred`), so a plan's stage
     trains all its own runs before it stops."""
     if workers != 1 and not settings.checkpointing.every:
         raise ValueError("training in worker processes needs checkpoint_every > 0: the runs come back through "
                          "their checkpoints")
-    own = sorted((c for c in plan if c.role == "recurrent"), key=lambda c: (c.task != "selective_copy", c.seed))
-    later = [c for c in plan if c.role != "recurrent"]
+    waits_for = {c: settings.run_spec(c).after for c in plan}
+    own = sorted((c for c in plan if waits_for[c] is None), key=lambda c: (c.task != "selective_copy", c.seed))
     runs: dict[RunConfig, CopyRun] = {}
     postponed: list[RunConfig] = []
 
     def follow_up(done: RunConfig, run: CopyRun) -> list[RunConfig]:
-        if done.role != "recurrent":
-            return []
-        compare = settings.compare_steps[done.task]
-        return [replace(c, steps=baseline_steps(c, run, compare)) for c in later
-                if c.task == done.task and c.seed == done.seed]
+        return [replace(c, steps=settings.run_spec(c).after_trained(run.state).steps) for c, after in waits_for.items()
+                if after is not None and after.run == done.name]
 
     def admitted(configs: list[RunConfig]) -> list[RunConfig]:
         """The runs the run filter lets train now; the others wait until these are trained."""

@@ -234,9 +234,15 @@ def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any], threads: int = 
     for key in progress(chosen, desc="calibrating"):
         found = measure_step(probes[key], threads, PROBE_TIMED_S)
         ratios[key] = (found["step" + clock] / steps[key]["step_s"], found["eval" + clock] / steps[key]["eval_s"])
-    overall = tuple(sum(weight[k][i] * ratios[k][i] for k in chosen) / (sum(weight[k][i] for k in chosen) or 1)
-                    for i in (0, 1))
+    step, evaluation = (_weighted([weight[k][i] for k in chosen], [ratios[k][i] for k in chosen]) for i in (0, 1))
+    overall = (step, step if math.isnan(evaluation) else evaluation)  # kinds that evaluate nothing: as their steps
     return Calibration(here, ratios, overall, sum(sum(weight[k]) for k in chosen) / total, threads)
+
+
+def _weighted(weights: Sequence[float], ratios: Sequence[float]) -> float:
+    """The mean of `ratios` weighted by `weights` (NaN when they weigh nothing)."""
+    total = sum(weights)
+    return sum(w * r for w, r in zip(weights, ratios)) / total if total else math.nan
 
 
 def _forecast(plan: Sequence[RunSpec], table: Mapping[str, Any], workers: int,

@@ -128,6 +128,11 @@ def final_length(state: State) -> int:
     return int(state.history[-1]["noise_len"])
 
 
+def step_to_final_length(state: State) -> int:
+    """The step at which the curriculum set the run's final length (0: it started there)."""
+    return step_reaching(state, final_length(state)) or 0
+
+
 def step_reaching(state: State, length: int) -> int | None:
     """The step at which the curriculum set `length` (0 when it started there), None if it never did."""
     if state.history and state.history[0].get("noise_len") == length:

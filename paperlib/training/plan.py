@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 
 from paperlib.models.configs import ModelConfig, forward_flops
 from paperlib.training.callbacks import EarlyStop, KeepBest, LRSchedule, ScheduledLR, StopBelow
-from paperlib.training.curriculum import LengthCurriculum, final_length, step_reaching
+from paperlib.training.curriculum import LengthCurriculum, step_to_final_length
 from paperlib.training.loop import Callback, State
 from paperlib.training.optim import OptimizerConfig
 
@@ -112,7 +112,7 @@ class RunSpec:
         evaluations those up to then and one there; else unchanged."""
         if self.after is None or not self.after.steps_to_reach:
             return self
-        steps = max(self.compared_at, step_reaching(other, final_length(other)) or 0)
+        steps = max(self.compared_at, step_to_final_length(other))
         return replace(self, steps=steps, eval_steps=(*(s for s in self.eval_steps if s < steps), steps))
 
     def with_optimizer(self, optimizer: OptimizerConfig) -> RunSpec:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,8 +145,7 @@ class Rules:
         """What a baseline waits for: its seed's paper model, whose steps to its final length forget takes."""
         if config.role == "recurrent":
             return None
-        paper = RunConfig(config.task, "recurrent", config.seed, config.steps, config.limit, config.rnn)
-        return After(paper.name, steps_to_reach=config.budget == "reach")
+        return After(replace(config, role="recurrent").name, steps_to_reach=config.budget == "reach")
 
     def ends_early(self, config: RunConfig) -> str:
         """Why a run may take fewer than its steps: the paper model's end rules at its limit, forget's budget."""

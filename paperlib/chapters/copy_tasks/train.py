@@ -17,7 +17,7 @@ from paperlib.context import RunContext
 from paperlib.data.synthetic import copy_batch
 from paperlib.stats import standard_error
 from paperlib.sweep import run_tasks
-from paperlib.training.curriculum import final_length, step_reaching
+from paperlib.training.curriculum import final_length, step_reaching, step_to_final_length
 from paperlib.training.device import DeviceSetup, configure_device
 from paperlib.training.loop import Batch, Callback, State
 from paperlib.training.losses import model_loss
@@ -124,7 +124,7 @@ class CopyRun:
     @property
     def step_to_final_len(self) -> int:
         """The step at which the curriculum first set the final length (0: it started there)."""
-        return step_reaching(self.state, self.final_len) or 0
+        return step_to_final_length(self.state)
 
     @property
     def samples_to_final_len(self) -> int:
@@ -236,21 +236,22 @@ class Experiment:
 
 def train_all(settings: Settings, plan: Sequence[RunConfig], workers: int = 1) -> Experiment:
     """Train every run of `plan`, each once the run its spec waits for (`RunSpec.after`: a baseline, its seed's paper
-    model) has trained, with the steps it takes from it (`RunSpec.after_trained`): in this process (`workers` 1) or on a local cluster of `workers` single-threaded processes (0: one per core), each run
-    read back from its checkpoint (which parallel training needs). The runs the run context's `only_runs` names
+    model) has trained, with the steps it takes from it (`RunSpec.after_trained`): in this process (`workers` 1) or
+    on a local cluster of `workers` single-threaded processes (0: one per core), each run read back from its
+    checkpoint (which parallel training needs). The runs the run context's `only_runs` names
     train first, the others after them (where the first still to train raises `RunDeferred`), so a plan's stage
     trains all its own runs before it stops."""
     if workers != 1 and not settings.checkpointing.every:
         raise ValueError("training in worker processes needs checkpoint_every > 0: the runs come back through "
                          "their checkpoints")
-    waits_for = {c: settings.run_spec(c).after for c in plan}
-    own = sorted((c for c in plan if waits_for[c] is None), key=lambda c: (c.task != "selective_copy", c.seed))
+    specs = {c: settings.run_spec(c) for c in plan}
+    own = sorted((c for c in plan if specs[c].after is None), key=lambda c: (c.task != "selective_copy", c.seed))
     runs: dict[RunConfig, CopyRun] = {}
     postponed: list[RunConfig] = []
 
     def follow_up(done: RunConfig, run: CopyRun) -> list[RunConfig]:
-        return [replace(c, steps=settings.run_spec(c).after_trained(run.state).steps) for c, after in waits_for.items()
-                if after is not None and after.run == done.name]
+        return [replace(c, steps=spec.after_trained(run.state).steps) for c, spec in specs.items()
+                if spec.after is not None and spec.after.run == done.name]
 
     def admitted(configs: list[RunConfig]) -> list[RunConfig]:
         """The runs the run filter lets train now; the others wait until these are trained."""

@@ -7,9 +7,9 @@ A run's minutes are its steps times the measured seconds of one training step (f
 its model at its batch and length, plus the samples its evaluations score times the measured seconds of one
 evaluated sample. The table's steps are timed on one torch thread by the process's CPU time, which other
 processes sharing the cores do not inflate (on two threads, OpenMP's barriers make a loaded machine's timings
-meaningless). A forecast is calibrated to the CPU and the threads it runs on (`calibrate`): one of the plan's steps
-are re-measured here, at the chapter's threads a process (the kinds that weigh most in its prediction), and each
-step and evaluation scaled by its own kind's ratio (a kind not re-measured: by theirs together); the chapter's
+meaningless). A forecast is calibrated to the CPU and the threads it runs on (`calibrate`): the plan's step kinds
+that weigh most in its prediction are re-measured here, at the chapter's threads a process, and each kind's steps
+and evaluations scaled by its own ratios (a kind not re-measured: by theirs together); the chapter's
 processes (`workers`) share out its runs, the longest first (`makespan`).
 A step not in the table is predicted from its FLOPs at the training FLOP rate measured for the same model (else
 the chapter's, else the table's median), and marked ``≈``. A chapter that
@@ -86,13 +86,17 @@ def predict(spec: RunSpec, table: Mapping[str, Any], here: Calibration | None = 
     """The run's expected training and evaluation seconds on the table's machine (with `here`: on this CPU): each of
     its `stay_costs` (length, steps, samples evaluated) at the step and evaluation times measured at that length."""
     seconds, bases = 0.0, set()
-    for length, steps, evaluated in spec.stay_costs():
-        at_length = replace(spec, length=length)
+    for at_length, steps, evaluated in _stays(spec):
         step_s, sample_s, basis = _step_seconds(at_length, table)
         step_factor, eval_factor = (1.0, 1.0) if here is None else here.factors(step_key(at_length))
         seconds += steps * step_s * step_factor + evaluated * sample_s * eval_factor
         bases.add(basis)
     return Prediction(seconds, "; ".join(sorted(bases)))
+
+
+def _stays(spec: RunSpec) -> list[tuple[RunSpec, int, float]]:
+    """The spec's `stay_costs` with the spec at each stay's length: (spec there, steps, samples evaluated)."""
+    return [(replace(spec, length=length), steps, evaluated) for length, steps, evaluated in spec.stay_costs()]
 
 
 def _step_seconds(spec: RunSpec, table: Mapping[str, Any]) -> tuple[float, float, str]:
@@ -213,8 +217,7 @@ def calibrate(plan: Sequence[RunSpec], table: Mapping[str, Any], threads: int = 
     weight: dict[str, tuple[float, float]] = {}  # step key -> the plan's predicted (step, eval) seconds of that kind
     probes: dict[str, RunSpec] = {}
     for spec in plan:
-        for length, n_steps, evaluated in spec.stay_costs():
-            probe = replace(spec, length=length)
+        for probe, n_steps, evaluated in _stays(spec):
             key = step_key(probe)
             if key in steps:
                 before = weight.get(key, (0.0, 0.0))
@@ -386,8 +389,8 @@ def measure_table(names: Sequence[str], records: Sequence[Mapping[str, Any]] = (
     for name in names:
         for profile in profiles:
             for spec in chapter(name).runs(plan_run(name, profile).parameters):
-                for length, _ in spec.stays:
-                    todo.setdefault(step_key(replace(spec, length=length)), replace(spec, length=length))
+                for at_length, _, _ in _stays(spec):
+                    todo.setdefault(step_key(at_length), at_length)
     load_before = os.getloadavg()
     steps = {key: measure_step(spec) for key, spec in progress(todo.items(), desc="step times")}
     table.update({
